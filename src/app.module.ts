@@ -1,0 +1,47 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { LoggingModule } from './config/logging.module';
+import { AppSettings, fixedSettingsConfig, settingsConfig } from './config/settings.config';
+import type { Settings } from './config/settings';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { loadOrCreateMasterKey } from './secrets/master-key';
+import { TokenModule } from './token/token.module';
+
+export interface AppModuleOptions {
+  /** Settings to use instead of reading the environment (tests, embedding tools). */
+  settings?: Settings;
+  /** Where log lines go (default: standard output). */
+  logDestination?: DestinationStream;
+}
+
+/** The standalone service: the token API behind its own Basic and session authentication. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [options.settings ? fixedSettingsConfig(options.settings) : settingsConfig],
+        }),
+        LoggingModule.forRoot(options.logDestination),
+        DatabaseModule,
+        TokenModule.forRootAsync({
+          inject: [settingsConfig.KEY],
+          useFactory: (settings: AppSettings) => ({
+            secretsKey: loadOrCreateMasterKey(settings.secretsKey, settings.dataDir).key,
+            maxExpire: settings.tokenMaxExpire,
+            minSecretBytes: settings.tokenMinSecretBytes,
+          }),
+        }),
+        AuthModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,68 @@
+import fastifyCookie from '@fastify/cookie';
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
+import { AppSettings, settingsConfig } from './config/settings.config';
+
+export function fastifyAdapter(bodyLimit: number): FastifyAdapter {
+  return new FastifyAdapter({ bodyLimit, trustProxy: false });
+}
+
+/** The OpenAPI document, generated from the controllers and DTOs. */
+export function buildOpenApiDocument(app: NestFastifyApplication) {
+  const config = new DocumentBuilder()
+    .setTitle('Datafor token service')
+    .setDescription(
+      'Mints signed JWTs so that users of a trusted backend (an ERP) open embedded Datafor reports without a second login. ' +
+        'Errors answer {success:false, code, msg, errors?}.',
+    )
+    .setVersion('1.0')
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'A user of this service' }, 'basic')
+    .addCookieAuth(
+      'JSESSIONID',
+      { type: 'apiKey', in: 'cookie', description: 'Set by the session login' },
+      'session',
+    )
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */
+export async function configureApp(app: NestFastifyApplication): Promise<AppSettings> {
+  const settings = app.get<AppSettings>(settingsConfig.KEY);
+  const fastify = app.getHttpAdapter().getInstance();
+  // Only JSON and forms (the adapter registers @fastify/formbody) carry bodies here: anything else is a 415.
+  fastify.removeContentTypeParser('text/plain');
+  await app.register(fastifyCookie);
+  fastify.decorateRequest('user', undefined);
+
+  // Global as well as on each controller: Fastify's own errors (parsing, limits) reach Nest through it.
+  app.useGlobalFilters(new EnvelopeExceptionFilter());
+  if (settings.basePath) {
+    app.setGlobalPrefix(settings.basePath, {
+      exclude: ['health/live', 'health/ready'].map((path) => ({ path, method: RequestMethod.GET })),
+    });
+  }
+  SwaggerModule.setup('api-docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'api-docs-json',
+    useGlobalPrefix: true,
+  });
+  app.enableShutdownHooks();
+  return settings;
+}
+
+export async function createApp(options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  const settings = options.settings ?? settingsConfig();
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ ...options, settings }),
+    fastifyAdapter(settings.bodyLimit),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(PinoLogger));
+  await configureApp(app);
+  return app;
+}

@@ -1,0 +1,34 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { epochMillis } from '../../database/columns';
+
+export type AuditOutcome = 'success' | 'failure';
+
+/** Who did what to which target, from where, and how it ended. Never a secret, password or token. */
+@Entity({ name: 'audit_events' })
+export class AuditEventEntity {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Index('idx_audit_events_at')
+  @Column({ type: 'bigint', transformer: epochMillis })
+  at: number;
+
+  @Column({ type: 'varchar', length: 128 })
+  actor: string;
+
+  @Index('idx_audit_events_action')
+  @Column({ type: 'varchar', length: 32 })
+  action: string;
+
+  @Column({ type: 'varchar', length: 256 })
+  target: string;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  client: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome: AuditOutcome;
+
+  @Column({ type: 'simple-json', nullable: true })
+  details: Record<string, string | number | boolean> | null;
+}

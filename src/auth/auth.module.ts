@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { UsersModule } from '../users/users.module';
+import { AdminBootstrapService } from './admin-bootstrap.service';
+import { CredentialCache } from './credential-cache';
+import { SessionEntity } from './entities/session.entity';
+import { AuthenticationGuard } from './guards/authentication.guard';
+import { SessionController } from './session.controller';
+import { SessionService } from './session.service';
+
+/** The standalone service's own authentication: HTTP Basic and sessions. A host app brings its own instead. */
+@Module({
+  imports: [TypeOrmModule.forFeature([SessionEntity]), UsersModule, AuditModule],
+  controllers: [SessionController],
+  providers: [
+    SessionService,
+    CredentialCache,
+    AdminBootstrapService,
+    { provide: APP_GUARD, useClass: AuthenticationGuard },
+  ],
+})
+export class AuthModule {}

@@ -1,0 +1,59 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Subscription } from 'rxjs';
+import { AppSettings, settingsConfig } from '../config/settings.config';
+import { UsersService } from '../users/users.service';
+import { AuthenticatedUser } from './authenticated-user';
+
+const MAX_ENTRIES = 10000;
+
+/**
+ * Remembers recently verified Basic credentials so that a request does not pay a password hash.
+ * Keyed by an HMAC of the credential under a per-process random key (never the plaintext); an
+ * entry lives AUTH_CACHE_TTL seconds and goes at once when its user's password, type or flag changes.
+ */
+@Injectable()
+export class CredentialCache implements OnModuleDestroy {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, { user: AuthenticatedUser; until: number }>();
+  private readonly ttlMs: number;
+  private readonly subscription: Subscription;
+
+  constructor(@Inject(settingsConfig.KEY) settings: AppSettings, users: UsersService) {
+    this.ttlMs = settings.authCacheTtl * 1000;
+    this.subscription = users.credentialChanges.subscribe((username) => this.forget(username));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+  }
+
+  fingerprint(username: string, password: string): string {
+    return createHmac('sha256', this.key)
+      .update(username)
+      .update('\0')
+      .update(password)
+      .digest('base64url');
+  }
+
+  get(fingerprint: string): AuthenticatedUser | undefined {
+    const entry = this.entries.get(fingerprint);
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.user;
+    this.entries.delete(fingerprint);
+    return undefined;
+  }
+
+  set(fingerprint: string, user: AuthenticatedUser): void {
+    if (this.ttlMs === 0) return;
+    if (this.entries.size >= MAX_ENTRIES)
+      this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(fingerprint, { user, until: Date.now() + this.ttlMs });
+  }
+
+  forget(username: string): void {
+    for (const [fingerprint, entry] of this.entries) {
+      if (entry.user.username === username) this.entries.delete(fingerprint);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { UsersService } from '../../users/users.service';
+import { authenticatedUser } from '../authenticated-user';
+import { CredentialCache } from '../credential-cache';
+import { SESSION_COOKIE, SessionService } from '../session.service';
+
+/**
+ * Authenticates the standalone service's callers: HTTP Basic, else the session cookie. It only
+ * puts `request.user` in place (anonymous callers pass through); authorisation is AdminGuard's.
+ */
+@Injectable()
+export class AuthenticationGuard implements CanActivate {
+  constructor(
+    private readonly users: UsersService,
+    private readonly cache: CredentialCache,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const authorization = request.headers.authorization;
+    if (authorization?.slice(0, 6).toLowerCase() === 'basic ') {
+      request.user = await this.basic(authorization.slice(6).trim());
+      return true;
+    }
+    const username = await this.sessions.find(request.cookies?.[SESSION_COOKIE]);
+    const user = username ? await this.users.findByUsername(username) : null;
+    if (user?.enabled) request.user = authenticatedUser(user, 'session');
+    return true;
+  }
+
+  private async basic(encoded: string) {
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new UnauthorizedException('the Basic credentials are malformed');
+    const username = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    const fingerprint = this.cache.fingerprint(username, password);
+    const cached = this.cache.get(fingerprint);
+    if (cached) return cached;
+    const user = await this.users.verifyCredentials(username, password);
+    if (!user) throw new UnauthorizedException('wrong username or password');
+    const authenticated = authenticatedUser(user, 'basic');
+    this.cache.set(fingerprint, authenticated);
+    return authenticated;
+  }
+}

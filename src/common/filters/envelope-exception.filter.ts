@@ -1,0 +1,92 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { errorEnvelope } from '../http/error-envelope';
+import { FieldsBadRequestException } from '../http/bad-request';
+
+export const BASIC_CHALLENGE = 'Basic realm="datafor"';
+
+interface FrameworkError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/** Fastify's own errors (body parsing, limits, media types) as statuses and safe sentences. */
+function describeFrameworkError(
+  error: FrameworkError,
+): { status: number; msg: string } | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, msg: 'request body is larger than the limit' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        msg: 'content type must be application/json or application/x-www-form-urlencoded',
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return {
+        status: 400,
+        msg: 'body must not be empty when the content type is application/json',
+      };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, msg: 'body is not valid JSON' };
+  }
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON') {
+    return { status: 400, msg: 'body is not valid JSON' };
+  }
+  const status = error.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, msg: 'request could not be read' };
+  }
+  return undefined;
+}
+
+/** Turns anything thrown into `{success:false, code, msg, errors?}`; the one place that does. */
+@Catch()
+export class EnvelopeExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    sendError(reply, exception, this.logger);
+  }
+}
+
+export function sendError(reply: FastifyReply, exception: unknown, logger: Logger): void {
+  let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+  let msg = 'internal error';
+  let errors;
+  if (exception instanceof HttpException) {
+    status = exception.getStatus();
+    msg = messageOf(exception);
+    if (exception instanceof FieldsBadRequestException) errors = exception.fieldErrors;
+  } else {
+    const known = describeFrameworkError((exception ?? {}) as FrameworkError);
+    if (known) ({ status, msg } = known);
+  }
+  if (status >= 500) {
+    const error = exception as Error;
+    logger.error(
+      { err: { type: error?.name, message: error?.message, stack: error?.stack } },
+      'request failed',
+    );
+  }
+  if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', BASIC_CHALLENGE);
+  void reply.status(status).send(errorEnvelope(status, msg, errors));
+}

@@ -1,0 +1,39 @@
+import type { TransformFnParams } from 'class-transformer';
+
+/** `"1"`/`"0"` flags, also accepted as JSON booleans and numbers; anything else is left for the validator to refuse. */
+export function toFlag({ value }: TransformFnParams): unknown {
+  if (value === true || value === 1 || value === '1' || value === 'true') return '1';
+  if (value === false || value === 0 || value === '0' || value === 'false') return '0';
+  return value;
+}
+
+/** Arrays as they are; in forms, a JSON array as text or a list joined with `&`. */
+export function toStringList({ value }: TransformFnParams): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text.startsWith('[')) return parseJson(text);
+  return text === ''
+    ? []
+    : text
+        .split('&')
+        .map((item) => item.trim())
+        .filter(Boolean);
+}
+
+/** Objects as they are; in forms, an object as JSON text. */
+export function toJsonObject({ value }: TransformFnParams): unknown {
+  return typeof value === 'string' && value.trim().startsWith('{') ? parseJson(value) : value;
+}
+
+/** Integers as they are; in forms, a string of digits. */
+export function toInteger({ value }: TransformFnParams): unknown {
+  return typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value) ? Number(value) : value;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

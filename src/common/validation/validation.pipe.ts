@@ -1,0 +1,51 @@
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldError } from '../http/error-envelope';
+import { FieldsBadRequestException } from '../http/bad-request';
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    if (!error.property) return [{ field: 'body', message: 'must be a JSON object or a form' }];
+    const own = Object.entries(error.constraints ?? {}).map(([rule, text]) => ({
+      field,
+      message:
+        rule === 'whitelistValidation'
+          ? 'is not a known field'
+          : text.startsWith(`${error.property} `)
+            ? text.slice(error.property.length + 1)
+            : text,
+    }));
+    // Constraints are listed innermost decorator first: the last one is the field's most basic rule.
+    return [...own.slice(-1), ...flatten(error.children ?? [], field)];
+  });
+}
+
+const isPlainObject = (value: unknown) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Refuses a body that is not an object (an array, a string, null) before it reaches the DTO. */
+class EnvelopeValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && this.toValidate(metadata) && !isPlainObject(value)) {
+      throw new FieldsBadRequestException([
+        { field: 'body', message: 'must be a JSON object or a form' },
+      ]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/**
+ * The validation set-up of every controller of this service: unknown fields are refused, values are
+ * never echoed back (they may be secrets), and every error names its field by its full path.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new EnvelopeValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new FieldsBadRequestException(flatten(errors)),
+  });
+}

@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppSettings, settingsConfig } from './settings.config';
+import { loggerOptions } from './logger-options';
+
+export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
+
+/** Structured JSON logs through pino, with secrets redacted. Tests may provide LOG_DESTINATION to read them. */
+@Module({})
+export class LoggingModule {
+  static forRoot(destination?: DestinationStream): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [settingsConfig.KEY],
+          useFactory: (settings: AppSettings) => ({
+            pinoHttp: destination
+              ? [loggerOptions(settings.logLevel), destination]
+              : loggerOptions(settings.logLevel),
+          }),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,167 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toTrimmed = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The service's environment, validated once at start-up. Each rule's message names the variable
+ * and never repeats its value (ADMIN_PASSWORD and SECRETS_KEY are secrets).
+ */
+class EnvironmentVariables {
+  @Transform(toInt)
+  @IsInt({ message: 'PORT must be an integer from 1 to 65535' })
+  @Min(1, { message: 'PORT must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'PORT must be an integer from 1 to 65535' })
+  PORT = 3000;
+
+  @Transform(toTrimmed)
+  @IsString()
+  @Matches(/^[A-Za-z0-9.:[\]-]+$/, { message: 'HOST must be a host name or an IP address' })
+  HOST = '0.0.0.0';
+
+  @Transform(toTrimmed)
+  @IsString({ message: 'DATA_DIR must be a directory path' })
+  DATA_DIR = './data';
+
+  @Transform(toTrimmed)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for SQLite)',
+  })
+  DATABASE_URL?: string;
+
+  @Transform(toTrimmed)
+  @Matches(/^[^\s:]{1,128}$/, {
+    message: 'ADMIN_USERNAME must be 1 to 128 characters without spaces or colons',
+  })
+  ADMIN_USERNAME = 'admin';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters long' })
+  @MaxLength(256, { message: 'ADMIN_PASSWORD must be at most 256 characters long' })
+  ADMIN_PASSWORD?: string;
+
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInt)
+  @IsInt({ message: 'BODY_LIMIT must be a byte count from 1024 to 10485760' })
+  @Min(1024, { message: 'BODY_LIMIT must be a byte count from 1024 to 10485760' })
+  @Max(10485760, { message: 'BODY_LIMIT must be a byte count from 1024 to 10485760' })
+  BODY_LIMIT = 65536;
+
+  @Transform(toTrimmed)
+  @IsOptional()
+  @Matches(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/, {
+    message: 'BASE_PATH must be a path such as /datafor',
+  })
+  BASE_PATH?: string;
+
+  @Transform(toInt)
+  @IsInt({ message: 'TOKEN_MAX_EXPIRE must be a number of seconds from 1 to 315360000' })
+  @Min(1, { message: 'TOKEN_MAX_EXPIRE must be a number of seconds from 1 to 315360000' })
+  @Max(315360000, { message: 'TOKEN_MAX_EXPIRE must be a number of seconds from 1 to 315360000' })
+  TOKEN_MAX_EXPIRE = 2592000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'TOKEN_MIN_SECRET_BYTES must be an integer from 0 to 1024' })
+  @Min(0, { message: 'TOKEN_MIN_SECRET_BYTES must be an integer from 0 to 1024' })
+  @Max(1024, { message: 'TOKEN_MIN_SECRET_BYTES must be an integer from 0 to 1024' })
+  TOKEN_MIN_SECRET_BYTES = 0;
+
+  @Transform(toInt)
+  @IsInt({ message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
+  @Min(60, { message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
+  @Max(2592000, { message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
+  SESSION_TTL = 28800;
+
+  @Transform(toInt)
+  @IsInt({ message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
+  @Min(0, { message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
+  @Max(3600, { message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
+  AUTH_CACHE_TTL = 60;
+
+  @Transform(toTrimmed)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message:
+      'SECRETS_KEY must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
+  })
+  SECRETS_KEY?: string;
+}
+
+/** The validated, typed settings every other part of the service reads. */
+export interface Settings {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  adminUsername: string;
+  adminPassword?: string;
+  logLevel: LogLevel;
+  bodyLimit: number;
+  basePath?: string;
+  tokenMaxExpire: number;
+  tokenMinSecretBytes: number;
+  sessionTtl: number;
+  authCacheTtl: number;
+  secretsKey?: string;
+}
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+/** Reads and validates the environment; throws a SettingsError naming every bad variable. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const known = Object.keys(new EnvironmentVariables());
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(
+      ([key, value]) => known.includes(key) && value !== undefined && value !== '',
+    ),
+  );
+  const vars = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  const errors = validateSync(vars, {
+    forbidUnknownValues: true,
+    validationError: { value: false },
+  });
+  if (errors.length > 0) {
+    const sentences = errors.flatMap((error) => Object.values(error.constraints ?? {}));
+    throw new SettingsError(`Invalid configuration: ${[...new Set(sentences)].join('; ')}.`);
+  }
+  return {
+    port: vars.PORT,
+    host: vars.HOST,
+    dataDir: vars.DATA_DIR,
+    databaseUrl: vars.DATABASE_URL,
+    adminUsername: vars.ADMIN_USERNAME,
+    adminPassword: vars.ADMIN_PASSWORD,
+    logLevel: vars.LOG_LEVEL,
+    bodyLimit: vars.BODY_LIMIT,
+    basePath: vars.BASE_PATH?.replace(/\/$/, ''),
+    tokenMaxExpire: vars.TOKEN_MAX_EXPIRE,
+    tokenMinSecretBytes: vars.TOKEN_MIN_SECRET_BYTES,
+    sessionTtl: vars.SESSION_TTL,
+    authCacheTtl: vars.AUTH_CACHE_TTL,
+    secretsKey: vars.SECRETS_KEY,
+  };
+}

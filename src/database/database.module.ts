@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
+import type { Database } from 'better-sqlite3';
+import { AppSettings, settingsConfig } from '../config/settings.config';
+import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
+
+export const SQLITE_FILE = 'datafor-token.sqlite';
+
+/** PostgreSQL when DATABASE_URL says so, else the embedded SQLite file in DATA_DIR. Migrations run at start. */
+export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
+  const common = {
+    entities: TOKEN_SERVICE_ENTITIES,
+    migrations: TOKEN_SERVICE_MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (settings.databaseUrl) {
+    return { ...common, type: 'postgres', url: settings.databaseUrl, extra: { max: 10 } };
+  }
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: join(settings.dataDir, SQLITE_FILE),
+    // WAL keeps readers off the writer's back; NORMAL sync loses nothing when the process dies.
+    prepareDatabase: (db: Database) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [settingsConfig.KEY],
+      useFactory: (settings: AppSettings) => databaseOptions(settings),
+    }),
+  ],
+})
+export class DatabaseModule {}

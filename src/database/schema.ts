@@ -1,0 +1,14 @@
+import { AuditEventEntity } from '../audit/entities/audit-event.entity';
+import { SessionEntity } from '../auth/entities/session.entity';
+import { TokenConfigEntity } from '../token/entities/token-config.entity';
+import { UserEntity } from '../users/entities/user.entity';
+import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema';
+
+/** What a host app hands its TypeORM data source so that TokenModule finds its tables. */
+export const TOKEN_SERVICE_ENTITIES = [
+  TokenConfigEntity,
+  UserEntity,
+  SessionEntity,
+  AuditEventEntity,
+];
+export const TOKEN_SERVICE_MIGRATIONS = [InitialSchema1764400000000];

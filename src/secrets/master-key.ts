@@ -1,0 +1,25 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const MASTER_KEY_FILE = 'secrets.key';
+
+/**
+ * The master key that seals configuration secrets: SECRETS_KEY when set, else a key generated on
+ * first start into DATA_DIR/secrets.key, readable by its owner only.
+ */
+export function loadOrCreateMasterKey(
+  secretsKey: string | undefined,
+  dataDir: string,
+): { key: Buffer; source: string } {
+  if (secretsKey) return { key: Buffer.from(secretsKey, 'base64'), source: 'SECRETS_KEY' };
+  const file = join(dataDir, MASTER_KEY_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+  return { key, source: file };
+}

@@ -1,0 +1,51 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+const VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export class SecretBoxError extends Error {
+  override readonly name = 'SecretBoxError';
+}
+
+/**
+ * Seals configuration secrets at rest with AES-256-GCM. The context (the configuration's name) is
+ * bound as associated data, so a sealed value copied onto another row does not open.
+ */
+export class SecretBox {
+  private readonly key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new SecretBoxError('the master key must be 32 bytes');
+    this.key = Buffer.from(key);
+  }
+
+  seal(plaintext: string, context: string): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+  }
+
+  open(sealed: string, context: string): string {
+    const [version, encoded] = sealed.split(':', 2);
+    const raw = Buffer.from(encoded ?? '', 'base64');
+    if (version !== VERSION || raw.length < IV_BYTES + TAG_BYTES) {
+      throw new SecretBoxError('a stored secret is not in the sealed format');
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(context, 'utf8'));
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([
+        decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
+    } catch {
+      throw new SecretBoxError(
+        'a stored secret does not open with this master key (is SECRETS_KEY the right one?)',
+      );
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsNotEmpty, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsConfigName, NON_EMPTY_STRING } from '../../common/validation/decorators';
+import { toJsonObject } from '../../common/validation/transforms';
+import { TokenPayloadDto } from './token-payload.dto';
+
+/** `POST /token/generate`: the seed's body. */
+export class GenerateTokenDto {
+  @ApiProperty({
+    description: 'Name of the token configuration (the issuer, e.g. the ERP).',
+    example: 'ERP',
+  })
+  @IsConfigName()
+  name: string;
+
+  @ApiProperty({
+    description: "The configuration's secret; must match it exactly.",
+    example: 'abcd',
+    format: 'password',
+    maxLength: 8192,
+  })
+  @IsString({ message: NON_EMPTY_STRING })
+  @IsNotEmpty({ message: NON_EMPTY_STRING })
+  @MaxLength(8192, { message: 'must be at most 8192 characters long' })
+  privateKey: string;
+
+  @ApiProperty({
+    description: 'The payload object containing user and role info.',
+    type: TokenPayloadDto,
+    additionalProperties: {
+      oneOf: [
+        { type: 'string' },
+        { type: 'number' },
+        { type: 'boolean' },
+        { type: 'array', items: { type: 'string' } },
+      ],
+    },
+  })
+  @Transform(({ value }) => TokenPayloadDto.fromPlain(toJsonObject({ value } as never)))
+  @Type(() => TokenPayloadDto)
+  @IsObject({ message: 'must be an object' })
+  @ValidateNested()
+  payload: TokenPayloadDto;
+}

@@ -1,0 +1,89 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { plainToInstance, Transform } from 'class-transformer';
+import { Allow, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsStringList, IsUsername } from '../../common/validation/decorators';
+import { toStringList } from '../../common/validation/transforms';
+
+const optionalString = (description: string, example?: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ description, example, maxLength: 256 }),
+    IsOptional(),
+    IsString({ message: 'must be a string' }),
+    MaxLength(256, { message: 'must be at most 256 characters long' }),
+  );
+
+export const PAYLOAD_FIELDS = [
+  'username',
+  'name',
+  'roles',
+  'inituser',
+  'password',
+  'company',
+  'dept',
+  'email',
+  'description',
+  'title',
+  'dob',
+  'mobile',
+] as const;
+
+/**
+ * `payload` of a mint: the user and role info of the seed's table. Keys beyond it travel as custom
+ * claims (string, number, boolean or array of strings), gathered into `customClaims`.
+ */
+export class TokenPayloadDto {
+  @ApiProperty({ description: 'Username for token generation.', example: 'admin', maxLength: 128 })
+  @IsUsername()
+  username: string;
+
+  @optionalString("User's name.", 'ERP') name?: string;
+
+  @ApiPropertyOptional({
+    description: 'List of user roles.',
+    type: [String],
+    example: ['SYS_CREATOR', 'Manager'],
+  })
+  @IsOptional()
+  @Transform(toStringList)
+  @IsStringList(64, 64)
+  roles?: string[];
+
+  @optionalString('Initial user.') inituser?: string;
+
+  @ApiPropertyOptional({
+    description: 'User password. Used only when the user is created now; never enters the token.',
+    format: 'password',
+    maxLength: 256,
+  })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @MaxLength(256, { message: 'must be at most 256 characters long' })
+  password?: string;
+
+  @optionalString('Company name.') company?: string;
+  @optionalString('Department name.') dept?: string;
+  @optionalString('Email address.') email?: string;
+  @optionalString('Description.') description?: string;
+  @optionalString('Title.') title?: string;
+  @optionalString('Date of birth.') dob?: string;
+  @optionalString('Mobile number.') mobile?: string;
+
+  @ApiHideProperty()
+  @Allow()
+  customClaims?: Record<string, unknown>;
+
+  /** Splits a plain payload into the known fields and the custom claims; other values pass through to fail validation. */
+  static fromPlain(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const known: Record<string, unknown> = {};
+    const customClaims: Record<string, unknown> = {};
+    // class-transformer may hand over an instance already, whose unset fields read undefined.
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined) continue;
+      if ((PAYLOAD_FIELDS as readonly string[]).includes(key)) known[key] = item;
+      else customClaims[key] = item;
+    }
+    return plainToInstance(TokenPayloadDto, { ...known, customClaims });
+  }
+}

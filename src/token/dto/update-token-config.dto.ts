@@ -1,0 +1,123 @@
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  Allow,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import {
+  IsConfigName,
+  IsFlag,
+  IsNonEmptyString,
+  IsStringList,
+} from '../../common/validation/decorators';
+import { toFlag, toInteger, toJsonObject, toStringList } from '../../common/validation/transforms';
+import { MASK, TOKEN_ALGORITHMS, TOKEN_DEFAULTS } from '../token.constants';
+import { FieldMapDto } from './field-map.dto';
+
+/** `POST /token/update`: creates or replaces the configuration named `name` (JSON or form). */
+export class UpdateTokenConfigDto {
+  @ApiProperty({ description: 'Unique name, 1-64 of A-Za-z0-9_-', example: 'ERP' })
+  @IsConfigName()
+  name: string;
+
+  @ApiPropertyOptional({
+    description: 'URL query parameter that carries the token',
+    default: TOKEN_DEFAULTS.tokenName,
+  })
+  @IsOptional()
+  @IsString({ message: 'must be a query parameter name' })
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1 to 64 of A-Za-z0-9_.-' })
+  token_name?: string;
+
+  @ApiPropertyOptional({
+    description: `HS*: the shared secret (32 bytes or more recommended). RS*/ES*: the issuer's public key, base64 SPKI. Required on create; omit or send ${MASK} to keep the stored one.`,
+    format: 'password',
+    maxLength: 8192,
+  })
+  @IsOptional()
+  @IsNonEmptyString(8192)
+  secret?: string;
+
+  @ApiPropertyOptional({
+    description: 'Lifetime in seconds of minted tokens',
+    default: TOKEN_DEFAULTS.expire,
+    minimum: 1,
+    type: 'integer',
+  })
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(1, { message: 'must be at least 1' })
+  expire?: number;
+
+  @ApiPropertyOptional({
+    description: 'Claim names of username (required), name and email; default {"username": <name>}',
+    type: FieldMapDto,
+  })
+  @IsOptional()
+  @Transform(toJsonObject)
+  @Type(() => FieldMapDto)
+  @IsObject({ message: 'must be an object' })
+  @ValidateNested()
+  fieldmap?: FieldMapDto;
+
+  @ApiPropertyOptional({ enum: TOKEN_ALGORITHMS, default: TOKEN_DEFAULTS.algorithm })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @IsIn(TOKEN_ALGORITHMS, { message: `must be one of ${TOKEN_ALGORITHMS.join(', ')}` })
+  algorithm?: (typeof TOKEN_ALGORITHMS)[number];
+
+  @ApiPropertyOptional({
+    description: '"1" enabled, "0" disabled',
+    enum: ['1', '0'],
+    default: TOKEN_DEFAULTS.enable,
+  })
+  @IsOptional()
+  @Transform(toFlag)
+  @IsFlag()
+  enable?: '1' | '0';
+
+  @ApiPropertyOptional({
+    description: 'Create unknown users on first use',
+    enum: ['1', '0'],
+    default: TOKEN_DEFAULTS.inituser,
+  })
+  @IsOptional()
+  @Transform(toFlag)
+  @IsFlag()
+  inituser?: '1' | '0';
+
+  @ApiPropertyOptional({
+    description: 'User type and roles given to users created through this configuration',
+    type: [String],
+    default: TOKEN_DEFAULTS.initroles,
+  })
+  @IsOptional()
+  @Transform(toStringList)
+  @IsStringList(64, 64)
+  initroles?: string[];
+
+  @ApiPropertyOptional({
+    description: `Initial password of users created through this configuration (stored hashed). Omit or send ${MASK} to keep; null clears.`,
+    format: 'password',
+    nullable: true,
+  })
+  @ValidateIf((_, value) => value !== undefined && value !== null)
+  @IsNonEmptyString(256)
+  @MinLength(8, { message: 'must be at least 8 characters long' })
+  initpwd?: string | null;
+
+  /** Read-only fields a client may send back from `content`; ignored. */
+  @ApiHideProperty() @Allow() createdDate?: unknown;
+  @ApiHideProperty() @Allow() lastModifiedDate?: unknown;
+  @ApiHideProperty() @Allow() creatorId?: unknown;
+}

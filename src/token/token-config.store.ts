@@ -1,0 +1,85 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { KeyObject } from 'node:crypto';
+import { In, Repository } from 'typeorm';
+import { SecretBox } from '../secrets/secret-box';
+import { TokenConfigEntity } from './entities/token-config.entity';
+import { keyFor } from './token-keys';
+
+/** A configuration ready for use: its secret opened and its key object parsed once. */
+export interface ResolvedTokenConfig {
+  config: TokenConfigEntity;
+  secret: string;
+  key: KeyObject;
+}
+
+/** Changes made by another instance reach this one's cache within this many milliseconds. */
+const CACHE_TTL_MS = 5000;
+
+/**
+ * Persistence of token configurations. Secrets are sealed on the way in and opened on the way out;
+ * resolved configurations are cached, and every write through this store drops its entry at once.
+ */
+@Injectable()
+export class TokenConfigStore implements OnModuleInit {
+  private readonly cache = new Map<
+    string,
+    { resolved: ResolvedTokenConfig | undefined; until: number }
+  >();
+
+  constructor(
+    @InjectRepository(TokenConfigEntity) private readonly configs: Repository<TokenConfigEntity>,
+    @Inject(SecretBox) private readonly box: SecretBox,
+  ) {}
+
+  /** A wrong master key stops the start here, rather than failing every mint later. */
+  async onModuleInit(): Promise<void> {
+    for (const config of await this.configs.find()) this.box.open(config.secretSealed, config.name);
+  }
+
+  async resolve(name: string): Promise<ResolvedTokenConfig | undefined> {
+    const cached = this.cache.get(name);
+    if (cached && cached.until > Date.now()) return cached.resolved;
+    const config = await this.configs.findOneBy({ name });
+    const resolved = config ? this.open(config) : undefined;
+    this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
+    return resolved;
+  }
+
+  find(name: string): Promise<TokenConfigEntity | null> {
+    return this.configs.findOneBy({ name });
+  }
+
+  list(): Promise<TokenConfigEntity[]> {
+    return this.configs.find({ order: { name: 'ASC' } });
+  }
+
+  openSecret(config: TokenConfigEntity): string {
+    return this.box.open(config.secretSealed, config.name);
+  }
+
+  async save(config: Omit<TokenConfigEntity, 'secretSealed'>, secret: string): Promise<void> {
+    await this.configs.save({ ...config, secretSealed: this.box.seal(secret, config.name) });
+    this.cache.delete(config.name);
+  }
+
+  /** Deletes the named configurations in one transaction; answers the names that existed. */
+  async delete(names: string[]): Promise<string[]> {
+    const deleted = await this.configs.manager.transaction(async (manager) => {
+      const found = await manager.find(TokenConfigEntity, {
+        where: { name: In(names) },
+        select: { name: true },
+      });
+      if (found.length > 0)
+        await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
+      return found.map((c) => c.name);
+    });
+    for (const name of names) this.cache.delete(name);
+    return deleted;
+  }
+
+  private open(config: TokenConfigEntity): ResolvedTokenConfig {
+    const secret = this.box.open(config.secretSealed, config.name);
+    return { config, secret, key: keyFor(secret, config.algorithm) };
+  }
+}

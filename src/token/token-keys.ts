@@ -1,0 +1,58 @@
+import {
+  createHash,
+  createPublicKey,
+  createSecretKey,
+  KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
+import { keyFamily, TokenAlgorithm } from './token.constants';
+
+const CURVES: Record<string, string> = {
+  ES256: 'prime256v1',
+  ES384: 'secp384r1',
+  ES512: 'secp521r1',
+};
+const MIN_RSA_BITS = 2048;
+
+export class KeyFormatError extends Error {}
+
+/** The key object a configuration's secret stands for: an HMAC key, or the issuer's public key. */
+export function keyFor(secret: string, algorithm: TokenAlgorithm): KeyObject {
+  return keyFamily(algorithm) === 'HS'
+    ? createSecretKey(Buffer.from(secret, 'utf8'))
+    : publicKeyFor(secret, algorithm);
+}
+
+/** Base64 SPKI (a PEM body without its BEGIN/END lines; a whole PEM is accepted too) of the algorithm's family. */
+function publicKeyFor(secret: string, algorithm: TokenAlgorithm): KeyObject {
+  const body = secret.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+    throw new KeyFormatError('must be a base64 SPKI public key');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(body, 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new KeyFormatError('must be a base64 SPKI public key');
+  }
+  if (keyFamily(algorithm) === 'RS') {
+    if (key.asymmetricKeyType !== 'rsa')
+      throw new KeyFormatError(`must be an RSA public key for ${algorithm}`);
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS)
+      throw new KeyFormatError(`must be an RSA key of at least ${MIN_RSA_BITS} bits`);
+  } else if (
+    key.asymmetricKeyType !== 'ec' ||
+    key.asymmetricKeyDetails?.namedCurve !== CURVES[algorithm]
+  ) {
+    throw new KeyFormatError(
+      `must be an EC public key on curve ${CURVES[algorithm]} for ${algorithm}`,
+    );
+  }
+  return key;
+}
+
+/** Constant-time equality of two strings of any lengths (both are hashed first). */
+export function secretsEqual(given: string, stored: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(stored));
+}

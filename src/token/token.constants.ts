@@ -1,0 +1,41 @@
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const PUBLIC_KEY_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export const TOKEN_ALGORITHMS = [...HMAC_ALGORITHMS, ...PUBLIC_KEY_ALGORITHMS] as const;
+export type TokenAlgorithm = (typeof TOKEN_ALGORITHMS)[number];
+
+/** What a stored secret (or password) reads as in every answer. */
+export const MASK = '************';
+
+export const TOKEN_DEFAULTS = {
+  tokenName: 'token',
+  expire: 86400,
+  algorithm: 'HS256' as TokenAlgorithm,
+  enable: '0',
+  inituser: '1',
+  initroles: ['SYS_Reader'],
+};
+
+/** Below this many bytes an HMAC secret is guessable offline; RFC 7518 asks for the hash size. */
+export const RECOMMENDED_SECRET_BYTES = 32;
+
+/** Registered claim names a payload may not set (RFC 7519 section 4.1). */
+export const REGISTERED_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti', 'iss', 'aud', 'sub']);
+
+/** Claims the service sets on every token: a fieldmap may not point at them either. */
+export const SERVICE_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti']);
+
+export function isHmac(algorithm: TokenAlgorithm): boolean {
+  return algorithm.startsWith('HS');
+}
+
+/** RS* and ES* are one family each, HS* another: a secret never crosses families. */
+export function keyFamily(algorithm: TokenAlgorithm): 'HS' | 'RS' | 'ES' {
+  return algorithm.slice(0, 2) as 'HS' | 'RS' | 'ES';
+}

@@ -1,0 +1,138 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
+import {
+  ApiBasicAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCookieAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { createValidationPipe } from '../common/validation/validation.pipe';
+import { ConfigNameListPipe } from './config-name-list.pipe';
+import { GenerateTokenResponseDto } from './dto/generate-token-response.dto';
+import { GenerateTokenDto } from './dto/generate-token.dto';
+import { TokenConfigNameDto } from './dto/token-config-name.dto';
+import {
+  SuccessMsgResponseDto,
+  TokenConfigContentResponseDto,
+  TokenConfigListResponseDto,
+} from './dto/token-config-view.dto';
+import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
+import { FlatFormPayloadInterceptor } from './flat-form-payload.interceptor';
+import { AdminGuard } from './guards/admin.guard';
+import { PrincipalService } from './principal.service';
+import { TokenService } from './token.service';
+
+const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
+
+@ApiTags('token')
+@ApiBasicAuth('basic')
+@ApiCookieAuth('session')
+@ApiErrors(401, 403)
+@Controller('plugin/datafor-modeler/api/token')
+@UseGuards(AdminGuard)
+@UsePipes(createValidationPipe())
+@UseFilters(EnvelopeExceptionFilter)
+export class TokenController {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly principals: PrincipalService,
+  ) {}
+
+  @Post('generate')
+  @HttpCode(200)
+  @UseInterceptors(FlatFormPayloadInterceptor)
+  @ApiOperation({
+    summary: 'Generate a token',
+    description:
+      'Mints a signed JWT for payload.username with an enabled HS* configuration. The current user must be an Administrator. ' +
+      'Also accepts the older form-urlencoded shape: name, privateKey, username and the other payload fields flat.',
+  })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ description: 'The request was successful.', type: GenerateTokenResponseDto })
+  @ApiErrors(400, 404, 409, 413, 415)
+  async generate(
+    @Body() dto: GenerateTokenDto,
+    @Req() request: FastifyRequest,
+  ): Promise<GenerateTokenResponseDto> {
+    const minted = await this.tokens.generate(dto, this.principals.actor(request));
+    return { success: true, ...minted };
+  }
+
+  @Post('update')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Create or replace a token configuration' })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiErrors(400, 413, 415)
+  async update(
+    @Body() dto: UpdateTokenConfigDto,
+    @Req() request: FastifyRequest,
+  ): Promise<SuccessMsgResponseDto> {
+    const { warning } = await this.tokens.save(dto, this.principals.actor(request));
+    return warning
+      ? { success: true, msg: 'success', type: '2', warning }
+      : { success: true, msg: 'success' };
+  }
+
+  @Get('list')
+  @ApiOperation({ summary: 'List token configurations (secrets masked)' })
+  @ApiOkResponse({ type: TokenConfigListResponseDto })
+  async list(): Promise<TokenConfigListResponseDto> {
+    return { success: true, data: await this.tokens.list() };
+  }
+
+  @Get('content')
+  @ApiOperation({ summary: 'One token configuration (secret masked)' })
+  @ApiOkResponse({ type: TokenConfigContentResponseDto })
+  @ApiErrors(400, 404)
+  async content(@Query() query: TokenConfigNameDto): Promise<TokenConfigContentResponseDto> {
+    return { success: true, ...(await this.tokens.content(query.name)) };
+  }
+
+  @Post('delete')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Delete a token configuration; its tokens stop working at once' })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiErrors(400, 404, 413, 415)
+  async delete(
+    @Body() dto: TokenConfigNameDto,
+    @Req() request: FastifyRequest,
+  ): Promise<SuccessMsgResponseDto> {
+    await this.tokens.delete(dto.name, this.principals.actor(request));
+    return { success: true };
+  }
+
+  @Post('deleteBatch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Delete several configurations in one transaction, skipping names that do not exist',
+  })
+  @ApiBody({ schema: { type: 'array', items: { type: 'string' }, example: ['ERP', 'CRM'] } })
+  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiErrors(400, 413, 415)
+  async deleteBatch(
+    @Body(ConfigNameListPipe) names: string[],
+    @Req() request: FastifyRequest,
+  ): Promise<SuccessMsgResponseDto> {
+    await this.tokens.deleteBatch(names, this.principals.actor(request));
+    return { success: true, msg: 'success' };
+  }
+}

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { CLOCK, systemClock } from '../common/clock';
+import { SecretBox } from '../secrets/secret-box';
+import { UsersModule } from '../users/users.module';
+import { TokenConfigEntity } from './entities/token-config.entity';
+import { AdminGuard } from './guards/admin.guard';
+import { PrincipalService } from './principal.service';
+import { TokenConfigStore } from './token-config.store';
+import { TokenSigner } from './token-signer.service';
+import {
+  ConfigurableModuleClass,
+  TOKEN_MODULE_OPTIONS,
+  TokenModuleOptions,
+} from './token.module-definition';
+import { TokenController } from './token.controller';
+import { TokenService } from './token.service';
+
+/**
+ * The Datafor token API: token configurations, minting, and the user endpoints.
+ * `TokenModule.forRoot(options)` or `forRootAsync(...)`; authentication is the host's (it puts `request.user` in place).
+ */
+@Module({
+  imports: [
+    JwtModule.register({}),
+    TypeOrmModule.forFeature([TokenConfigEntity]),
+    UsersModule,
+    AuditModule,
+  ],
+  controllers: [TokenController],
+  providers: [
+    TokenService,
+    TokenConfigStore,
+    TokenSigner,
+    PrincipalService,
+    AdminGuard,
+    { provide: CLOCK, useValue: systemClock },
+    {
+      provide: SecretBox,
+      inject: [TOKEN_MODULE_OPTIONS],
+      useFactory: ({ secretsKey }: TokenModuleOptions) =>
+        new SecretBox(
+          typeof secretsKey === 'string' ? Buffer.from(secretsKey, 'base64') : secretsKey,
+        ),
+    },
+  ],
+  exports: [TOKEN_MODULE_OPTIONS, TokenService, PrincipalService, AdminGuard, CLOCK],
+})
+export class TokenModule extends ConfigurableModuleClass {}

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { Actor, AuditService } from '../audit/audit.service';
+import { Clock, CLOCK } from '../common/clock';
+import { badField } from '../common/http/bad-request';
+import { UserProvisioner } from '../users/user-provisioner.service';
+import { PasswordHasher } from '../users/password-hasher.service';
+import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-types';
+import { PROFILE_FIELDS } from '../users/users.service';
+import { GenerateTokenDto } from './dto/generate-token.dto';
+import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
+import { TokenConfigViewDto } from './dto/token-config-view.dto';
+import { FieldMap, TokenConfigEntity } from './entities/token-config.entity';
+import { buildClaims } from './token-claims';
+import { TokenConfigStore } from './token-config.store';
+import { KeyFormatError, keyFor, secretsEqual } from './token-keys';
+import { TokenSigner } from './token-signer.service';
+import { TOKEN_MODULE_OPTIONS, TokenModuleOptions } from './token.module-definition';
+import {
+  isHmac,
+  keyFamily,
+  MASK,
+  RECOMMENDED_SECRET_BYTES,
+  SERVICE_CLAIMS,
+  TOKEN_DEFAULTS,
+  TokenAlgorithm,
+} from './token.constants';
+
+export interface MintedToken {
+  expire: number;
+  token: string;
+}
+
+export interface SaveOutcome {
+  created: boolean;
+  warning?: string;
+}
+
+const DEFAULT_MAX_EXPIRE = 2592000;
+const MAX_BATCH = 1000;
+
+/** The rules of token configurations and of minting (contract sections 2 and 3). */
+@Injectable()
+export class TokenService {
+  private readonly maxExpire: number;
+  private readonly minSecretBytes: number;
+
+  constructor(
+    private readonly store: TokenConfigStore,
+    private readonly signer: TokenSigner,
+    private readonly provisioner: UserProvisioner,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
+  ) {
+    this.maxExpire = options.maxExpire ?? DEFAULT_MAX_EXPIRE;
+    this.minSecretBytes = options.minSecretBytes ?? 0;
+  }
+
+  async generate(
+    { name, privateKey, payload }: GenerateTokenDto,
+    actor: Actor,
+  ): Promise<MintedToken> {
+    const resolved = await this.store.resolve(name);
+    if (!resolved) throw new NotFoundException(`token configuration ${name} does not exist`);
+    const { config } = resolved;
+    if (!config.enabled) throw new ConflictException(`token configuration ${name} is disabled`);
+    if (!isHmac(config.algorithm)) {
+      throw badField(
+        'name',
+        `names a ${config.algorithm} configuration, which only verifies tokens its owner signs`,
+      );
+    }
+    if (!secretsEqual(privateKey, resolved.secret)) {
+      throw badField('privateKey', "does not match the configuration's secret");
+    }
+    const claims = buildClaims(payload, config.fieldmap);
+    const requested = splitRoles(payload.roles ?? []);
+    if (requested.types.includes(ADMINISTRATOR)) {
+      throw new ForbiddenException('a payload cannot make a user an Administrator');
+    }
+    if (requested.types.length > 1)
+      throw badField('payload.roles', 'may name at most one user type');
+
+    const initial = splitRoles(config.initRoles);
+    const outcome = await this.provisioner.provision({
+      username: payload.username,
+      create: config.initUser,
+      profile: Object.fromEntries(PROFILE_FIELDS.map((field) => [field, payload[field]])),
+      usertype: requested.types[0] ?? initial.types[0] ?? DEFAULT_USER_TYPE,
+      roles: [...new Set([...initial.roles, ...requested.roles])],
+      password: payload.password,
+      passwordHash: config.initPasswordHash,
+    });
+    if (outcome.status === 'unknown') {
+      throw new NotFoundException(
+        `user ${payload.username} does not exist and ${name} does not create users`,
+      );
+    }
+    if (outcome.status === 'disabled')
+      throw new ConflictException(`user ${payload.username} is disabled`);
+
+    const iat = Math.floor(this.clock.now() / 1000);
+    const jti = randomUUID();
+    const token = this.signer.sign({ ...claims, iat, exp: iat + config.expire, jti }, resolved);
+    await this.audit.record({
+      actor,
+      action: 'token.mint',
+      target: name,
+      details: { username: payload.username, jti, userCreated: outcome.status === 'created' },
+    });
+    return { expire: config.expire, token };
+  }
+
+  async list(): Promise<TokenConfigViewDto[]> {
+    return (await this.store.list()).map(TokenConfigViewDto.of);
+  }
+
+  async content(name: string): Promise<TokenConfigViewDto> {
+    const config = await this.store.find(name);
+    if (!config) throw new NotFoundException(`token configuration ${name} does not exist`);
+    return TokenConfigViewDto.of(config);
+  }
+
+  /** Creates or replaces a configuration: omitted fields take their defaults, but secret and initpwd are kept. */
+  async save(dto: UpdateTokenConfigDto, actor: Actor): Promise<SaveOutcome> {
+    const existing = await this.store.find(dto.name);
+    const algorithm: TokenAlgorithm = dto.algorithm ?? TOKEN_DEFAULTS.algorithm;
+    const secret = this.secretFor(dto, existing, algorithm);
+    const warning = this.checkSecret(secret, algorithm);
+    const expire = dto.expire ?? TOKEN_DEFAULTS.expire;
+    if (expire > this.maxExpire)
+      throw badField('expire', `must be at most ${this.maxExpire} seconds`);
+    const fieldmap = this.checkFieldMap(dto.fieldmap ?? { username: dto.name });
+    const roles = splitRoles(dto.initroles ?? TOKEN_DEFAULTS.initroles);
+    if (roles.types.length > 1) throw badField('initroles', 'may name at most one user type');
+
+    const now = this.clock.now();
+    await this.store.save(
+      {
+        name: dto.name,
+        tokenName: dto.token_name ?? TOKEN_DEFAULTS.tokenName,
+        expire,
+        fieldmap,
+        algorithm,
+        enabled: (dto.enable ?? TOKEN_DEFAULTS.enable) === '1',
+        initUser: (dto.inituser ?? TOKEN_DEFAULTS.inituser) === '1',
+        initRoles: [...roles.types, ...roles.roles],
+        initPasswordHash: await this.initPasswordHash(dto.initpwd, existing),
+        createdDate: existing?.createdDate ?? now,
+        lastModifiedDate: now,
+        creatorId: existing?.creatorId ?? actor.username,
+      },
+      secret,
+    );
+    await this.audit.record({
+      actor,
+      action: existing ? 'token.update' : 'token.create',
+      target: dto.name,
+      details: {
+        algorithm,
+        enable: dto.enable ?? TOKEN_DEFAULTS.enable,
+        secretChanged: dto.secret !== undefined && dto.secret !== MASK,
+      },
+    });
+    return { created: !existing, warning };
+  }
+
+  async delete(name: string, actor: Actor): Promise<void> {
+    const [deleted] = await this.store.delete([name]);
+    if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
+    await this.audit.record({ actor, action: 'token.delete', target: name });
+  }
+
+  /** Deletes every named configuration in one transaction; names that do not exist are skipped. */
+  async deleteBatch(names: string[], actor: Actor): Promise<void> {
+    if (names.length === 0) throw badField('body', 'must name at least one configuration');
+    if (names.length > MAX_BATCH)
+      throw badField('body', `may name at most ${MAX_BATCH} configurations`);
+    const deleted = await this.store.delete([...new Set(names)]);
+    for (const name of deleted)
+      await this.audit.record({ actor, action: 'token.delete', target: name });
+  }
+
+  private secretFor(
+    dto: UpdateTokenConfigDto,
+    existing: TokenConfigEntity | null,
+    algorithm: TokenAlgorithm,
+  ): string {
+    if (dto.secret !== undefined && dto.secret !== MASK) return dto.secret;
+    if (!existing) throw badField('secret', 'is required when creating a configuration');
+    if (keyFamily(existing.algorithm) !== keyFamily(algorithm)) {
+      throw badField(
+        'secret',
+        `must be sent again when the algorithm changes from ${existing.algorithm} to ${algorithm}`,
+      );
+    }
+    return this.store.openSecret(existing);
+  }
+
+  /** Refuses what cannot be a key of the algorithm; answers a warning for a short HMAC secret. */
+  private checkSecret(secret: string, algorithm: TokenAlgorithm): string | undefined {
+    try {
+      keyFor(secret, algorithm);
+    } catch (error) {
+      if (error instanceof KeyFormatError) throw badField('secret', error.message);
+      throw error;
+    }
+    if (!isHmac(algorithm)) return undefined;
+    const bytes = Buffer.byteLength(secret, 'utf8');
+    if (bytes < this.minSecretBytes)
+      throw badField('secret', `must be at least ${this.minSecretBytes} bytes long`);
+    if (bytes < RECOMMENDED_SECRET_BYTES) {
+      return `the secret is ${bytes} bytes long; ${RECOMMENDED_SECRET_BYTES} or more random bytes are recommended for ${algorithm}`;
+    }
+    return undefined;
+  }
+
+  private checkFieldMap(fieldmap: FieldMap): FieldMap {
+    const entries = Object.entries(fieldmap).filter(([, claim]) => claim !== undefined);
+    for (const [field, claim] of entries) {
+      if (SERVICE_CLAIMS.has(claim))
+        throw badField(`fieldmap.${field}`, `cannot be "${claim}": the service sets that claim`);
+      if (entries.some(([other, value]) => other !== field && value === claim)) {
+        throw badField(`fieldmap.${field}`, 'must differ from the other fieldmap claims');
+      }
+    }
+    return Object.fromEntries(entries) as unknown as FieldMap;
+  }
+
+  private async initPasswordHash(
+    initpwd: string | null | undefined,
+    existing: TokenConfigEntity | null,
+  ): Promise<string | null> {
+    if (initpwd === null) return null;
+    if (initpwd === undefined || initpwd === MASK) return existing?.initPasswordHash ?? null;
+    return this.hasher.hash(initpwd);
+  }
+}

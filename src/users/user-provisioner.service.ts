@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { UserEntity } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher.service';
+import { Profile, UsersService } from './users.service';
+import { UserType } from './user-types';
+
+export type Provisioned =
+  | { status: 'existing'; user: UserEntity }
+  | { status: 'created'; user: UserEntity }
+  | { status: 'disabled'; user: UserEntity }
+  | { status: 'unknown' };
+
+export interface ProvisionRequest {
+  username: string;
+  /** Create the user when absent (the configuration's `inituser`). */
+  create: boolean;
+  profile: Profile;
+  usertype: UserType;
+  roles: string[];
+  /** The new user's password, hashed only if the user is created now. */
+  password?: string;
+  /** Otherwise this hash (the configuration's `initpwd`), or none: token sign-in only. */
+  passwordHash: string | null;
+}
+
+/**
+ * Finds the user a token names, creating it on first use when allowed. The one provisioner both
+ * callers share: minting (which answers 404/409) and token sign-in (which answers 401).
+ * Existing users are never changed here.
+ */
+@Injectable()
+export class UserProvisioner {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  async provision(request: ProvisionRequest): Promise<Provisioned> {
+    const existing = await this.users.findByUsername(request.username);
+    if (existing) return { status: existing.enabled ? 'existing' : 'disabled', user: existing };
+    if (!request.create) return { status: 'unknown' };
+    const passwordHash = request.password
+      ? await this.hasher.hash(request.password)
+      : request.passwordHash;
+    const created = await this.users.create({ ...request, passwordHash });
+    if (created) return { status: 'created', user: created };
+    // Created by a concurrent request in between: answer that one.
+    return this.provision({ ...request, create: false });
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { UserEntity } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher.service';
+import { UserProvisioner } from './user-provisioner.service';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+/** The user store and its admin endpoints. Imported by TokenModule, whose AdminGuard guards them. */
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity]), AuditModule],
+  controllers: [UsersController],
+  providers: [UsersService, PasswordHasher, UserProvisioner],
+  exports: [UsersService, PasswordHasher, UserProvisioner],
+})
+export class UsersModule {}

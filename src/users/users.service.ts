@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Subject } from 'rxjs';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { badField } from '../common/http/bad-request';
+import { Actor, AuditService } from '../audit/audit.service';
+import { UpsertUserDto } from './dto/upsert-user.dto';
+import { UserEntity } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher.service';
+import { ADMINISTRATOR, DEFAULT_USER_TYPE, UserType } from './user-types';
+
+export const PROFILE_FIELDS = [
+  'name',
+  'email',
+  'mobile',
+  'dept',
+  'title',
+  'company',
+  'dob',
+  'description',
+] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+export type Profile = Partial<Record<ProfileField, string | null>>;
+
+export interface NewUser {
+  username: string;
+  profile: Profile;
+  usertype: UserType;
+  roles: string[];
+  passwordHash: string | null;
+  enabled?: boolean;
+}
+
+/** The user store: lookups, the admin API's writes, and the rule that one Administrator always stays. */
+@Injectable()
+export class UsersService {
+  /** Emits a username whenever that user's password, type or enabled flag may have changed. */
+  readonly credentialChanges = new Subject<string>();
+
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+  ) {}
+
+  findByUsername(username: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ username });
+  }
+
+  list(): Promise<UserEntity[]> {
+    return this.users.find({ order: { username: 'ASC' } });
+  }
+
+  /** The user if the password is right and the account enabled; null otherwise, in the same time. */
+  async verifyCredentials(username: string, password: string): Promise<UserEntity | null> {
+    const user = await this.findByUsername(username);
+    const matches = await this.hasher.verify(password, user?.passwordHash ?? null);
+    return matches && user?.enabled ? user : null;
+  }
+
+  countEnabledAdministrators(): Promise<number> {
+    return this.users.countBy({ usertype: ADMINISTRATOR, enabled: true });
+  }
+
+  /** Inserts a new user; null when the username was taken meanwhile. */
+  async create(
+    user: NewUser,
+    manager: EntityManager = this.users.manager,
+  ): Promise<UserEntity | null> {
+    const now = Date.now();
+    const entity = manager.create(UserEntity, {
+      id: randomUUID(),
+      username: user.username,
+      passwordHash: user.passwordHash,
+      ...Object.fromEntries(PROFILE_FIELDS.map((field) => [field, user.profile[field] ?? null])),
+      usertype: user.usertype,
+      roles: user.roles,
+      enabled: user.enabled ?? true,
+      createdDate: now,
+      lastModifiedDate: now,
+    });
+    try {
+      await manager.insert(UserEntity, entity);
+      return entity;
+    } catch (error) {
+      if (await manager.existsBy(UserEntity, { username: user.username })) return null;
+      throw error;
+    }
+  }
+
+  async insertOrUpdate(dto: UpsertUserDto, actor: Actor): Promise<{ created: boolean }> {
+    const passwordHash =
+      dto.password === undefined ? undefined : await this.hasher.hash(dto.password);
+    const created = await this.dataSource.transaction(async (manager) => {
+      const existing = await manager.findOneBy(UserEntity, { username: dto.username });
+      const profile = Object.fromEntries(
+        PROFILE_FIELDS.filter((field) => dto[field] !== undefined).map((field) => [
+          field,
+          dto[field] || null,
+        ]),
+      );
+      if (!existing) {
+        if (passwordHash === undefined)
+          throw badField('password', 'is required when creating a user');
+        const user = await this.create(
+          {
+            username: dto.username,
+            profile,
+            usertype: (dto.usertype as UserType | undefined) ?? DEFAULT_USER_TYPE,
+            roles: dto.roles ?? [],
+            passwordHash,
+            enabled: dto.enabled !== '0',
+          },
+          manager,
+        );
+        if (!user) throw new ConflictException(`user ${dto.username} was created meanwhile`);
+        return true;
+      }
+      const changes: Partial<UserEntity> = { ...profile, lastModifiedDate: Date.now() };
+      if (passwordHash !== undefined) changes.passwordHash = passwordHash;
+      if (dto.usertype !== undefined) changes.usertype = dto.usertype as UserType;
+      if (dto.roles !== undefined) changes.roles = dto.roles;
+      if (dto.enabled !== undefined) changes.enabled = dto.enabled === '1';
+      const staysAdmin =
+        (changes.usertype ?? existing.usertype) === ADMINISTRATOR &&
+        (changes.enabled ?? existing.enabled);
+      if (!staysAdmin) await this.keepOneAdministrator(existing, manager);
+      await manager.update(UserEntity, { id: existing.id }, changes);
+      return false;
+    });
+    this.credentialChanges.next(dto.username);
+    await this.audit.record({
+      actor,
+      action: created ? 'user.create' : 'user.update',
+      target: dto.username,
+    });
+    return { created };
+  }
+
+  async delete(username: string, actor: Actor): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const existing = await manager.findOneBy(UserEntity, { username });
+      if (!existing) throw new NotFoundException(`user ${username} does not exist`);
+      await this.keepOneAdministrator(existing, manager);
+      await manager.delete(UserEntity, { id: existing.id });
+    });
+    this.credentialChanges.next(username);
+    await this.audit.record({ actor, action: 'user.delete', target: username });
+  }
+
+  private async keepOneAdministrator(leaving: UserEntity, manager: EntityManager): Promise<void> {
+    if (leaving.usertype !== ADMINISTRATOR || !leaving.enabled) return;
+    const admins = await manager.countBy(UserEntity, { usertype: ADMINISTRATOR, enabled: true });
+    if (admins <= 1)
+      throw new ConflictException(
+        'the last enabled Administrator cannot be removed, disabled or demoted',
+      );
+  }
+}
