@@ -3,7 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { LoggingModule } from './config/logging.module';
-import { AppSettings, fixedSettingsConfig, settingsConfig } from './config/settings.config';
+import { type AppSettings, fixedSettingsConfig, settingsConfig } from './config/settings.config';
 import type { Settings } from './config/settings';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';

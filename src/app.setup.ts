@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
-import { AppSettings, settingsConfig } from './config/settings.config';
+import { type AppSettings, settingsConfig } from './config/settings.config';
 
 export function fastifyAdapter(bodyLimit: number): FastifyAdapter {
   return new FastifyAdapter({ bodyLimit, trustProxy: false });
@@ -33,6 +33,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */
 export async function configureApp(app: NestFastifyApplication): Promise<AppSettings> {
+  app.useLogger(app.get(PinoLogger));
   const settings = app.get<AppSettings>(settingsConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON and forms (the adapter registers @fastify/formbody) carry bodies here: anything else is a 415.
@@ -62,7 +63,6 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
     fastifyAdapter(settings.bodyLimit),
     { bufferLogs: true, abortOnError: false },
   );
-  app.useLogger(app.get(PinoLogger));
   await configureApp(app);
   return app;
 }

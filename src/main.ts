@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
-import { AppSettings, settingsConfig } from './config/settings.config';
+import { type AppSettings, settingsConfig } from './config/settings.config';
 
 async function bootstrap(): Promise<void> {
   const app = await createApp();

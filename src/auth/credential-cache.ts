@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Subscription } from 'rxjs';
-import { AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { UsersService } from '../users/users.service';
 import { AuthenticatedUser } from './authenticated-user';
 

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { AppSettings, settingsConfig } from './settings.config';
+import { type AppSettings, settingsConfig } from './settings.config';
 import { loggerOptions } from './logger-options';
 
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');

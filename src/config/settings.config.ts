@@ -1,5 +1,5 @@
 import { ConfigType, registerAs } from '@nestjs/config';
-import { parseSettings, Settings } from './settings';
+import { parseSettings, type Settings } from './settings';
 
 const NAMESPACE = 'settings';
 

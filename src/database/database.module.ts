@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
-import { AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 
 export const SQLITE_FILE = 'datafor-token.sqlite';

@@ -1,5 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Principal, TOKEN_MODULE_OPTIONS, TokenModuleOptions } from './token.module-definition';
+import {
+  type Principal,
+  TOKEN_MODULE_OPTIONS,
+  type TokenModuleOptions,
+} from './token.module-definition';
 
 interface RequestWithUser {
   user?: unknown;

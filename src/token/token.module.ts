@@ -13,7 +13,7 @@ import { TokenSigner } from './token-signer.service';
 import {
   ConfigurableModuleClass,
   TOKEN_MODULE_OPTIONS,
-  TokenModuleOptions,
+  type TokenModuleOptions,
 } from './token.module-definition';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';

@@ -6,8 +6,8 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { Actor, AuditService } from '../audit/audit.service';
-import { Clock, CLOCK } from '../common/clock';
+import { type Actor, AuditService } from '../audit/audit.service';
+import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
 import { UserProvisioner } from '../users/user-provisioner.service';
 import { PasswordHasher } from '../users/password-hasher.service';
@@ -16,12 +16,12 @@ import { PROFILE_FIELDS } from '../users/users.service';
 import { GenerateTokenDto } from './dto/generate-token.dto';
 import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { TokenConfigViewDto } from './dto/token-config-view.dto';
-import { FieldMap, TokenConfigEntity } from './entities/token-config.entity';
+import { type FieldMap, TokenConfigEntity } from './entities/token-config.entity';
 import { buildClaims } from './token-claims';
 import { TokenConfigStore } from './token-config.store';
 import { KeyFormatError, keyFor, secretsEqual } from './token-keys';
 import { TokenSigner } from './token-signer.service';
-import { TOKEN_MODULE_OPTIONS, TokenModuleOptions } from './token.module-definition';
+import { TOKEN_MODULE_OPTIONS, type TokenModuleOptions } from './token.module-definition';
 import {
   isHmac,
   keyFamily,

@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
-import { Actor, AuditService } from '../audit/audit.service';
+import { type Actor, AuditService } from '../audit/audit.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';

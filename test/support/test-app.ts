@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp, fastifyAdapter } from '../../src/app.setup';
+import { Clock, CLOCK } from '../../src/common/clock';
+import { parseSettings, Settings } from '../../src/config/settings';
+import { createPostgresDatabase, POSTGRES_URL } from './database';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-1' };
+export const TOKEN_API = '/plugin/datafor-modeler/api/token';
+export const USER_API = '/plugin/datafor-modeler/api/user';
+export const SESSION_API = '/plugin/datafor/api/extension/auth';
+
+export function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export const ADMIN_AUTH = basic(ADMIN.username, ADMIN.password);
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Collects every log line in `logs` (JSON text), instead of discarding them. */
+  captureLogs?: boolean;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  settings: Settings;
+  dataDir: string;
+  dataSource: DataSource;
+  logs: string[];
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** A JSON request as the bootstrap Administrator. */
+  admin(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * The standalone app with the real module graph, on a fresh SQLite file in a temporary DATA_DIR,
+ * or on a fresh PostgreSQL database when DATABASE_URL is set.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'datafor-test-'));
+  const postgres = POSTGRES_URL ? await createPostgresDatabase() : undefined;
+  const settings = parseSettings({
+    DATA_DIR: dataDir,
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: options.captureLogs ? 'debug' : 'silent',
+    ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  let builder = Test.createTestingModule({
+    imports: [AppModule.forRoot({ settings, logDestination: destination })],
+  });
+  if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    fastifyAdapter(settings.bodyLimit),
+    {
+      bufferLogs: true,
+    },
+  );
+  await configureApp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const fastify = app.getHttpAdapter().getInstance();
+  const inject = (request: InjectOptions) => fastify.inject(request);
+  return {
+    app,
+    settings,
+    dataDir,
+    dataSource: app.get(DataSource),
+    logs,
+    inject,
+    admin: (method, url, payload) =>
+      inject({
+        method,
+        url,
+        headers: { authorization: ADMIN_AUTH },
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      }),
+    close: async () => {
+      await app.close();
+      await postgres?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
