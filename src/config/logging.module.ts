@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { type AppSettings, settingsConfig } from './settings.config';
@@ -16,6 +16,8 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [settingsConfig.KEY],
           useFactory: (settings: AppSettings) => ({
+            // nestjs-pino's default route, `{/*splat}`, matches nothing under NestJS 12 on Fastify.
+            forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
             pinoHttp: destination
               ? [loggerOptions(settings.logLevel), destination]
               : loggerOptions(settings.logLevel),

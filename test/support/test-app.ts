@@ -28,6 +28,14 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Collects every log line in `logs` (JSON text), instead of discarding them. */
   captureLogs?: boolean;
+  /** Start on the data of an earlier app (closed with `keepData`) instead of an empty store. */
+  attach?: StoredData;
+}
+
+export interface StoredData {
+  dataDir: string;
+  databaseUrl?: string;
+  drop(): Promise<void>;
 }
 
 export interface TestApp {
@@ -36,10 +44,25 @@ export interface TestApp {
   dataDir: string;
   dataSource: DataSource;
   logs: string[];
+  stored: StoredData;
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** A JSON request as the bootstrap Administrator. */
   admin(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<LightMyRequestResponse>;
-  close(): Promise<void>;
+  /** Stops the app and deletes its data, unless `keepData` (then pass `stored` as `attach`). */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+async function freshData(): Promise<StoredData> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'datafor-test-'));
+  const postgres = POSTGRES_URL ? await createPostgresDatabase() : undefined;
+  return {
+    dataDir,
+    databaseUrl: postgres?.url,
+    drop: async () => {
+      await postgres?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -47,14 +70,14 @@ export interface TestApp {
  * or on a fresh PostgreSQL database when DATABASE_URL is set.
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'datafor-test-'));
-  const postgres = POSTGRES_URL ? await createPostgresDatabase() : undefined;
+  const stored = options.attach ?? (await freshData());
+  const { dataDir } = stored;
   const settings = parseSettings({
     DATA_DIR: dataDir,
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: options.captureLogs ? 'debug' : 'silent',
-    ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+    ...(stored.databaseUrl ? { DATABASE_URL: stored.databaseUrl } : {}),
     ...options.env,
   });
   const logs: string[] = [];
@@ -86,6 +109,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     dataSource: app.get(DataSource),
     logs,
+    stored,
     inject,
     admin: (method, url, payload) =>
       inject({
@@ -94,10 +118,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         headers: { authorization: ADMIN_AUTH },
         ...(payload === undefined ? {} : { payload: payload as object }),
       }),
-    close: async () => {
+    close: async ({ keepData = false } = {}) => {
       await app.close();
-      await postgres?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) await stored.drop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { TransformFnParams } from 'class-transformer';
+import { type ClassConstructor, plainToInstance, type TransformFnParams } from 'class-transformer';
 
 /** `"1"`/`"0"` flags, also accepted as JSON booleans and numbers; anything else is left for the validator to refuse. */
 export function toFlag({ value }: TransformFnParams): unknown {
@@ -23,6 +23,19 @@ export function toStringList({ value }: TransformFnParams): unknown {
 /** Objects as they are; in forms, an object as JSON text. */
 export function toJsonObject({ value }: TransformFnParams): unknown {
   return typeof value === 'string' && value.trim().startsWith('{') ? parseJson(value) : value;
+}
+
+/** A nested DTO from an object, or (in forms) from JSON text; other values are left for the validator to refuse. */
+export function toNested<T>(type: ClassConstructor<T>) {
+  return (params: TransformFnParams): unknown => {
+    const value = toJsonObject(params);
+    const plain =
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      !(value instanceof type);
+    return plain ? plainToInstance(type, value) : value;
+  };
 }
 
 /** Integers as they are; in forms, a string of digits. */

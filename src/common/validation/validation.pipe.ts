@@ -2,11 +2,26 @@ import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/commo
 import { FieldError } from '../http/error-envelope';
 import { FieldsBadRequestException } from '../http/bad-request';
 
+const BASIC_RULES = [
+  'whitelistValidation',
+  'isDefined',
+  'isString',
+  'isObject',
+  'isArray',
+  'isInt',
+  'isNotEmpty',
+  'isIn',
+];
+const rank = (rule: string) =>
+  BASIC_RULES.includes(rule) ? BASIC_RULES.indexOf(rule) : BASIC_RULES.length;
+
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (!error.property) return [{ field: 'body', message: 'must be a JSON object or a form' }];
-    const own = Object.entries(error.constraints ?? {}).map(([rule, text]) => ({
+    // One message a field: the most basic rule it breaks (present, then of the right type, then the rest).
+    const rules = Object.entries(error.constraints ?? {}).sort(([a], [b]) => rank(a) - rank(b));
+    const own = rules.slice(0, 1).map(([rule, text]) => ({
       field,
       message:
         rule === 'whitelistValidation'
@@ -15,8 +30,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
             ? text.slice(error.property.length + 1)
             : text,
     }));
-    // Constraints are listed innermost decorator first: the last one is the field's most basic rule.
-    return [...own.slice(-1), ...flatten(error.children ?? [], field)];
+    return [...own, ...flatten(error.children ?? [], field)];
   });
 }
 

@@ -8,14 +8,14 @@ import { TokenPayloadDto } from './token-payload.dto';
 /** `POST /token/generate`: the seed's body. */
 export class GenerateTokenDto {
   @ApiProperty({
-    description: 'Name of the token configuration (the issuer, e.g. the ERP).',
+    description: 'Name of the token.',
     example: 'ERP',
   })
   @IsConfigName()
   name: string;
 
   @ApiProperty({
-    description: "The configuration's secret; must match it exactly.",
+    description: 'Private key associated with the token.',
     example: 'abcd',
     format: 'password',
     maxLength: 8192,

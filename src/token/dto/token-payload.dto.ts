@@ -52,7 +52,7 @@ export class TokenPayloadDto {
   @optionalString('Initial user.') inituser?: string;
 
   @ApiPropertyOptional({
-    description: 'User password. Used only when the user is created now; never enters the token.',
+    description: 'User password.',
     format: 'password',
     maxLength: 256,
   })

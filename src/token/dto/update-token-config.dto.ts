@@ -1,5 +1,5 @@
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   Allow,
   IsIn,
@@ -19,7 +19,7 @@ import {
   IsNonEmptyString,
   IsStringList,
 } from '../../common/validation/decorators';
-import { toFlag, toInteger, toJsonObject, toStringList } from '../../common/validation/transforms';
+import { toFlag, toInteger, toNested, toStringList } from '../../common/validation/transforms';
 import { MASK, TOKEN_ALGORITHMS, TOKEN_DEFAULTS } from '../token.constants';
 import { FieldMapDto } from './field-map.dto';
 
@@ -64,8 +64,7 @@ export class UpdateTokenConfigDto {
     type: FieldMapDto,
   })
   @IsOptional()
-  @Transform(toJsonObject)
-  @Type(() => FieldMapDto)
+  @Transform(toNested(FieldMapDto))
   @IsObject({ message: 'must be an object' })
   @ValidateNested()
   fieldmap?: FieldMapDto;
