@@ -1,0 +1,65 @@
+import { parseSettings, SettingsError } from './settings';
+
+describe('parseSettings', () => {
+  it('fills in the documented defaults', () => {
+    expect(parseSettings({})).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      dataDir: './data',
+      databaseUrl: undefined,
+      adminUsername: 'admin',
+      adminPassword: undefined,
+      logLevel: 'info',
+      bodyLimit: 65536,
+      basePath: undefined,
+      tokenMaxExpire: 2592000,
+      tokenMinSecretBytes: 0,
+      sessionTtl: 28800,
+      authCacheTtl: 60,
+      secretsKey: undefined,
+    });
+  });
+
+  it('reads and converts the variables given', () => {
+    const settings = parseSettings({
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u@db:5432/x',
+      BASE_PATH: '/datafor/',
+      LOG_LEVEL: 'DEBUG',
+      TOKEN_MAX_EXPIRE: '3600',
+    });
+    expect(settings).toMatchObject({
+      port: 8080,
+      databaseUrl: 'postgres://u@db:5432/x',
+      basePath: '/datafor',
+      logLevel: 'debug',
+      tokenMaxExpire: 3600,
+    });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['BODY_LIMIT', '12'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['LOG_LEVEL', 'loud'],
+    ['BASE_PATH', 'no-slash'],
+    ['TOKEN_MAX_EXPIRE', '0'],
+    ['TOKEN_MIN_SECRET_BYTES', '-1'],
+    ['SECRETS_KEY', 'too-short'],
+    ['ADMIN_USERNAME', 'with:colon'],
+  ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
+    expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
+    expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
+  });
+
+  it('never repeats a secret value in its error', () => {
+    const run = () => parseSettings({ ADMIN_PASSWORD: 'short', SECRETS_KEY: 'not-a-key-value' });
+    expect(run).toThrow(/ADMIN_PASSWORD must be at least 8 characters long/);
+    expect(run).not.toThrow(/short"|not-a-key-value/);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(parseSettings({ HOME: '/root', PATH: '/bin' }).port).toBe(3000);
+  });
+});
