@@ -37,6 +37,7 @@ export class AppModule {
             secretsKey: loadOrCreateMasterKey(settings.secretsKey, settings.dataDir).key,
             maxExpire: settings.tokenMaxExpire,
             minSecretBytes: settings.tokenMinSecretBytes,
+            clockLeeway: settings.tokenClockLeeway,
           }),
         }),
         AuthModule,

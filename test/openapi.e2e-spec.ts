@@ -131,6 +131,8 @@ describe('the OpenAPI document', () => {
         `${api}/token/content`,
         `${api}/token/delete`,
         `${api}/token/deleteBatch`,
+        `${api}/token/revoke`,
+        `${api}/token/verify`,
         `${api}/user/detail`,
         `${api}/user/insertOrUpdate`,
         `${api}/user/delete`,

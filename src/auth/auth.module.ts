@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { TokenAuthenticationGuard } from '../token/guards/token-authentication.guard';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { CredentialCache } from './credential-cache';
@@ -18,6 +19,8 @@ import { SessionService } from './session.service';
     SessionService,
     CredentialCache,
     AdminBootstrapService,
+    // In this order: a presented token first, then Basic credentials or the session cookie.
+    { provide: APP_GUARD, useExisting: TokenAuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
 })

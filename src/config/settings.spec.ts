@@ -14,6 +14,7 @@ describe('parseSettings', () => {
       basePath: undefined,
       tokenMaxExpire: 2592000,
       tokenMinSecretBytes: 0,
+      tokenClockLeeway: 30,
       sessionTtl: 28800,
       authCacheTtl: 60,
       secretsKey: undefined,

@@ -89,6 +89,12 @@ class EnvironmentVariables {
   TOKEN_MIN_SECRET_BYTES = 0;
 
   @Transform(toInt)
+  @IsInt({ message: 'TOKEN_CLOCK_LEEWAY must be a number of seconds from 0 to 300' })
+  @Min(0, { message: 'TOKEN_CLOCK_LEEWAY must be a number of seconds from 0 to 300' })
+  @Max(300, { message: 'TOKEN_CLOCK_LEEWAY must be a number of seconds from 0 to 300' })
+  TOKEN_CLOCK_LEEWAY = 30;
+
+  @Transform(toInt)
   @IsInt({ message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
   @Min(60, { message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
   @Max(2592000, { message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
@@ -122,6 +128,7 @@ export interface Settings {
   basePath?: string;
   tokenMaxExpire: number;
   tokenMinSecretBytes: number;
+  tokenClockLeeway: number;
   sessionTtl: number;
   authCacheTtl: number;
   secretsKey?: string;
@@ -160,6 +167,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     basePath: vars.BASE_PATH?.replace(/\/$/, ''),
     tokenMaxExpire: vars.TOKEN_MAX_EXPIRE,
     tokenMinSecretBytes: vars.TOKEN_MIN_SECRET_BYTES,
+    tokenClockLeeway: vars.TOKEN_CLOCK_LEEWAY,
     sessionTtl: vars.SESSION_TTL,
     authCacheTtl: vars.AUTH_CACHE_TTL,
     secretsKey: vars.SECRETS_KEY,

@@ -2,7 +2,10 @@ import { AuditEventEntity } from '../audit/entities/audit-event.entity';
 import { SessionEntity } from '../auth/entities/session.entity';
 import { TokenConfigEntity } from '../token/entities/token-config.entity';
 import { UserEntity } from '../users/entities/user.entity';
+import { RevokedTokenEntity } from '../token/entities/revoked-token.entity';
+import { TokenCutoffEntity } from '../token/entities/token-cutoff.entity';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema';
+import { TokenRevocation1764500000000 } from './migrations/1764500000000-token-revocation';
 
 /** What a host app hands its TypeORM data source so that TokenModule finds its tables. */
 export const TOKEN_SERVICE_ENTITIES = [
@@ -10,5 +13,7 @@ export const TOKEN_SERVICE_ENTITIES = [
   UserEntity,
   SessionEntity,
   AuditEventEntity,
+  RevokedTokenEntity,
+  TokenCutoffEntity,
 ];
-export const TOKEN_SERVICE_MIGRATIONS = [InitialSchema1764400000000];
+export const TOKEN_SERVICE_MIGRATIONS = [InitialSchema1764400000000, TokenRevocation1764500000000];

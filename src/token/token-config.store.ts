@@ -26,6 +26,7 @@ export class TokenConfigStore implements OnModuleInit {
     string,
     { resolved: ResolvedTokenConfig | undefined; until: number }
   >();
+  private enabled?: { resolved: ResolvedTokenConfig[]; until: number };
 
   constructor(
     @InjectRepository(TokenConfigEntity) private readonly configs: Repository<TokenConfigEntity>,
@@ -46,6 +47,20 @@ export class TokenConfigStore implements OnModuleInit {
     return resolved;
   }
 
+  /** Every enabled configuration, opened: the candidates for a token that names none. */
+  async resolveEnabled(): Promise<ResolvedTokenConfig[]> {
+    if (this.enabled && this.enabled.until > Date.now()) return this.enabled.resolved;
+    const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
+    const resolved = configs.map((config) => this.open(config));
+    this.enabled = { resolved, until: Date.now() + CACHE_TTL_MS };
+    return resolved;
+  }
+
+  /** The query parameter names that may carry a token: those of the enabled configurations. */
+  async tokenNames(): Promise<Set<string>> {
+    return new Set((await this.resolveEnabled()).map(({ config }) => config.tokenName));
+  }
+
   find(name: string): Promise<TokenConfigEntity | null> {
     return this.configs.findOneBy({ name });
   }
@@ -60,7 +75,7 @@ export class TokenConfigStore implements OnModuleInit {
 
   async save(config: Omit<TokenConfigEntity, 'secretSealed'>, secret: string): Promise<void> {
     await this.configs.save({ ...config, secretSealed: this.box.seal(secret, config.name) });
-    this.cache.delete(config.name);
+    this.forget([config.name]);
   }
 
   /** Deletes the named configurations in one transaction; answers the names that existed. */
@@ -74,8 +89,13 @@ export class TokenConfigStore implements OnModuleInit {
         await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
       return found.map((c) => c.name);
     });
-    for (const name of names) this.cache.delete(name);
+    this.forget(names);
     return deleted;
+  }
+
+  private forget(names: string[]): void {
+    for (const name of names) this.cache.delete(name);
+    this.enabled = undefined;
   }
 
   private open(config: TokenConfigEntity): ResolvedTokenConfig {

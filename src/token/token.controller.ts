@@ -34,6 +34,8 @@ import {
   TokenConfigListResponseDto,
 } from './dto/token-config-view.dto';
 import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
+import { RevokeTokenDto } from './dto/revoke-token.dto';
+import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadInterceptor } from './flat-form-payload.interceptor';
 import { AdminGuard } from './guards/admin.guard';
 import { PrincipalService } from './principal.service';
@@ -134,5 +136,37 @@ export class TokenController {
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.deleteBatch(names, this.principals.actor(request));
     return { success: true, msg: 'success' };
+  }
+
+  @Post('revoke')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Revoke one token (jti) or every token of a configuration issued before an instant',
+    description:
+      'Either {"jti": "..."} or {"name": "ERP", "before": <epoch seconds, default now>}. Takes effect on the next request.',
+  })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiErrors(400, 404, 413, 415)
+  async revoke(
+    @Body() dto: RevokeTokenDto,
+    @Req() request: FastifyRequest,
+  ): Promise<SuccessMsgResponseDto> {
+    await this.tokens.revoke(dto, this.principals.actor(request));
+    return { success: true, msg: 'success' };
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Introspect a token (RFC 7662 style)',
+    description:
+      'Answers active:true with its configuration, user, exp and jti, or active:false with the reason; never an error status for a bad token.',
+  })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ type: VerifyTokenResponseDto })
+  @ApiErrors(400, 413, 415)
+  verify(@Body() dto: VerifyTokenDto): Promise<VerifyTokenResponseDto> {
+    return this.tokens.introspect(dto.token);
   }
 }

@@ -20,6 +20,8 @@ export interface TokenModuleOptions {
   maxExpire?: number;
   /** HMAC secrets shorter than this many bytes are refused; 0 (default) only warns below 32. */
   minSecretBytes?: number;
+  /** Seconds of clock difference tolerated when checking a token's `exp` and `nbf`. Default 30. */
+  clockLeeway?: number;
 }
 
 export const {

@@ -5,7 +5,13 @@ import { AuditModule } from '../audit/audit.module';
 import { CLOCK, systemClock } from '../common/clock';
 import { SecretBox } from '../secrets/secret-box';
 import { UsersModule } from '../users/users.module';
+import { RevokedTokenEntity } from './entities/revoked-token.entity';
 import { TokenConfigEntity } from './entities/token-config.entity';
+import { TokenCutoffEntity } from './entities/token-cutoff.entity';
+import { TokenAuthenticationGuard } from './guards/token-authentication.guard';
+import { RevocationStore } from './revocation.store';
+import { TokenSignInService } from './token-sign-in.service';
+import { TokenVerifier } from './token-verifier.service';
 import { AdminGuard } from './guards/admin.guard';
 import { PrincipalService } from './principal.service';
 import { TokenConfigStore } from './token-config.store';
@@ -19,13 +25,14 @@ import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
 
 /**
- * The Datafor token API: token configurations, minting, and the user endpoints.
- * `TokenModule.forRoot(options)` or `forRootAsync(...)`; authentication is the host's (it puts `request.user` in place).
+ * The Datafor token API: token configurations, minting, revocation, and the user endpoints.
+ * `TokenModule.forRoot(options)` or `forRootAsync(...)`. Authentication is the host's (it puts
+ * `request.user` in place); `TokenAuthenticationGuard` signs in the users that present a token.
  */
 @Module({
   imports: [
     JwtModule.register({}),
-    TypeOrmModule.forFeature([TokenConfigEntity]),
+    TypeOrmModule.forFeature([TokenConfigEntity, RevokedTokenEntity, TokenCutoffEntity]),
     UsersModule,
     AuditModule,
   ],
@@ -34,6 +41,10 @@ import { TokenService } from './token.service';
     TokenService,
     TokenConfigStore,
     TokenSigner,
+    TokenVerifier,
+    TokenSignInService,
+    RevocationStore,
+    TokenAuthenticationGuard,
     PrincipalService,
     AdminGuard,
     { provide: CLOCK, useValue: systemClock },
@@ -46,6 +57,15 @@ import { TokenService } from './token.service';
         ),
     },
   ],
-  exports: [TOKEN_MODULE_OPTIONS, TokenService, PrincipalService, AdminGuard, CLOCK],
+  exports: [
+    TOKEN_MODULE_OPTIONS,
+    TokenService,
+    TokenVerifier,
+    TokenSignInService,
+    TokenAuthenticationGuard,
+    PrincipalService,
+    AdminGuard,
+    CLOCK,
+  ],
 })
 export class TokenModule extends ConfigurableModuleClass {}

@@ -21,6 +21,10 @@ import { buildClaims } from './token-claims';
 import { TokenConfigStore } from './token-config.store';
 import { KeyFormatError, keyFor, secretsEqual } from './token-keys';
 import { TokenSigner } from './token-signer.service';
+import { RevocationStore } from './revocation.store';
+import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
+import type { RevokeTokenDto } from './dto/revoke-token.dto';
+import type { VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { TOKEN_MODULE_OPTIONS, type TokenModuleOptions } from './token.module-definition';
 import {
   isHmac,
@@ -50,6 +54,7 @@ const MAX_BATCH = 1000;
 export class TokenService {
   private readonly maxExpire: number;
   private readonly minSecretBytes: number;
+  private readonly clockLeeway: number;
 
   constructor(
     private readonly store: TokenConfigStore,
@@ -57,11 +62,14 @@ export class TokenService {
     private readonly provisioner: UserProvisioner,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly revocations: RevocationStore,
+    private readonly verifier: TokenVerifier,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
     this.maxExpire = options.maxExpire ?? DEFAULT_MAX_EXPIRE;
     this.minSecretBytes = options.minSecretBytes ?? 0;
+    this.clockLeeway = options.clockLeeway ?? 30;
   }
 
   async generate(
@@ -176,7 +184,62 @@ export class TokenService {
   async delete(name: string, actor: Actor): Promise<void> {
     const [deleted] = await this.store.delete([name]);
     if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
+    await this.revocations.forgetConfiguration(name);
     await this.audit.record({ actor, action: 'token.delete', target: name });
+  }
+
+  /** Revokes one token by `jti`, or every token of a configuration issued before an instant (default now). */
+  async revoke({ jti, name, before }: RevokeTokenDto, actor: Actor): Promise<void> {
+    if ((jti === undefined) === (name === undefined))
+      throw badField('body', 'must give either jti or name');
+    const now = Math.floor(this.clock.now() / 1000);
+    if (jti !== undefined) {
+      if (before !== undefined) throw badField('before', 'goes with name, not with jti');
+      // The token's own expiry is unknown here: keep the entry as long as any token can live.
+      await this.revocations.revokeToken(
+        jti,
+        null,
+        (now + this.maxExpire + this.clockLeeway) * 1000,
+      );
+      await this.audit.record({
+        actor,
+        action: 'token.revoke',
+        target: jti,
+        details: { kind: 'jti' },
+      });
+      return;
+    }
+    if (!(await this.store.find(name!)))
+      throw new NotFoundException(`token configuration ${name} does not exist`);
+    const cutoff = before ?? now;
+    await this.revocations.revokeIssuedBefore(name!, cutoff);
+    await this.audit.record({
+      actor,
+      action: 'token.revoke',
+      target: name!,
+      details: { kind: 'before', before: cutoff },
+    });
+  }
+
+  /** What a token is, RFC 7662 style: never an error for a bad token, `active: false` and the reason. */
+  async introspect(token: string): Promise<VerifyTokenResponseDto> {
+    try {
+      const { config, claims, username } = await this.verifier.verify(token);
+      const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+      return {
+        success: true,
+        active: true,
+        name: config.name,
+        username,
+        exp: number(claims.exp),
+        iat: number(claims.iat),
+        jti: typeof claims.jti === 'string' ? claims.jti : undefined,
+      };
+    } catch (error) {
+      if (error instanceof TokenRejectedError)
+        return { success: true, active: false, reason: error.reason };
+      throw error;
+    }
   }
 
   /** Deletes every named configuration in one transaction; names that do not exist are skipped. */

@@ -11,10 +11,12 @@ import {
 } from '@nestjs/common';
 import {
   ApiBasicAuth,
+  ApiBearerAuth,
   ApiConsumes,
   ApiCookieAuth,
   ApiOkResponse,
   ApiOperation,
+  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -51,6 +53,8 @@ export class UsersController {
   ) {}
 
   @Get('user/detail')
+  @ApiBearerAuth('bearer')
+  @ApiSecurity('token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
   @ApiOkResponse({ type: UserDetailResponseDto })
   async detail(@Req() request: FastifyRequest): Promise<UserDetailResponseDto> {

@@ -6,8 +6,9 @@ import { CredentialCache } from '../credential-cache';
 import { SESSION_COOKIE, SessionService } from '../session.service';
 
 /**
- * Authenticates the standalone service's callers: HTTP Basic, else the session cookie. It only
- * puts `request.user` in place (anonymous callers pass through); authorisation is AdminGuard's.
+ * Authenticates the standalone service's callers: HTTP Basic, else the session cookie (unless a
+ * token already signed the caller in). It only puts `request.user` in place (anonymous callers
+ * pass through); authorisation is AdminGuard's.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -19,6 +20,7 @@ export class AuthenticationGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (request.user) return true;
     const authorization = request.headers.authorization;
     if (authorization?.slice(0, 6).toLowerCase() === 'basic ') {
       request.user = await this.basic(authorization.slice(6).trim());

@@ -1,0 +1,38 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNonEmptyString } from '../../common/validation/decorators';
+
+/** `POST /token/verify`: introspection of a token (RFC 7662 style). */
+export class VerifyTokenDto {
+  @ApiProperty({
+    description: 'The token to inspect',
+    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IkVSUCJ9...',
+  })
+  @IsNonEmptyString(8192)
+  token: string;
+}
+
+export class VerifyTokenResponseDto {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ description: 'Whether the token would sign its user in now', example: true })
+  active: boolean;
+  @ApiPropertyOptional({ description: 'The configuration that issued it', example: 'ERP' })
+  name?: string;
+  @ApiPropertyOptional({ example: 'alice' }) username?: string;
+  @ApiPropertyOptional({ description: 'Expiry, epoch seconds', type: 'integer' }) exp?: number;
+  @ApiPropertyOptional({ description: 'Issued at, epoch seconds', type: 'integer' }) iat?: number;
+  @ApiPropertyOptional() jti?: string;
+  @ApiPropertyOptional({
+    description: 'Why the token is not active',
+    enum: [
+      'malformed',
+      'unknown configuration',
+      'algorithm not allowed',
+      'bad signature',
+      'expired',
+      'not yet valid',
+      'revoked',
+      'no username',
+    ],
+  })
+  reason?: string;
+}

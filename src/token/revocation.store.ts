@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Repository } from 'typeorm';
+import { type Clock, CLOCK } from '../common/clock';
+import { RevokedTokenEntity } from './entities/revoked-token.entity';
+import { TokenCutoffEntity } from './entities/token-cutoff.entity';
+
+export type Revocation = 'jti' | 'cutoff';
+
+interface Snapshot {
+  jtis: Set<string>;
+  cutoffs: Map<string, number>;
+  until: number;
+}
+
+/** Revocations made by another instance reach this one within this many milliseconds. */
+const SNAPSHOT_TTL_MS = 2000;
+
+/**
+ * Revoked token ids and per-configuration cut-offs. Checked on every token sign-in, so they are
+ * read from an in-memory snapshot that this instance's own revocations replace at once.
+ */
+@Injectable()
+export class RevocationStore {
+  private snapshot?: Promise<Snapshot>;
+
+  constructor(
+    @InjectRepository(RevokedTokenEntity) private readonly revoked: Repository<RevokedTokenEntity>,
+    @InjectRepository(TokenCutoffEntity) private readonly cutoffs: Repository<TokenCutoffEntity>,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Why a token of `configName` with these claims is revoked, or undefined if it is not. */
+  async check(
+    configName: string,
+    claims: { jti?: unknown; iat?: unknown },
+  ): Promise<Revocation | undefined> {
+    const { jtis, cutoffs } = await this.current();
+    if (typeof claims.jti === 'string' && jtis.has(claims.jti)) return 'jti';
+    const cutoff = cutoffs.get(configName);
+    if (cutoff !== undefined && !(typeof claims.iat === 'number' && claims.iat >= cutoff))
+      return 'cutoff';
+    return undefined;
+  }
+
+  async revokeToken(jti: string, configName: string | null, expiresAt: number): Promise<void> {
+    await this.revoked.upsert({ jti, configName, expiresAt }, ['jti']);
+    this.snapshot = undefined;
+  }
+
+  /** Revokes every token of `configName` issued before `issuedBefore` (epoch seconds). */
+  async revokeIssuedBefore(configName: string, issuedBefore: number): Promise<void> {
+    await this.cutoffs.upsert({ configName, issuedBefore, createdDate: this.clock.now() }, [
+      'configName',
+    ]);
+    this.snapshot = undefined;
+  }
+
+  async forgetConfiguration(configName: string): Promise<void> {
+    await this.cutoffs.delete({ configName });
+    this.snapshot = undefined;
+  }
+
+  private current(): Promise<Snapshot> {
+    const now = Date.now();
+    const pending = this.snapshot;
+    if (pending) {
+      return pending.then((snapshot) => (snapshot.until > now ? snapshot : this.reload()));
+    }
+    return this.reload();
+  }
+
+  private reload(): Promise<Snapshot> {
+    const loading = (async () => {
+      await this.revoked.delete({ expiresAt: LessThan(this.clock.now()) });
+      const [revoked, cutoffs] = await Promise.all([
+        this.revoked.find({ select: { jti: true } }),
+        this.cutoffs.find(),
+      ]);
+      return {
+        jtis: new Set(revoked.map((r) => r.jti)),
+        cutoffs: new Map(cutoffs.map((c) => [c.configName, c.issuedBefore])),
+        until: Date.now() + SNAPSHOT_TTL_MS,
+      };
+    })();
+    this.snapshot = loading;
+    loading.catch(() => {
+      if (this.snapshot === loading) this.snapshot = undefined;
+    });
+    return loading;
+  }
+}

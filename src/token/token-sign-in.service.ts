@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { UserProvisioner } from '../users/user-provisioner.service';
+import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-types';
+import type { TokenUser } from './token-user';
+import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
+
+export class TokenSignInError extends Error {}
+
+const claimText = (value: unknown) =>
+  typeof value === 'string' && value !== '' ? value.slice(0, 256) : undefined;
+const claimList = (value: unknown): string[] =>
+  Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : typeof value === 'string'
+      ? [value]
+      : [];
+
+/**
+ * Single sign-on: the user a valid token names, created on first use when the configuration
+ * allows it (the same provisioner as minting). Never an Administrator from a claim.
+ */
+@Injectable()
+export class TokenSignInService {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly provisioner: UserProvisioner,
+  ) {}
+
+  async signIn(token: string, tokenName?: string): Promise<TokenUser> {
+    const { config, claims, username } = await this.verifier.verify(token, tokenName);
+    const initial = splitRoles(config.initRoles);
+    const claimed = splitRoles(claimList(claims.roles).slice(0, 64));
+    const outcome = await this.provisioner.provision({
+      username,
+      create: config.initUser,
+      profile: {
+        name: claimText(claims[config.fieldmap.name ?? 'name']),
+        email: claimText(claims[config.fieldmap.email ?? 'email']),
+      },
+      usertype:
+        claimed.types.find((type) => type !== ADMINISTRATOR) ??
+        initial.types[0] ??
+        DEFAULT_USER_TYPE,
+      roles: [...new Set([...initial.roles, ...claimed.roles])],
+      passwordHash: config.initPasswordHash,
+    });
+    if (outcome.status === 'unknown') throw new TokenSignInError(`user ${username} does not exist`);
+    if (outcome.status === 'disabled') throw new TokenSignInError(`user ${username} is disabled`);
+    const { user } = outcome;
+    return {
+      userid: user.id,
+      username: user.username,
+      usertype: user.usertype,
+      roles: user.roles,
+      via: 'token',
+      configuration: config.name,
+      jti: typeof claims.jti === 'string' ? claims.jti : undefined,
+    };
+  }
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { TokenConfigEntity } from './entities/token-config.entity';
+import { RevocationStore } from './revocation.store';
+import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
+import { TOKEN_ALGORITHMS } from './token.constants';
+import { TOKEN_MODULE_OPTIONS, type TokenModuleOptions } from './token.module-definition';
+
+export type TokenRejection =
+  | 'malformed'
+  | 'unknown configuration'
+  | 'algorithm not allowed'
+  | 'bad signature'
+  | 'expired'
+  | 'not yet valid'
+  | 'revoked'
+  | 'no username';
+
+export class TokenRejectedError extends Error {
+  constructor(readonly reason: TokenRejection) {
+    super(`the token is not valid: ${reason}`);
+  }
+}
+
+export interface VerifiedToken {
+  config: TokenConfigEntity;
+  claims: Record<string, unknown>;
+  username: string;
+}
+
+const DEFAULT_LEEWAY = 30;
+const MAX_TOKEN_LENGTH = 8192;
+
+function readHeader(token: string): { alg?: unknown; kid?: unknown } {
+  const parts = token.split('.');
+  if (token.length > MAX_TOKEN_LENGTH || parts.length !== 3)
+    throw new TokenRejectedError('malformed');
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    if (typeof header !== 'object' || header === null) throw new TokenRejectedError('malformed');
+    return header as { alg?: unknown; kid?: unknown };
+  } catch {
+    throw new TokenRejectedError('malformed');
+  }
+}
+
+/**
+ * Checks a token made by this service or by an issuer that holds a configuration's key: the
+ * configuration named by `kid` (else each enabled one that fits), only that configuration's
+ * algorithm (never `none`, never HS against a public key), `exp`/`nbf` with a small leeway, and revocations.
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly leeway: number;
+
+  constructor(
+    private readonly configs: TokenConfigStore,
+    private readonly revocations: RevocationStore,
+    private readonly jwt: JwtService,
+    @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
+  ) {
+    this.leeway = options.clockLeeway ?? DEFAULT_LEEWAY;
+  }
+
+  /** @param tokenName the query parameter the token came in, if it came in one */
+  async verify(token: string, tokenName?: string): Promise<VerifiedToken> {
+    const header = readHeader(token);
+    if (
+      typeof header.alg !== 'string' ||
+      !(TOKEN_ALGORITHMS as readonly string[]).includes(header.alg)
+    ) {
+      throw new TokenRejectedError('algorithm not allowed');
+    }
+    const candidates = await this.candidates(header.kid, tokenName);
+    if (candidates.length === 0) throw new TokenRejectedError('unknown configuration');
+    const fitting = candidates.filter(({ config }) => config.algorithm === header.alg);
+    if (fitting.length === 0) throw new TokenRejectedError('algorithm not allowed');
+
+    let rejection: TokenRejectedError = new TokenRejectedError('bad signature');
+    for (const resolved of fitting) {
+      try {
+        return await this.verifyWith(token, resolved);
+      } catch (error) {
+        if (!(error instanceof TokenRejectedError)) throw error;
+        if (error.reason !== 'bad signature') rejection = error;
+      }
+    }
+    throw rejection;
+  }
+
+  private async candidates(kid: unknown, tokenName?: string): Promise<ResolvedTokenConfig[]> {
+    if (typeof kid === 'string') {
+      const resolved = await this.configs.resolve(kid);
+      return resolved?.config.enabled ? [resolved] : [];
+    }
+    const enabled = await this.configs.resolveEnabled();
+    return tokenName ? enabled.filter(({ config }) => config.tokenName === tokenName) : enabled;
+  }
+
+  private async verifyWith(
+    token: string,
+    { config, key }: ResolvedTokenConfig,
+  ): Promise<VerifiedToken> {
+    let claims: Record<string, unknown>;
+    try {
+      claims = this.jwt.verify(token, {
+        publicKey: key as unknown as Buffer,
+        algorithms: [config.algorithm],
+        clockTolerance: this.leeway,
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      throw new TokenRejectedError(
+        name === 'TokenExpiredError'
+          ? 'expired'
+          : name === 'NotBeforeError'
+            ? 'not yet valid'
+            : 'bad signature',
+      );
+    }
+    if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
+    const username = claims[config.fieldmap.username] ?? claims[config.name];
+    if (typeof username !== 'string' || username === '')
+      throw new TokenRejectedError('no username');
+    return { config, claims, username };
+  }
+}
