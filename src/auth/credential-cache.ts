@@ -30,9 +30,7 @@ export class CredentialCache implements OnModuleDestroy {
 
   fingerprint(username: string, password: string): string {
     return createHmac('sha256', this.key)
-      .update(username)
-      .update('\0')
-      .update(password)
+      .update(JSON.stringify([username, password]))
       .digest('base64url');
   }
 

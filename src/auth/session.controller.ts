@@ -42,9 +42,6 @@ export class SessionController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const current = request.cookies[SESSION_COOKIE];
-    if ((await this.sessions.find(current)) === dto.username)
-      return { success: true, data: '2', msg: 'success' };
     const actor = { username: dto.username, client: request.ip };
     const user = await this.users.verifyCredentials(dto.username, dto.password);
     if (!user) {
@@ -55,6 +52,9 @@ export class SessionController {
         outcome: 'failure',
       });
       throw new UnauthorizedException('wrong username or password');
+    }
+    if ((await this.sessions.find(request.cookies[SESSION_COOKIE])) === user.username) {
+      return { success: true, data: '2', msg: 'success' };
     }
     const id = await this.sessions.open(user.username);
     void reply.setCookie(SESSION_COOKIE, id, {

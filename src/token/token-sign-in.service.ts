@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { UserProvisioner } from '../users/user-provisioner.service';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-types';
 import type { TokenUser } from './token-user';
-import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
+import { TokenVerifier } from './token-verifier.service';
 
 export class TokenSignInError extends Error {}
 
+/** A profile field from a claim: a string without control characters (the databases differ on them), else nothing. */
 const claimText = (value: unknown) =>
-  typeof value === 'string' && value !== '' ? value.slice(0, 256) : undefined;
+  typeof value === 'string' && value !== '' && !/[\u0000-\u001f]/.test(value)
+    ? value.slice(0, 256)
+    : undefined;
 const claimList = (value: unknown): string[] =>
   Array.isArray(value)
     ? value.filter((item): item is string => typeof item === 'string')

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { USERNAME_PATTERN } from '../common/validation/decorators';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
 import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
@@ -120,8 +121,9 @@ export class TokenVerifier {
     }
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
     const username = claims[config.fieldmap.username] ?? claims[config.name];
-    if (typeof username !== 'string' || username === '')
+    if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
       throw new TokenRejectedError('no username');
+    }
     return { config, claims, username };
   }
 }

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
+import { USERNAME_PATTERN } from '../common/validation/decorators';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
@@ -45,8 +46,9 @@ export class UsersService {
     private readonly audit: AuditService,
   ) {}
 
-  findByUsername(username: string): Promise<UserEntity | null> {
-    return this.users.findOneBy({ username });
+  /** The user, or null; a name no user can have (control characters, say) is never sent to the database. */
+  async findByUsername(username: string): Promise<UserEntity | null> {
+    return USERNAME_PATTERN.test(username) ? this.users.findOneBy({ username }) : null;
   }
 
   list(): Promise<UserEntity[]> {
@@ -152,8 +154,18 @@ export class UsersService {
 
   private async keepOneAdministrator(leaving: UserEntity, manager: EntityManager): Promise<void> {
     if (leaving.usertype !== ADMINISTRATOR || !leaving.enabled) return;
-    const admins = await manager.countBy(UserEntity, { usertype: ADMINISTRATOR, enabled: true });
-    if (admins <= 1)
+    // On PostgreSQL, concurrent removals must queue on the Administrator rows, or each would still
+    // count the others; SQLite runs one write transaction at a time anyway.
+    const lock =
+      manager.connection.options.type === 'postgres'
+        ? { mode: 'pessimistic_write' as const }
+        : undefined;
+    const admins = await manager.find(UserEntity, {
+      select: { id: true },
+      where: { usertype: ADMINISTRATOR, enabled: true },
+      lock,
+    });
+    if (admins.length <= 1)
       throw new ConflictException(
         'the last enabled Administrator cannot be removed, disabled or demoted',
       );

@@ -47,7 +47,7 @@ export function IsConfigName(): PropertyDecorator {
 }
 
 /** Usernames travel in Basic credentials, so they never hold a colon, nor spaces. */
-export const USERNAME_PATTERN = /^[^\s:]{1,128}$/;
+export const USERNAME_PATTERN = /^[^\s:\u0000-\u001f\u007f]{1,128}$/;
 
 export function IsUsername(): PropertyDecorator {
   return applyDecorators(
