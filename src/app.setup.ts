@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,10 +7,18 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
+import { registerRateLimit } from './common/http/rate-limit';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 
-export function fastifyAdapter(bodyLimit: number): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit, trustProxy: false });
+export function fastifyAdapter(
+  settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy'>,
+): FastifyAdapter {
+  // return503OnClosing: requests that arrive while the server drains get 503, not a dropped connection.
+  return new FastifyAdapter({
+    bodyLimit: settings.bodyLimit,
+    trustProxy: settings.trustProxy,
+    return503OnClosing: true,
+  });
 }
 
 /** The OpenAPI document, generated from the controllers and DTOs. */
@@ -27,6 +36,24 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       { type: 'apiKey', in: 'cookie', description: 'Set by the session login' },
       'session',
     )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A token minted here or signed by an issuer',
+      },
+      'bearer',
+    )
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'query',
+        name: 'token',
+        description: "A token in the configuration's token_name query parameter",
+      },
+      'token-query',
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }
@@ -39,6 +66,21 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   // Only JSON and forms (the adapter registers @fastify/formbody) carry bodies here: anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   await app.register(fastifyCookie);
+  // Security headers; Swagger UI needs its inline styles and the data: images of its icons.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+  await registerRateLimit(app, settings);
+  if (settings.corsOrigins.length > 0) {
+    app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });
+  }
   fastify.decorateRequest('user', undefined);
 
   // Global as well as on each controller: Fastify's own errors (parsing, limits) reach Nest through it.
@@ -52,7 +94,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
     jsonDocumentUrl: 'api-docs-json',
     useGlobalPrefix: true,
   });
-  app.enableShutdownHooks();
   return settings;
 }
 
@@ -60,7 +101,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const settings = options.settings ?? settingsConfig();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ ...options, settings }),
-    fastifyAdapter(settings.bodyLimit),
+    fastifyAdapter(settings),
     { bufferLogs: true, abortOnError: false },
   );
   await configureApp(app);

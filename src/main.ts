@@ -2,14 +2,36 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
 import { type AppSettings, settingsConfig } from './config/settings.config';
+import { Readiness } from './health/readiness';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function bootstrap(): Promise<void> {
   const app = await createApp();
   const settings = app.get<AppSettings>(settingsConfig.KEY);
+  const logger = new Logger('Main');
   await app.listen({ port: settings.port, host: settings.host });
-  new Logger('Main').log(
+  logger.log(
     `listening on http://${settings.host}:${settings.port}${settings.basePath ?? ''} (docs at /api-docs)`,
   );
+
+  // Graceful shutdown: readiness turns false, the load balancer gets SHUTDOWN_DRAIN seconds to notice,
+  // then the server stops accepting, lets in-flight requests finish and closes the database.
+  // Past SHUTDOWN_TIMEOUT seconds the process exits anyway.
+  const shutdown = async (signal: NodeJS.Signals) => {
+    logger.log(`${signal}: shutting down`);
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown took more than ${settings.shutdownTimeout} s: exiting`);
+      process.exit(1);
+    }, settings.shutdownTimeout * 1000);
+    deadline.unref();
+    app.get(Readiness).drain();
+    await sleep(settings.shutdownDrain * 1000);
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', (signal) => void shutdown(signal));
+  process.once('SIGINT', (signal) => void shutdown(signal));
 }
 
 bootstrap().catch((error: Error) => {

@@ -113,10 +113,12 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('offers HTTP Basic and the session cookie as security schemes, used by the admin endpoints', () => {
+  it('offers HTTP Basic, the session cookie and the token (Bearer or query) as security schemes', () => {
     expect(doc.components.securitySchemes).toEqual({
       basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
       session: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'JSESSIONID' }),
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      'token-query': expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
     });
     expect(generate().security).toEqual(expect.arrayContaining([{ basic: [] }, { session: [] }]));
   });
@@ -138,6 +140,7 @@ describe('the OpenAPI document', () => {
         `${api}/user/delete`,
         `${api}/user/list`,
         `${api}/roles/types`,
+        `${api}/audit/list`,
         '/plugin/datafor/api/extension/auth/login',
         '/plugin/datafor/api/extension/auth/logout',
         '/health/live',

@@ -243,6 +243,14 @@ describe('token configurations', () => {
     expect(detail.json().data.user).toMatchObject({ username: 'crm-user', usertype: 'SYS_Reader' });
   });
 
+  it('clears the initial password when initpwd is sent empty, and keeps it when initpwd is null', async () => {
+    await update({ name: 'PWD', secret: SECRET, initpwd: 'initial-password' });
+    await update({ name: 'PWD', secret: MASK, initpwd: null });
+    expect((await content('PWD')).json().initpwd).toBe(MASK);
+    await update({ name: 'PWD', secret: MASK, initpwd: '' });
+    expect((await content('PWD')).json()).not.toHaveProperty('initpwd');
+  });
+
   it('keeps no secret in clear text at rest', async () => {
     const rows: { secret_sealed: string }[] = await t.dataSource.query(
       'SELECT secret_sealed FROM token_configs',

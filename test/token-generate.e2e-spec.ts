@@ -74,6 +74,18 @@ describe('POST /token/generate', () => {
     expect(() => verifyHmacToken(token, `${SECRET}x`, 'HS256')).toThrow('bad signature');
   });
 
+  it('leaves out a payload field sent as null', async () => {
+    const response = await generate({
+      name: 'ERP',
+      privateKey: SECRET,
+      payload: { username: 'alice', note: null, dept: null },
+    });
+    expect(response.statusCode).toBe(200);
+    const { claims } = verifyHmacToken(response.json().token, SECRET);
+    expect(claims).not.toHaveProperty('note');
+    expect(claims).not.toHaveProperty('dept');
+  });
+
   it('gives every token its own jti', async () => {
     const tokens = await Promise.all(
       [1, 2, 3].map(() =>

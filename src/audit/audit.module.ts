@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 import { AuditEventEntity } from './entities/audit-event.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity])],
+  controllers: [AuditController],
   providers: [AuditService],
   exports: [AuditService],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Between, type FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import type { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
 
 /** Who acts, and from where: what every audited call carries. */
@@ -34,5 +35,28 @@ export class AuditService {
       outcome: entry.outcome ?? 'success',
       details: entry.details ?? null,
     });
+  }
+
+  /** Events matching the filters, newest first, a page at a time. */
+  async list(
+    query: AuditQueryDto,
+  ): Promise<{ events: AuditEventEntity[]; total: number; page: number; size: number }> {
+    const page = query.page ?? 1;
+    const size = query.size ?? 50;
+    const where: FindOptionsWhere<AuditEventEntity> = {};
+    if (query.action) where.action = query.action;
+    if (query.actor) where.actor = query.actor;
+    if (query.target) where.target = query.target;
+    if (query.from !== undefined && query.to !== undefined)
+      where.at = Between(query.from, query.to - 1);
+    else if (query.from !== undefined) where.at = MoreThanOrEqual(query.from);
+    else if (query.to !== undefined) where.at = LessThan(query.to);
+    const [events, total] = await this.events.findAndCount({
+      where,
+      order: { at: 'DESC', id: 'DESC' },
+      skip: (page - 1) * size,
+      take: size,
+    });
+    return { events, total, page, size };
   }
 }

@@ -6,6 +6,8 @@ import { TokenAuthenticationGuard } from '../token/guards/token-authentication.g
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { CredentialCache } from './credential-cache';
+import { CredentialVerifier } from './credential-verifier.service';
+import { InMemoryLoginAttemptStore, LOGIN_ATTEMPT_STORE, LoginAttempts } from './login-attempts';
 import { SessionEntity } from './entities/session.entity';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { SessionController } from './session.controller';
@@ -18,6 +20,9 @@ import { SessionService } from './session.service';
   providers: [
     SessionService,
     CredentialCache,
+    CredentialVerifier,
+    LoginAttempts,
+    { provide: LOGIN_ATTEMPT_STORE, useClass: InMemoryLoginAttemptStore },
     AdminBootstrapService,
     // In this order: a presented token first, then Basic credentials or the session cookie.
     { provide: APP_GUARD, useExisting: TokenAuthenticationGuard },

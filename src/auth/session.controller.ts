@@ -1,5 +1,6 @@
 import {
   Body,
+  Inject,
   Controller,
   HttpCode,
   Post,
@@ -10,13 +11,14 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import { ApiConsumes, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { NoRateLimit } from '../common/http/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditService } from '../audit/audit.service';
+import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
-import { UsersService } from '../users/users.service';
+import { CredentialVerifier } from './credential-verifier.service';
 import { LoginDto, LoginResponseDto } from './dto/login.dto';
 import { SESSION_COOKIE, SessionService } from './session.service';
 
@@ -25,34 +27,29 @@ import { SESSION_COOKIE, SessionService } from './session.service';
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
 export class SessionController {
+  private readonly secureCookies: boolean;
+
   constructor(
     private readonly sessions: SessionService,
-    private readonly users: UsersService,
-    private readonly audit: AuditService,
-  ) {}
+    private readonly credentials: CredentialVerifier,
+    @Inject(settingsConfig.KEY) settings: AppSettings,
+  ) {
+    this.secureCookies = settings.cookieSecure;
+  }
 
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Open a session: sets the HttpOnly cookie JSESSIONID' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: LoginResponseDto })
-  @ApiErrors(400, 401, 413, 415)
+  @ApiErrors(400, 401, 413, 415, 429)
   async login(
     @Body() dto: LoginDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const actor = { username: dto.username, client: request.ip };
-    const user = await this.users.verifyCredentials(dto.username, dto.password);
-    if (!user) {
-      await this.audit.record({
-        actor,
-        action: 'session.login',
-        target: dto.username,
-        outcome: 'failure',
-      });
-      throw new UnauthorizedException('wrong username or password');
-    }
+    const user = await this.credentials.verify(dto.username, dto.password, request.ip, 'session');
+    if (!user) throw new UnauthorizedException('wrong username or password');
     if ((await this.sessions.find(request.cookies[SESSION_COOKIE])) === user.username) {
       return { success: true, data: '2', msg: 'success' };
     }
@@ -62,13 +59,13 @@ export class SessionController {
       sameSite: 'lax',
       path: '/',
       maxAge: this.sessions.ttlSeconds,
-      secure: request.protocol === 'https',
+      secure: this.secureCookies || request.protocol === 'https',
     });
-    await this.audit.record({ actor, action: 'session.login', target: user.username });
     return { success: true, data: '1', msg: 'success' };
   }
 
   @Post('logout')
+  @NoRateLimit()
   @HttpCode(200)
   @ApiCookieAuth('session')
   @ApiOperation({ summary: 'End the session of the cookie' })

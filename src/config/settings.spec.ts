@@ -17,6 +17,15 @@ describe('parseSettings', () => {
       tokenClockLeeway: 30,
       sessionTtl: 28800,
       authCacheTtl: 60,
+      rateLimitMax: 1200,
+      rateLimitWindow: 60,
+      loginMaxFailures: 10,
+      loginFailureWindow: 900,
+      corsOrigins: [],
+      cookieSecure: false,
+      trustProxy: false,
+      shutdownDrain: 0,
+      shutdownTimeout: 10,
       secretsKey: undefined,
     });
   });
@@ -49,6 +58,9 @@ describe('parseSettings', () => {
     ['TOKEN_MIN_SECRET_BYTES', '-1'],
     ['SECRETS_KEY', 'too-short'],
     ['ADMIN_USERNAME', 'with:colon'],
+    ['CORS_ORIGINS', 'erp.example.com'],
+    ['COOKIE_SECURE', 'maybe'],
+    ['RATE_LIMIT_MAX', '-1'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -14,6 +15,12 @@ import {
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^(true|1|yes)$/i.test(value.trim())
+    ? true
+    : typeof value === 'string' && /^(false|0|no)$/i.test(value.trim())
+      ? false
+      : value;
 const toTrimmed = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 
@@ -106,6 +113,60 @@ class EnvironmentVariables {
   @Max(3600, { message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
   AUTH_CACHE_TTL = 60;
 
+  @Transform(toInt)
+  @IsInt({ message: 'RATE_LIMIT_MAX must be a number of requests from 0 (off) to 100000000' })
+  @Min(0, { message: 'RATE_LIMIT_MAX must be a number of requests from 0 (off) to 100000000' })
+  @Max(100000000, {
+    message: 'RATE_LIMIT_MAX must be a number of requests from 0 (off) to 100000000',
+  })
+  RATE_LIMIT_MAX = 1200;
+
+  @Transform(toInt)
+  @IsInt({ message: 'RATE_LIMIT_WINDOW must be a number of seconds from 1 to 86400' })
+  @Min(1, { message: 'RATE_LIMIT_WINDOW must be a number of seconds from 1 to 86400' })
+  @Max(86400, { message: 'RATE_LIMIT_WINDOW must be a number of seconds from 1 to 86400' })
+  RATE_LIMIT_WINDOW = 60;
+
+  @Transform(toInt)
+  @IsInt({ message: 'LOGIN_MAX_FAILURES must be a number from 0 (off) to 1000' })
+  @Min(0, { message: 'LOGIN_MAX_FAILURES must be a number from 0 (off) to 1000' })
+  @Max(1000, { message: 'LOGIN_MAX_FAILURES must be a number from 0 (off) to 1000' })
+  LOGIN_MAX_FAILURES = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
+  @Min(1, { message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
+  @Max(86400, { message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
+  LOGIN_FAILURE_WINDOW = 900;
+
+  @Transform(toTrimmed)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*$/, {
+    message:
+      'CORS_ORIGINS must be a comma-separated list of origins such as https://erp.example.com',
+  })
+  CORS_ORIGINS?: string;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'COOKIE_SECURE must be true or false' })
+  COOKIE_SECURE = false;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
+  TRUST_PROXY = false;
+
+  @Transform(toInt)
+  @IsInt({ message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
+  @Min(0, { message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
+  @Max(300, { message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
+  SHUTDOWN_DRAIN = 0;
+
+  @Transform(toInt)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
+  @Min(1, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
+  @Max(600, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
+  SHUTDOWN_TIMEOUT = 10;
+
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, {
@@ -131,6 +192,15 @@ export interface Settings {
   tokenClockLeeway: number;
   sessionTtl: number;
   authCacheTtl: number;
+  rateLimitMax: number;
+  rateLimitWindow: number;
+  loginMaxFailures: number;
+  loginFailureWindow: number;
+  corsOrigins: string[];
+  cookieSecure: boolean;
+  trustProxy: boolean;
+  shutdownDrain: number;
+  shutdownTimeout: number;
   secretsKey?: string;
 }
 
@@ -170,6 +240,17 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     tokenClockLeeway: vars.TOKEN_CLOCK_LEEWAY,
     sessionTtl: vars.SESSION_TTL,
     authCacheTtl: vars.AUTH_CACHE_TTL,
+    rateLimitMax: vars.RATE_LIMIT_MAX,
+    rateLimitWindow: vars.RATE_LIMIT_WINDOW,
+    loginMaxFailures: vars.LOGIN_MAX_FAILURES,
+    loginFailureWindow: vars.LOGIN_FAILURE_WINDOW,
+    corsOrigins: vars.CORS_ORIGINS
+      ? vars.CORS_ORIGINS.split(',').map((origin) => origin.trim())
+      : [],
+    cookieSecure: vars.COOKIE_SECURE,
+    trustProxy: vars.TRUST_PROXY,
+    shutdownDrain: vars.SHUTDOWN_DRAIN,
+    shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
@@ -27,6 +27,7 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     database: join(settings.dataDir, SQLITE_FILE),
     // WAL keeps readers off the writer's back; NORMAL sync loses nothing when the process dies.
     prepareDatabase: (db: Database) => {
+      chmodSync(db.name, 0o600);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');

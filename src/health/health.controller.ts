@@ -1,15 +1,25 @@
 import { Controller, Get, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { Readiness } from './readiness';
+import { NoRateLimit } from '../common/http/rate-limit';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 
 @ApiTags('health')
+@NoRateLimit()
 @Controller('health')
 @UseFilters(EnvelopeExceptionFilter)
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: Readiness,
   ) {}
 
   @Get('live')
@@ -20,8 +30,18 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Ready once the database answers (503 otherwise)' })
+  @ApiOperation({
+    summary: 'Ready once the database answers, until shutdown begins (503 otherwise)',
+  })
   ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 1500 })]);
+    return this.health.check([
+      () => {
+        const indicator = this.indicators.check('lifecycle');
+        return this.readiness.accepting
+          ? indicator.up()
+          : indicator.down({ reason: 'shutting down' });
+      },
+      () => this.database.pingCheck('database', { timeout: 1500 }),
+    ]);
   }
 }

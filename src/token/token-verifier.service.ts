@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { type Clock, CLOCK } from '../common/clock';
 import { USERNAME_PATTERN } from '../common/validation/decorators';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
@@ -58,6 +59,7 @@ export class TokenVerifier {
     private readonly configs: TokenConfigStore,
     private readonly revocations: RevocationStore,
     private readonly jwt: JwtService,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
     this.leeway = options.clockLeeway ?? DEFAULT_LEEWAY;
@@ -108,6 +110,7 @@ export class TokenVerifier {
         publicKey: key as unknown as Buffer,
         algorithms: [config.algorithm],
         clockTolerance: this.leeway,
+        clockTimestamp: Math.floor(this.clock.now() / 1000),
       });
     } catch (error) {
       const name = (error as Error).name;

@@ -46,7 +46,7 @@ const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 @ApiTags('token')
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
-@ApiErrors(401, 403)
+@ApiErrors(401, 403, 429)
 @Controller('plugin/datafor-modeler/api/token')
 @UseGuards(AdminGuard)
 @UsePipes(createValidationPipe())

@@ -299,10 +299,10 @@ export class TokenService {
   }
 
   private async initPasswordHash(
-    initpwd: string | null | undefined,
+    initpwd: string | undefined,
     existing: TokenConfigEntity | null,
   ): Promise<string | null> {
-    if (initpwd === null) return null;
+    if (initpwd === '') return null;
     if (initpwd === undefined || initpwd === MASK) return existing?.initPasswordHash ?? null;
     return this.hasher.hash(initpwd);
   }

@@ -19,6 +19,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
+import { NoRateLimit } from '../common/http/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
@@ -53,6 +54,7 @@ export class UsersController {
   ) {}
 
   @Get('user/detail')
+  @NoRateLimit()
   @ApiBearerAuth('bearer')
   @ApiSecurity('token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
@@ -103,6 +105,7 @@ export class UsersController {
   }
 
   @Get('roles/types')
+  @NoRateLimit()
   @ApiOperation({ summary: 'The user types' })
   @ApiOkResponse({ type: RoleTypesResponseDto })
   types(): RoleTypesResponseDto {

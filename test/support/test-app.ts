@@ -77,6 +77,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: options.captureLogs ? 'debug' : 'silent',
+    // Throttling is off unless a test turns it on: suites send many refused requests from one address.
+    RATE_LIMIT_MAX: '0',
+    LOGIN_MAX_FAILURES: '0',
     ...(stored.databaseUrl ? { DATABASE_URL: stored.databaseUrl } : {}),
     ...options.env,
   });
@@ -93,7 +96,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    fastifyAdapter(settings.bodyLimit),
+    fastifyAdapter(settings),
     {
       bufferLogs: true,
     },

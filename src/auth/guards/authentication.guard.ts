@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { UsersService } from '../../users/users.service';
-import { authenticatedUser } from '../authenticated-user';
-import { CredentialCache } from '../credential-cache';
+import { type AuthenticatedUser, authenticatedUser } from '../authenticated-user';
+import { CredentialVerifier } from '../credential-verifier.service';
 import { SESSION_COOKIE, SessionService } from '../session.service';
 
 /**
@@ -13,8 +13,8 @@ import { SESSION_COOKIE, SessionService } from '../session.service';
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(
+    private readonly credentials: CredentialVerifier,
     private readonly users: UsersService,
-    private readonly cache: CredentialCache,
     private readonly sessions: SessionService,
   ) {}
 
@@ -23,7 +23,7 @@ export class AuthenticationGuard implements CanActivate {
     if (request.user) return true;
     const authorization = request.headers.authorization;
     if (authorization?.slice(0, 6).toLowerCase() === 'basic ') {
-      request.user = await this.basic(authorization.slice(6).trim());
+      request.user = await this.basic(authorization.slice(6).trim(), request.ip);
       return true;
     }
     const username = await this.sessions.find(request.cookies?.[SESSION_COOKIE]);
@@ -32,19 +32,17 @@ export class AuthenticationGuard implements CanActivate {
     return true;
   }
 
-  private async basic(encoded: string) {
+  private async basic(encoded: string, client: string): Promise<AuthenticatedUser> {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw new UnauthorizedException('the Basic credentials are malformed');
-    const username = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const fingerprint = this.cache.fingerprint(username, password);
-    const cached = this.cache.get(fingerprint);
-    if (cached) return cached;
-    const user = await this.users.verifyCredentials(username, password);
+    const user = await this.credentials.verify(
+      decoded.slice(0, colon),
+      decoded.slice(colon + 1),
+      client,
+      'basic',
+    );
     if (!user) throw new UnauthorizedException('wrong username or password');
-    const authenticated = authenticatedUser(user, 'basic');
-    this.cache.set(fingerprint, authenticated);
-    return authenticated;
+    return user;
   }
 }

@@ -88,5 +88,9 @@ export function sendError(reply: FastifyReply, exception: unknown, logger: Logge
     );
   }
   if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', BASIC_CHALLENGE);
+  const retryAfter = (exception as { retryAfter?: unknown } | null)?.retryAfter;
+  if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') {
+    reply.header('Retry-After', String(retryAfter));
+  }
   void reply.status(status).send(errorEnvelope(status, msg, errors));
 }

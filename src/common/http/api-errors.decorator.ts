@@ -10,6 +10,7 @@ const MEANINGS: Record<number, string> = {
   409: 'The configuration or user is disabled, or a uniqueness conflict',
   413: 'Body over the limit',
   415: 'Content type other than JSON or form-urlencoded',
+  429: 'Too many requests, or too many failed sign-ins (see Retry-After)',
 };
 
 /** Documents the error answers an endpoint gives, each with the envelope as its body. */

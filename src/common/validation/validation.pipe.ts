@@ -65,6 +65,16 @@ function unsafeParts(value: unknown, path: string, depth = 0): FieldError[] {
   });
 }
 
+/** A field set to null is a field not given: every optional field then takes its default. */
+function withoutNulls(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== null)
+      .map(([key, item]) => [key, withoutNulls(item)]),
+  );
+}
+
 /** Refuses a body that is not an object, and unsafe input, before it reaches the DTO. */
 class EnvelopeValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -76,7 +86,7 @@ class EnvelopeValidationPipe extends ValidationPipe {
     }
     const unsafe = unsafeParts(value, '');
     if (unsafe.length > 0) throw new FieldsBadRequestException(unsafe.slice(0, 20));
-    return super.transform(value, metadata);
+    return super.transform(withoutNulls(value), metadata);
   }
 }
 

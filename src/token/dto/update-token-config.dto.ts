@@ -106,14 +106,13 @@ export class UpdateTokenConfigDto {
   initroles?: string[];
 
   @ApiPropertyOptional({
-    description: `Initial password of users created through this configuration (stored hashed). Omit or send ${MASK} to keep; null clears.`,
+    description: `Initial password of users created through this configuration (stored hashed). Omit or send ${MASK} to keep; an empty string clears it.`,
     format: 'password',
-    nullable: true,
   })
-  @ValidateIf((_, value) => value !== undefined && value !== null)
+  @ValidateIf((_, value) => value !== undefined && value !== '')
   @IsNonEmptyString(256)
   @MinLength(8, { message: 'must be at least 8 characters long' })
-  initpwd?: string | null;
+  initpwd?: string;
 
   /** Read-only fields a client may send back from `content`; ignored. */
   @ApiHideProperty() @Allow() createdDate?: unknown;

@@ -1,0 +1,30 @@
+import { Controller, Get, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { createValidationPipe } from '../common/validation/validation.pipe';
+import { AdminGuard } from '../token/guards/admin.guard';
+import { AuditService } from './audit.service';
+import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
+
+@ApiTags('audit')
+@ApiBasicAuth('basic')
+@ApiCookieAuth('session')
+@Controller('plugin/datafor-modeler/api/audit')
+@UseGuards(AdminGuard)
+@UsePipes(createValidationPipe())
+@UseFilters(EnvelopeExceptionFilter)
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get('list')
+  @ApiOperation({
+    summary: 'The audit trail: mints, revocations, configuration and user changes, logins',
+  })
+  @ApiOkResponse({ type: AuditListResponseDto })
+  @ApiErrors(400, 401, 403)
+  async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
+    const { events, total, page, size } = await this.audit.list(query);
+    return { success: true, data: events, total, page, size };
+  }
+}

@@ -1,0 +1,83 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsNonEmptyString } from '../../common/validation/decorators';
+import { toInteger } from '../../common/validation/transforms';
+
+const optionalInteger = (description: string, min: number, max: number, message: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ description, type: 'integer', minimum: min, maximum: max }),
+    IsOptional(),
+    Transform(toInteger),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  );
+
+/** `GET /audit/list`: filters and paging, newest first. */
+export class AuditQueryDto {
+  @ApiPropertyOptional({
+    description: 'e.g. token.mint, token.update, token.revoke, user.create, session.login',
+    example: 'token.mint',
+  })
+  @IsOptional()
+  @IsNonEmptyString(32)
+  action?: string;
+
+  @ApiPropertyOptional({ description: 'Username of who acted', example: 'admin' })
+  @IsOptional()
+  @IsNonEmptyString(128)
+  actor?: string;
+
+  @ApiPropertyOptional({
+    description: 'Configuration, user or token id acted upon',
+    example: 'ERP',
+  })
+  @IsOptional()
+  @IsNonEmptyString(256)
+  target?: string;
+
+  @optionalInteger(
+    'From this instant, epoch ms (inclusive)',
+    0,
+    8.64e15,
+    'must be epoch milliseconds',
+  )
+  from?: number;
+
+  @optionalInteger(
+    'Until this instant, epoch ms (exclusive)',
+    0,
+    8.64e15,
+    'must be epoch milliseconds',
+  )
+  to?: number;
+
+  @optionalInteger('Page number, from 1 (default 1)', 1, 1000000, 'must be a page number from 1')
+  page?: number;
+
+  @optionalInteger('Events per page (default 50)', 1, 500, 'must be from 1 to 500')
+  size?: number;
+}
+
+export class AuditEventDto {
+  @ApiProperty() id: number;
+  @ApiProperty({ description: 'epoch milliseconds' }) at: number;
+  @ApiProperty({ example: 'admin' }) actor: string;
+  @ApiProperty({ example: 'token.mint' }) action: string;
+  @ApiProperty({ example: 'ERP' }) target: string;
+  @ApiPropertyOptional({ nullable: true, type: String, example: '127.0.0.1' }) client:
+    string | null;
+  @ApiProperty({ enum: ['success', 'failure'] }) outcome: string;
+  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true })
+  details: Record<string, unknown> | null;
+}
+
+export class AuditListResponseDto {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [AuditEventDto] }) data: AuditEventDto[];
+  @ApiProperty({ description: 'Events matching the filters' }) total: number;
+  @ApiProperty() page: number;
+  @ApiProperty() size: number;
+}
