@@ -33,7 +33,10 @@ export class CredentialVerifier {
   ): Promise<AuthenticatedUser | null> {
     const fingerprint = this.cache.fingerprint(username, password);
     const cached = this.cache.get(fingerprint);
-    if (cached) return { ...cached, via };
+    if (cached) {
+      await this.attempts.succeeded(username, client);
+      return { ...cached, via };
+    }
     const retryAfter = await this.attempts.retryAfter(username, client);
     if (retryAfter > 0) throw new TooManyFailuresException(retryAfter);
     const user = await this.users.verifyCredentials(username, password);

@@ -85,6 +85,7 @@ export class LoginAttempts {
   }
 
   async succeeded(username: string, client = 'unknown'): Promise<void> {
+    if (this.max === 0) return;
     await this.store.reset(`client:${client}`);
     await this.store.reset(`user-client:${username}\u0000${client}`);
   }

@@ -11,7 +11,6 @@ import { NoRateLimit } from '../common/http/rate-limit';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 
 @ApiTags('health')
-@NoRateLimit()
 @Controller('health')
 @UseFilters(EnvelopeExceptionFilter)
 export class HealthController {
@@ -23,12 +22,14 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @NoRateLimit()
   @ApiOperation({ summary: 'The process answers' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @NoRateLimit()
   @HealthCheck()
   @ApiOperation({
     summary: 'Ready once the database answers, until shutdown begins (503 otherwise)',

@@ -1,0 +1,247 @@
+import {
+  ADMIN,
+  ADMIN_AUTH,
+  basic,
+  SESSION_API,
+  startTestApp,
+  TestApp,
+  TOKEN_API,
+  USER_API,
+} from './support/test-app';
+
+const AUDIT_API = '/plugin/datafor-modeler/api/audit';
+const SECRET = 'security-suite-secret-0123456789abcdef';
+
+describe('rate limits on generate and the admin endpoints', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '60' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 with Retry-After and the envelope past the limit', async () => {
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 7; i++) {
+      last = await t.admin('GET', `${TOKEN_API}/list`);
+      statuses.push(last.statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+    expect(last!.json()).toMatchObject({
+      success: false,
+      code: '429',
+      msg: expect.stringContaining('too many requests'),
+    });
+  });
+
+  it('leaves the public endpoints and health out of the limit', async () => {
+    for (let i = 0; i < 10; i++) {
+      expect((await t.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      expect(
+        (await t.inject({ method: 'GET', url: '/plugin/datafor-modeler/api/roles/types' }))
+          .statusCode,
+      ).toBe(200);
+    }
+  });
+});
+
+describe('failed sign-ins', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { LOGIN_MAX_FAILURES: '3', LOGIN_FAILURE_WINDOW: '900' } });
+    await t.admin('POST', `${USER_API}/insertOrUpdate`, {
+      username: 'victim',
+      password: 'victim-password',
+    });
+  });
+  afterAll(() => t.close());
+
+  const basicCall = (username: string, password: string, client = '127.0.0.1') =>
+    t.inject({
+      method: 'GET',
+      url: `${TOKEN_API}/list`,
+      headers: { authorization: basic(username, password) },
+      remoteAddress: client,
+    });
+  const login = (username: string, password: string, client = '127.0.0.1') =>
+    t.inject({
+      method: 'POST',
+      url: `${SESSION_API}/login`,
+      payload: { username, password },
+      remoteAddress: client,
+    });
+
+  it('answers 429 with Retry-After past the limit, even to the right password, then per address only', async () => {
+    expect((await login('victim', 'wrong-1', '10.0.0.1')).statusCode).toBe(401);
+    expect((await basicCall('victim', 'wrong-2', '10.0.0.1')).statusCode).toBe(401);
+    expect((await login('victim', 'wrong-3', '10.0.0.1')).statusCode).toBe(401);
+    const blocked = await login('victim', 'victim-password', '10.0.0.1');
+    expect(blocked.statusCode).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(800);
+    expect(blocked.json()).toMatchObject({ success: false, code: '429' });
+    expect((await basicCall('victim', 'victim-password', '10.0.0.1')).statusCode).toBe(429);
+    // The owner, from another address, still signs in.
+    expect((await login('victim', 'victim-password', '10.0.0.2')).statusCode).toBe(200);
+  });
+
+  it('resets the count of an address on a success', async () => {
+    expect((await login(ADMIN.username, 'wrong-a', '10.0.1.1')).statusCode).toBe(401);
+    expect((await login(ADMIN.username, 'wrong-b', '10.0.1.1')).statusCode).toBe(401);
+    expect((await login(ADMIN.username, ADMIN.password, '10.0.1.1')).statusCode).toBe(200);
+    expect((await login(ADMIN.username, 'wrong-c', '10.0.1.1')).statusCode).toBe(401);
+    expect((await login(ADMIN.username, 'wrong-d', '10.0.1.1')).statusCode).toBe(401);
+    expect((await login(ADMIN.username, ADMIN.password, '10.0.1.1')).statusCode).toBe(200);
+  });
+
+  it('records each failure and success in the audit trail, never the password', async () => {
+    const rows: { action: string; outcome: string; target: string; client: string }[] =
+      await t.dataSource.query(
+        "SELECT action, outcome, target, client FROM audit_events WHERE action IN ('session.login', 'auth.basic') ORDER BY id",
+      );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { action: 'session.login', outcome: 'failure', target: 'victim', client: '10.0.0.1' },
+        { action: 'auth.basic', outcome: 'failure', target: 'victim', client: '10.0.0.1' },
+        { action: 'session.login', outcome: 'success', target: 'victim', client: '10.0.0.2' },
+      ]),
+    );
+    const everything = JSON.stringify(await t.dataSource.query('SELECT * FROM audit_events'));
+    for (const password of ['wrong-1', 'victim-password', ADMIN.password])
+      expect(everything).not.toContain(password);
+  });
+});
+
+describe('GET /audit/list', () => {
+  let t: TestApp;
+  let now = 1_800_000_000_000;
+  beforeAll(async () => {
+    t = await startTestApp({ clock: { now: () => now } });
+    await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: SECRET, enable: '1' });
+    for (const username of ['a1', 'a2', 'a3']) {
+      await t.admin('POST', `${TOKEN_API}/generate`, {
+        name: 'ERP',
+        privateKey: SECRET,
+        payload: { username },
+      });
+    }
+    await t.admin('POST', `${TOKEN_API}/revoke`, { name: 'ERP' });
+    now += 1000;
+  });
+  afterAll(() => t.close());
+
+  it('filters by action and pages newest first', async () => {
+    const response = await t.admin('GET', `${AUDIT_API}/list?action=token.mint&size=2`);
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({ success: true, total: 3, page: 1, size: 2 });
+    expect(body.data.map((e: { details: { username: string } }) => e.details.username)).toEqual([
+      'a3',
+      'a2',
+    ]);
+    const second = (
+      await t.admin('GET', `${AUDIT_API}/list?action=token.mint&size=2&page=2`)
+    ).json();
+    expect(second.data.map((e: { details: { username: string } }) => e.details.username)).toEqual([
+      'a1',
+    ]);
+  });
+
+  it('filters by actor, target and time range', async () => {
+    const byTarget = (await t.admin('GET', `${AUDIT_API}/list?target=ERP&actor=admin`)).json();
+    expect(byTarget.data.map((e: { action: string }) => e.action).sort()).toEqual(
+      ['token.create', 'token.mint', 'token.mint', 'token.mint', 'token.revoke'].sort(),
+    );
+    const future = (
+      await t.admin('GET', `${AUDIT_API}/list?from=${Date.now() + 3_600_000}`)
+    ).json();
+    expect(future).toMatchObject({ total: 0, data: [] });
+  });
+
+  it('never shows a secret or a token', async () => {
+    const response = await t.admin('GET', `${AUDIT_API}/list?size=500`);
+    expect(response.body).not.toContain(SECRET);
+    expect(response.body).not.toMatch(/eyJ[\w-]+\.eyJ/);
+  });
+
+  it('is for Administrators only, and validates its query', async () => {
+    expect((await t.inject({ method: 'GET', url: `${AUDIT_API}/list` })).statusCode).toBe(401);
+    const bad = await t.admin('GET', `${AUDIT_API}/list?size=1000&page=0`);
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['page', 'size']);
+  });
+});
+
+describe('headers, CORS and cookies', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: { CORS_ORIGINS: 'https://erp.example.com', COOKIE_SECURE: 'true' },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('sends the security headers', async () => {
+    const response = await t.inject({
+      method: 'GET',
+      url: '/plugin/datafor-modeler/api/roles/types',
+    });
+    expect(response.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'content-security-policy': expect.stringContaining("default-src 'self'"),
+    });
+  });
+
+  it('still serves Swagger UI', async () => {
+    const response = await t.inject({ method: 'GET', url: '/api-docs' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('swagger');
+  });
+
+  it('allows only the listed origins', async () => {
+    const preflight = (origin: string) =>
+      t.inject({
+        method: 'OPTIONS',
+        url: `${TOKEN_API}/generate`,
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    const allowed = await preflight('https://erp.example.com');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://erp.example.com');
+    expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+    expect(
+      (await preflight('https://evil.example.com')).headers['access-control-allow-origin'],
+    ).toBeUndefined();
+  });
+
+  it('marks the session cookie Secure when COOKIE_SECURE is set, HttpOnly and SameSite=Lax always', async () => {
+    const response = await t.inject({
+      method: 'POST',
+      url: `${SESSION_API}/login`,
+      payload: ADMIN,
+    });
+    const cookie = String(response.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Secure/);
+  });
+
+  it('sends no CORS headers to other origins by default', async () => {
+    const plain = await startTestApp();
+    try {
+      const response = await plain.inject({
+        method: 'GET',
+        url: `${TOKEN_API}/list`,
+        headers: { origin: 'https://erp.example.com', authorization: ADMIN_AUTH },
+      });
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await plain.close();
+    }
+  });
+});
