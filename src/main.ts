@@ -18,7 +18,10 @@ async function bootstrap(): Promise<void> {
   // Graceful shutdown: readiness turns false, the load balancer gets SHUTDOWN_DRAIN seconds to notice,
   // then the server stops accepting, lets in-flight requests finish and closes the database.
   // Past SHUTDOWN_TIMEOUT seconds the process exits anyway.
+  let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     logger.log(`${signal}: shutting down`);
     const deadline = setTimeout(() => {
       logger.error(`shutdown took more than ${settings.shutdownTimeout} s: exiting`);
@@ -30,8 +33,8 @@ async function bootstrap(): Promise<void> {
     await app.close();
     process.exit(0);
   };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
 }
 
 bootstrap().catch((error: Error) => {
