@@ -19,8 +19,10 @@ const common = {
   moduleNameMapper: { '^cookie$': '<rootDir>/../test/support/esm-interop/cookie.cjs' },
 };
 module.exports = {
+  // e2e tests start apps and processes; a test may take longer than Jest's default 5 s.
+  testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '\\.spec\\.ts$' },
-    { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '\\.e2e-spec\\.ts$', testTimeout: 30000 },
+    { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '\\.e2e-spec\\.ts$' },
   ],
 };
