@@ -95,12 +95,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    fastifyAdapter(settings),
-    {
-      bufferLogs: true,
-    },
-  );
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(settings), {
+    bufferLogs: true,
+  });
   await configureApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
