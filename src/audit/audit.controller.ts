@@ -1,9 +1,9 @@
-import { Controller, Get, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { Controller, Get, Query, UseFilters, UsePipes } from '@nestjs/common';
 import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
-import { AdminGuard } from '../token/guards/admin.guard';
+import { AdminOnly } from '../token/guards/admin-only.decorator';
 import { AuditService } from './audit.service';
 import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
 
@@ -11,7 +11,7 @@ import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
 @Controller('plugin/datafor-modeler/api/audit')
-@UseGuards(AdminGuard)
+@AdminOnly()
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
 export class AuditController {

@@ -18,23 +18,58 @@ export interface AuditRecord {
   details?: Record<string, string | number | boolean>;
 }
 
-/** The audit trail. Callers pass names and ids only: never a secret, password or token. */
+type Row = Omit<AuditEventEntity, 'id'>;
+
+/** What a caller typed may hold control characters (PostgreSQL refuses NUL): they are kept as `?`. */
+const printable = (text: string, max: number) =>
+  text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max);
+
+interface Pending {
+  rows: Row[];
+  written: Promise<void>;
+}
+
+/** Rows per INSERT: well under the bind-parameter limits of SQLite and PostgreSQL. */
+const MAX_BATCH = 500;
+
+/**
+ * The audit trail. Callers pass names and ids only: never a secret, password or token.
+ * Writes are group-committed: the events recorded while the event loop turns go to the database
+ * in one INSERT, and each caller's promise settles once its row is stored, so an acknowledged
+ * request is always on record, at a fraction of the cost of one statement per event.
+ */
 @Injectable()
 export class AuditService {
+  private pending?: Pending;
+
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
   ) {}
 
-  async record(entry: AuditRecord): Promise<void> {
-    await this.events.insert({
+  record(entry: AuditRecord): Promise<void> {
+    const row: Row = {
       at: Date.now(),
-      actor: entry.actor.username.slice(0, 128),
+      actor: printable(entry.actor.username, 128),
       action: entry.action,
-      target: entry.target.slice(0, 256),
-      client: entry.actor.client?.slice(0, 64) ?? null,
+      target: printable(entry.target, 256),
+      client: entry.actor.client === undefined ? null : printable(entry.actor.client, 64),
       outcome: entry.outcome ?? 'success',
       details: entry.details ?? null,
-    });
+    };
+    if (!this.pending || this.pending.rows.length >= MAX_BATCH) this.pending = this.schedule();
+    this.pending.rows.push(row);
+    return this.pending.written;
+  }
+
+  private schedule(): Pending {
+    const rows: Row[] = [];
+    const written = new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        if (this.pending?.rows === rows) this.pending = undefined;
+        this.events.insert(rows).then(() => resolve(), reject);
+      }),
+    );
+    return { rows, written };
   }
 
   /** Events matching the filters, newest first, a page at a time. */

@@ -18,11 +18,13 @@ import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.fi
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
+import { NoTokenSignUp } from '../token/guards/admin-only.decorator';
 import { CredentialVerifier } from './credential-verifier.service';
 import { LoginDto, LoginResponseDto } from './dto/login.dto';
 import { SESSION_COOKIE, SessionService } from './session.service';
 
 @ApiTags('session')
+@NoTokenSignUp()
 @Controller('plugin/datafor/api/extension/auth')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)

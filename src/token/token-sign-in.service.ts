@@ -29,13 +29,14 @@ export class TokenSignInService {
     private readonly provisioner: UserProvisioner,
   ) {}
 
-  async signIn(token: string, tokenName?: string): Promise<TokenUser> {
+  /** @param provision create an unknown user now (false where the request cannot succeed anyway) */
+  async signIn(token: string, tokenName?: string, provision = true): Promise<TokenUser> {
     const { config, claims, username } = await this.verifier.verify(token, tokenName);
     const initial = splitRoles(config.initRoles);
     const claimed = splitRoles(claimList(claims.roles).slice(0, 64));
     const outcome = await this.provisioner.provision({
       username,
-      create: config.initUser,
+      create: config.initUser && provision,
       profile: {
         name: claimText(claims[config.fieldmap.name ?? 'name']),
         email: claimText(claims[config.fieldmap.email ?? 'email']),
@@ -47,7 +48,18 @@ export class TokenSignInService {
       roles: [...new Set([...initial.roles, ...claimed.roles])],
       passwordHash: config.initPasswordHash,
     });
-    if (outcome.status === 'unknown') throw new TokenSignInError(`user ${username} does not exist`);
+    if (outcome.status === 'unknown') {
+      if (!config.initUser) throw new TokenSignInError(`user ${username} does not exist`);
+      // Would be created on a request it may make: a token session all the same, and nothing stored.
+      return {
+        userid: '',
+        username,
+        usertype: initial.types[0] ?? DEFAULT_USER_TYPE,
+        roles: initial.roles,
+        via: 'token',
+        configuration: config.name,
+      };
+    }
     if (outcome.status === 'disabled') throw new TokenSignInError(`user ${username} is disabled`);
     const { user } = outcome;
     return {

@@ -7,7 +7,6 @@ import {
   Query,
   Req,
   UseFilters,
-  UseGuards,
   UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
@@ -37,7 +36,7 @@ import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { RevokeTokenDto } from './dto/revoke-token.dto';
 import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadInterceptor } from './flat-form-payload.interceptor';
-import { AdminGuard } from './guards/admin.guard';
+import { AdminOnly } from './guards/admin-only.decorator';
 import { PrincipalService } from './principal.service';
 import { TokenService } from './token.service';
 
@@ -48,7 +47,7 @@ const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 @ApiCookieAuth('session')
 @ApiErrors(401, 403, 429)
 @Controller('plugin/datafor-modeler/api/token')
-@UseGuards(AdminGuard)
+@AdminOnly()
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
 export class TokenController {

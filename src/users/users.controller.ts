@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Post,
-  Req,
-  UseFilters,
-  UseGuards,
-  UsePipes,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBasicAuth,
   ApiBearerAuth,
@@ -24,7 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
-import { AdminGuard } from '../token/guards/admin.guard';
+import { AdminOnly } from '../token/guards/admin-only.decorator';
 import { PrincipalService } from '../token/principal.service';
 import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
 import { UpsertUserDto } from './dto/upsert-user.dto';
@@ -67,7 +57,7 @@ export class UsersController {
 
   @Post('user/insertOrUpdate')
   @HttpCode(200)
-  @UseGuards(AdminGuard)
+  @AdminOnly()
   @ApiOperation({ summary: 'Create a user, or change the fields given' })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: UpsertUserResponseDto })
@@ -82,7 +72,7 @@ export class UsersController {
 
   @Post('user/delete')
   @HttpCode(200)
-  @UseGuards(AdminGuard)
+  @AdminOnly()
   @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: SuccessMsgResponseDto })
@@ -96,7 +86,7 @@ export class UsersController {
   }
 
   @Get('user/list')
-  @UseGuards(AdminGuard)
+  @AdminOnly()
   @ApiOperation({ summary: 'Every user, without password hashes' })
   @ApiOkResponse({ type: UserListResponseDto })
   @ApiErrors(401, 403)

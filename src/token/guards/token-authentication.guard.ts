@@ -1,5 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { NO_TOKEN_SIGN_UP } from './admin-only.decorator';
 import { TokenConfigStore } from '../token-config.store';
 import { TokenSignInError, TokenSignInService } from '../token-sign-in.service';
 import { TokenRejectedError } from '../token-verifier.service';
@@ -14,6 +16,7 @@ export class TokenAuthenticationGuard implements CanActivate {
   constructor(
     private readonly signIns: TokenSignInService,
     private readonly configs: TokenConfigStore,
+    private readonly reflector: Reflector,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -22,7 +25,11 @@ export class TokenAuthenticationGuard implements CanActivate {
     const presented = await this.presentedToken(request);
     if (!presented) return true;
     try {
-      request.user = await this.signIns.signIn(presented.token, presented.tokenName);
+      const noSignUp = this.reflector.getAllAndOverride<boolean>(NO_TOKEN_SIGN_UP, [
+        context.getHandler(),
+        context.getClass(),
+      ]);
+      request.user = await this.signIns.signIn(presented.token, presented.tokenName, !noSignUp);
     } catch (error) {
       if (error instanceof TokenRejectedError || error instanceof TokenSignInError) {
         throw new UnauthorizedException(error.message);
