@@ -1,18 +1,31 @@
 /**
- * The floor any Node implementation pays: a bare Fastify route that parses the same JSON body and
- * signs the same claims as an HS256 JWT with node:crypto, on an HMAC key parsed once.
+ * The floor any Node implementation pays, on an HMAC key parsed once (a cached KeyObject):
+ * - generate (`path`): a bare Fastify route that parses the same JSON body and signs the same
+ *   claims as an HS256 JWT with node:crypto;
+ * - verify (`verifyPath`): a bare Fastify route that takes the Bearer token, checks its HS256
+ *   signature (createHmac, timingSafeEqual), parses header and claims, checks `exp`, and answers
+ *   the username the way GET user/detail does: {success:true,data:{user:{username}}}.
  * No authentication, no validation, no database, no audit trail.
  *
  * run.ts forks this file so that the baseline has a process of its own (the service's process
  * carries its heap and the promise hooks of nestjs-pino's AsyncLocalStorage): the first message is
  * the `BaselineStart`, answered with the port; then each 'cpu' message with the process's CPU usage.
  */
-import { createHmac, createSecretKey, randomUUID } from 'node:crypto';
+import {
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  randomUUID,
+  timingSafeEqual,
+} from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface BaselineStart {
   config: BaselineConfig;
+  /** POST: mints a token. */
   path: string;
+  /** GET: verifies the Bearer token and answers its username. */
+  verifyPath: string;
 }
 
 export interface BaselineConfig {
@@ -32,9 +45,36 @@ const MAPPED_FIELDS = ['username', 'name', 'email'] as const;
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+const decodePart = (part: string): unknown =>
+  JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+
+/** The claims of a valid, unexpired HS256 token signed with `key`, else undefined. */
+function verifiedClaims(
+  authorization: string | undefined,
+  key: KeyObject,
+): Record<string, unknown> | undefined {
+  if (!authorization || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const parts = authorization.slice(7).trim().split('.');
+  if (parts.length !== 3) return undefined;
+  const expected = createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2], 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const header = decodePart(parts[0]) as { alg?: unknown } | null;
+    if (header?.alg !== 'HS256') return undefined;
+    const claims = decodePart(parts[1]) as Record<string, unknown> | null;
+    if (typeof claims !== 'object' || claims === null) return undefined;
+    if (typeof claims.exp !== 'number' || claims.exp <= Date.now() / 1000) return undefined;
+    return claims;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startBaseline(
   config: BaselineConfig,
   path: string,
+  verifyPath: string,
 ): Promise<FastifyInstance> {
   const key = createSecretKey(Buffer.from(config.secret, 'utf8'));
   const header = base64url({ alg: 'HS256', typ: 'JWT', kid: config.name });
@@ -62,6 +102,14 @@ export async function startBaseline(
     return { success: true, expire: config.expire, token: `${signingInput}.${signature}` };
   });
 
+  app.get(verifyPath, async (request, reply) => {
+    const claims = verifiedClaims(request.headers.authorization, key);
+    const username = claims?.[config.fieldmap.username];
+    if (typeof username !== 'string')
+      return reply.code(401).send({ success: false, msg: 'the token is not valid' });
+    return { success: true, data: { user: { username } } };
+  });
+
   await app.listen({ host: '127.0.0.1', port: 0 });
   return app;
 }
@@ -72,7 +120,7 @@ if (require.main === module) {
     if (message === 'cpu') {
       process.send?.({ cpu: process.cpuUsage() });
     } else {
-      startBaseline(message.config, message.path).then(
+      startBaseline(message.config, message.path, message.verifyPath).then(
         (started) => {
           app = started;
           const address = started.server.address();

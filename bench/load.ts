@@ -7,8 +7,10 @@ import autocannon from 'autocannon';
 
 export interface LoadRequest {
   url: string;
+  method: 'GET' | 'POST';
   headers: Record<string, string>;
-  body: string;
+  /** POST only. */
+  body?: string;
   connections: number;
   /** Seconds. */
   duration: number;
@@ -29,7 +31,7 @@ export interface LoadResult {
 async function measure(request: LoadRequest): Promise<LoadResult> {
   const result = await autocannon({
     url: request.url,
-    method: 'POST',
+    method: request.method,
     headers: request.headers,
     body: request.body,
     connections: request.connections,
