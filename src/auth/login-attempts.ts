@@ -51,7 +51,8 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
  * Counts failed sign-ins (Basic and session) in fixed windows of LOGIN_FAILURE_WINDOW seconds:
  * per client address, per username from that address, and per username from everywhere (five
  * times the limit). Past a limit, sign-ins answer 429 until the window ends; a success resets the
- * counts of its address. The trade-off: a distributed guesser can keep one username locked for at
+ * count of that username from that address (never the address's own count, or one valid account
+ * would let an address guess other users' passwords without end). The trade-off: a distributed guesser can keep one username locked for at
  * most one window at a time, never for good, and the owner's own address keeps its own count.
  */
 @Injectable()
@@ -86,7 +87,6 @@ export class LoginAttempts {
 
   async succeeded(username: string, client = 'unknown'): Promise<void> {
     if (this.max === 0) return;
-    await this.store.reset(`client:${client}`);
     await this.store.reset(`user-client:${username}\u0000${client}`);
   }
 

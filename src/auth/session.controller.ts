@@ -52,7 +52,7 @@ export class SessionController {
   ): Promise<LoginResponseDto> {
     const user = await this.credentials.verify(dto.username, dto.password, request.ip, 'session');
     if (!user) throw new UnauthorizedException('wrong username or password');
-    if ((await this.sessions.find(request.cookies[SESSION_COOKIE])) === user.username) {
+    if ((await this.sessions.find(request.cookies[SESSION_COOKIE]))?.username === user.username) {
       return { success: true, data: '2', msg: 'success' };
     }
     const id = await this.sessions.open(user.username);

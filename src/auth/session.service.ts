@@ -3,6 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
+import type { UserEntity } from '../users/entities/user.entity';
+import { UsersService } from '../users/users.service';
 import { SessionEntity } from './entities/session.entity';
 
 export const SESSION_COOKIE = 'JSESSIONID';
@@ -16,6 +18,7 @@ export class SessionService {
 
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
+    private readonly users: UsersService,
     @Inject(settingsConfig.KEY) settings: AppSettings,
   ) {
     this.ttlMs = settings.sessionTtl * 1000;
@@ -39,11 +42,16 @@ export class SessionService {
     return id;
   }
 
-  /** The username of a live session, else undefined. */
-  async find(id: string | undefined): Promise<string | undefined> {
+  /**
+   * The user of a live session, else undefined. A session ends when its user changes after it
+   * began: a new password, type or flag, or a user deleted and created again under the name.
+   */
+  async find(id: string | undefined): Promise<UserEntity | undefined> {
     if (!id || id.length > 128) return undefined;
     const session = await this.sessions.findOneBy({ idHash: hashOf(id) });
-    return session && session.expiresAt > Date.now() ? session.username : undefined;
+    if (!session || session.expiresAt <= Date.now()) return undefined;
+    const user = await this.users.findByUsername(session.username);
+    return user?.enabled && user.lastModifiedDate <= session.createdDate ? user : undefined;
   }
 
   async close(id: string | undefined): Promise<void> {

@@ -24,8 +24,8 @@ const redactPaths = [
 
 /** The path without its query: a token may travel in `?token=`. */
 function pathOf(url: string | undefined): string {
-  const path = (url ?? '').split('?', 1)[0];
-  return url && url.length > path.length ? `${path}?[query redacted]` : path;
+  const path = (url ?? '').split('?', 1)[0].replace(JWT_LIKE, '[token redacted]');
+  return url?.includes('?') ? `${path}?[query redacted]` : path;
 }
 
 export function loggerOptions(level: string): Options {

@@ -56,11 +56,6 @@ export class RevocationStore {
     this.snapshot = undefined;
   }
 
-  async forgetConfiguration(configName: string): Promise<void> {
-    await this.cutoffs.delete({ configName });
-    this.snapshot = undefined;
-  }
-
   private current(): Promise<Snapshot> {
     const now = Date.now();
     const pending = this.snapshot;

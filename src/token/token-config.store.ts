@@ -15,6 +15,8 @@ export interface ResolvedTokenConfig {
 
 /** Changes made by another instance reach this one's cache within this many milliseconds. */
 const CACHE_TTL_MS = 5000;
+/** Names asked for, found or not: bounded, since a token's kid is the caller's choice. */
+const MAX_CACHED = 1000;
 
 /**
  * Persistence of token configurations. Secrets are sealed on the way in and opened on the way out;
@@ -43,6 +45,7 @@ export class TokenConfigStore implements OnModuleInit {
     if (cached && cached.until > Date.now()) return cached.resolved;
     const config = await this.configs.findOneBy({ name });
     const resolved = config ? this.open(config) : undefined;
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
     return resolved;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { type Clock, CLOCK } from '../common/clock';
-import { USERNAME_PATTERN } from '../common/validation/decorators';
+import { CONFIG_NAME_PATTERN, USERNAME_PATTERN } from '../common/validation/decorators';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
 import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
@@ -16,6 +16,8 @@ export type TokenRejection =
   | 'expired'
   | 'not yet valid'
   | 'revoked'
+  | 'no expiry'
+  | 'lifetime too long'
   | 'no username';
 
 export class TokenRejectedError extends Error {
@@ -31,6 +33,7 @@ export interface VerifiedToken {
 }
 
 const DEFAULT_LEEWAY = 30;
+const DEFAULT_MAX_EXPIRE = 2592000;
 const MAX_TOKEN_LENGTH = 8192;
 
 function readHeader(token: string): { alg?: unknown; kid?: unknown } {
@@ -54,6 +57,7 @@ function readHeader(token: string): { alg?: unknown; kid?: unknown } {
 @Injectable()
 export class TokenVerifier {
   private readonly leeway: number;
+  private readonly maxLifetime: number;
 
   constructor(
     private readonly configs: TokenConfigStore,
@@ -63,6 +67,7 @@ export class TokenVerifier {
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
     this.leeway = options.clockLeeway ?? DEFAULT_LEEWAY;
+    this.maxLifetime = (options.maxExpire ?? DEFAULT_MAX_EXPIRE) + this.leeway;
   }
 
   /** @param tokenName the query parameter the token came in, if it came in one */
@@ -93,6 +98,8 @@ export class TokenVerifier {
 
   private async candidates(kid: unknown, tokenName?: string): Promise<ResolvedTokenConfig[]> {
     if (typeof kid === 'string') {
+      // Only a name a configuration can have reaches the store (and its cache).
+      if (!CONFIG_NAME_PATTERN.test(kid)) return [];
       const resolved = await this.configs.resolve(kid);
       return resolved?.config.enabled ? [resolved] : [];
     }
@@ -121,6 +128,12 @@ export class TokenVerifier {
             ? 'not yet valid'
             : 'bad signature',
       );
+    }
+    // A token without exp would never expire, and one living past the longest lifetime would
+    // outlive its revocation entry: neither signs anyone in.
+    if (typeof claims.exp !== 'number') throw new TokenRejectedError('no expiry');
+    if (claims.exp > Math.floor(this.clock.now() / 1000) + this.maxLifetime) {
+      throw new TokenRejectedError('lifetime too long');
     }
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
     const username = claims[config.fieldmap.username] ?? claims[config.name];

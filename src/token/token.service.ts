@@ -184,7 +184,6 @@ export class TokenService {
   async delete(name: string, actor: Actor): Promise<void> {
     const [deleted] = await this.store.delete([name]);
     if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
-    await this.revocations.forgetConfiguration(name);
     await this.audit.record({ actor, action: 'token.delete', target: name });
   }
 
@@ -211,7 +210,8 @@ export class TokenService {
     }
     if (!(await this.store.find(name!)))
       throw new NotFoundException(`token configuration ${name} does not exist`);
-    const cutoff = before ?? now;
+    // Seconds are the tokens' resolution: "now" revokes the tokens of the current second too.
+    const cutoff = before ?? now + 1;
     await this.revocations.revokeIssuedBefore(name!, cutoff);
     await this.audit.record({
       actor,

@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { UsersService } from '../../users/users.service';
 import { type AuthenticatedUser, authenticatedUser } from '../authenticated-user';
 import { CredentialVerifier } from '../credential-verifier.service';
 import { SESSION_COOKIE, SessionService } from '../session.service';
@@ -14,7 +13,6 @@ import { SESSION_COOKIE, SessionService } from '../session.service';
 export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly credentials: CredentialVerifier,
-    private readonly users: UsersService,
     private readonly sessions: SessionService,
   ) {}
 
@@ -26,9 +24,8 @@ export class AuthenticationGuard implements CanActivate {
       request.user = await this.basic(authorization.slice(6).trim(), request.ip);
       return true;
     }
-    const username = await this.sessions.find(request.cookies?.[SESSION_COOKIE]);
-    const user = username ? await this.users.findByUsername(username) : null;
-    if (user?.enabled) request.user = authenticatedUser(user, 'session');
+    const user = await this.sessions.find(request.cookies?.[SESSION_COOKIE]);
+    if (user) request.user = authenticatedUser(user, 'session');
     return true;
   }
 

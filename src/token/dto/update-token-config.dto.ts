@@ -118,4 +118,5 @@ export class UpdateTokenConfigDto {
   @ApiHideProperty() @Allow() createdDate?: unknown;
   @ApiHideProperty() @Allow() lastModifiedDate?: unknown;
   @ApiHideProperty() @Allow() creatorId?: unknown;
+  @ApiHideProperty() @Allow() success?: unknown;
 }

@@ -31,6 +31,8 @@ export class VerifyTokenResponseDto {
       'expired',
       'not yet valid',
       'revoked',
+      'no expiry',
+      'lifetime too long',
       'no username',
     ],
   })
