@@ -996,7 +996,11 @@ const isSignInRecord = (row: Record<string, unknown>, usernames: string[]) =>
   ['success', 'failure'].includes(String(row.outcome)) &&
   // The audit trail keeps control characters as `?` (PostgreSQL refuses NUL in text).
   usernames.some(
-    (username) => row.target === username.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 256),
+    (username) =>
+      row.target ===
+      Array.from(username.replace(/[\u0000-\u001f\u007f]/g, '?'))
+        .slice(0, 256)
+        .join(''),
   ) &&
   !SECRETS.some((secret) => JSON.stringify(row).includes(secret));
 

@@ -99,6 +99,15 @@ describe('failed sign-ins', () => {
     expect((await login('victim5', 'guess-4', '10.0.1.1')).statusCode).toBe(429);
   });
 
+  it('records a long, non-ASCII username cut at a character boundary', async () => {
+    const username = '😀'.repeat(300);
+    expect((await basicCall(username, 'whatever', '10.0.3.1')).statusCode).toBe(401);
+    const [row] = await t.dataSource.query(
+      "SELECT actor, target FROM audit_events WHERE client = '10.0.3.1'",
+    );
+    expect(row).toEqual({ actor: '😀'.repeat(128), target: '😀'.repeat(256) });
+  });
+
   it('records each failure and success in the audit trail, never the password', async () => {
     const rows: { action: string; outcome: string; target: string; client: string }[] =
       await t.dataSource.query(

@@ -20,9 +20,14 @@ export interface AuditRecord {
 
 type Row = Omit<AuditEventEntity, 'id'>;
 
-/** What a caller typed may hold control characters (PostgreSQL refuses NUL): they are kept as `?`. */
+/**
+ * What a caller typed, fit for any database: control characters (PostgreSQL refuses NUL) kept as
+ * `?`, and cut to the column's length in characters, never inside a surrogate pair.
+ */
 const printable = (text: string, max: number) =>
-  text.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max);
+  Array.from(text.replace(/[\u0000-\u001f\u007f]/g, '?'))
+    .slice(0, max)
+    .join('');
 
 interface Pending {
   rows: Row[];

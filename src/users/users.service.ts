@@ -11,6 +11,9 @@ import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, UserType } from './user-types';
 
+const KNOWN_TTL_MS = 5000;
+const MAX_KNOWN = 10000;
+
 export const PROFILE_FIELDS = [
   'name',
   'email',
@@ -38,6 +41,7 @@ export interface NewUser {
 export class UsersService {
   /** Emits a username whenever that user's password, type or enabled flag may have changed. */
   readonly credentialChanges = new Subject<string>();
+  private readonly known = new Map<string, { user: UserEntity; until: number }>();
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
@@ -46,9 +50,24 @@ export class UsersService {
     private readonly audit: AuditService,
   ) {}
 
-  /** The user, or null; a name no user can have (control characters, say) is never sent to the database. */
+  /**
+   * The user, or null. Users found are remembered for KNOWN_TTL_MS, since every mint, token
+   * sign-in and session asks: a change made here drops the entry at once, another instance's
+   * shows within that time. A name no user can have never reaches the database.
+   */
   async findByUsername(username: string): Promise<UserEntity | null> {
-    return USERNAME_PATTERN.test(username) ? this.users.findOneBy({ username }) : null;
+    if (!USERNAME_PATTERN.test(username)) return null;
+    const now = Date.now();
+    const known = this.known.get(username);
+    if (known && known.until > now) return known.user;
+    const user = await this.users.findOneBy({ username });
+    if (user) {
+      if (this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
+      this.known.set(username, { user, until: now + KNOWN_TTL_MS });
+    } else {
+      this.known.delete(username);
+    }
+    return user;
   }
 
   list(): Promise<UserEntity[]> {
@@ -132,6 +151,7 @@ export class UsersService {
       await manager.update(UserEntity, { id: existing.id }, changes);
       return false;
     });
+    this.known.delete(dto.username);
     this.credentialChanges.next(dto.username);
     await this.audit.record({
       actor,
@@ -148,6 +168,7 @@ export class UsersService {
       await this.keepOneAdministrator(existing, manager);
       await manager.delete(UserEntity, { id: existing.id });
     });
+    this.known.delete(username);
     this.credentialChanges.next(username);
     await this.audit.record({ actor, action: 'user.delete', target: username });
   }
