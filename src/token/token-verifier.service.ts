@@ -6,7 +6,11 @@ import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
 import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
 import { TOKEN_ALGORITHMS } from './token.constants';
-import { TOKEN_MODULE_OPTIONS, type TokenModuleOptions } from './token.module-definition';
+import {
+  TOKEN_MODULE_OPTIONS,
+  TOKEN_OPTION_DEFAULTS,
+  type TokenModuleOptions,
+} from './token.module-definition';
 
 export type TokenRejection =
   | 'malformed'
@@ -32,8 +36,6 @@ export interface VerifiedToken {
   username: string;
 }
 
-const DEFAULT_LEEWAY = 30;
-const DEFAULT_MAX_EXPIRE = 2592000;
 const MAX_TOKEN_LENGTH = 8192;
 
 function readHeader(token: string): { alg?: unknown; kid?: unknown } {
@@ -66,8 +68,8 @@ export class TokenVerifier {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
-    this.leeway = options.clockLeeway ?? DEFAULT_LEEWAY;
-    this.maxLifetime = (options.maxExpire ?? DEFAULT_MAX_EXPIRE) + this.leeway;
+    this.leeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
+    this.maxLifetime = (options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire) + this.leeway;
   }
 
   /** @param tokenName the query parameter the token came in, if it came in one */

@@ -24,6 +24,13 @@ export interface TokenModuleOptions {
   clockLeeway?: number;
 }
 
+/** The documented defaults of the optional settings, in one place. */
+export const TOKEN_OPTION_DEFAULTS = {
+  maxExpire: 2592000,
+  minSecretBytes: 0,
+  clockLeeway: 30,
+} as const;
+
 export const {
   ConfigurableModuleClass,
   MODULE_OPTIONS_TOKEN: TOKEN_MODULE_OPTIONS,

@@ -25,7 +25,11 @@ import { RevocationStore } from './revocation.store';
 import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
 import type { RevokeTokenDto } from './dto/revoke-token.dto';
 import type { VerifyTokenResponseDto } from './dto/verify-token.dto';
-import { TOKEN_MODULE_OPTIONS, type TokenModuleOptions } from './token.module-definition';
+import {
+  TOKEN_MODULE_OPTIONS,
+  TOKEN_OPTION_DEFAULTS,
+  type TokenModuleOptions,
+} from './token.module-definition';
 import {
   isHmac,
   keyFamily,
@@ -46,7 +50,6 @@ export interface SaveOutcome {
   warning?: string;
 }
 
-const DEFAULT_MAX_EXPIRE = 2592000;
 const MAX_BATCH = 1000;
 
 /** The rules of token configurations and of minting (contract sections 2 and 3). */
@@ -67,9 +70,9 @@ export class TokenService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
-    this.maxExpire = options.maxExpire ?? DEFAULT_MAX_EXPIRE;
-    this.minSecretBytes = options.minSecretBytes ?? 0;
-    this.clockLeeway = options.clockLeeway ?? 30;
+    this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
+    this.minSecretBytes = options.minSecretBytes ?? TOKEN_OPTION_DEFAULTS.minSecretBytes;
+    this.clockLeeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
   }
 
   async generate(
