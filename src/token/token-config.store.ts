@@ -13,6 +13,12 @@ export interface ResolvedTokenConfig {
   key: KeyObject;
 }
 
+interface EnabledConfigs {
+  resolved: ResolvedTokenConfig[];
+  tokenNames: Set<string>;
+  until: number;
+}
+
 /** Changes made by another instance reach this one's cache within this many milliseconds. */
 const CACHE_TTL_MS = 5000;
 /** Names asked for, found or not: bounded, since a token's kid is the caller's choice. */
@@ -28,7 +34,7 @@ export class TokenConfigStore implements OnModuleInit {
     string,
     { resolved: ResolvedTokenConfig | undefined; until: number }
   >();
-  private enabled?: { resolved: ResolvedTokenConfig[]; until: number };
+  private enabled?: EnabledConfigs;
 
   constructor(
     @InjectRepository(TokenConfigEntity) private readonly configs: Repository<TokenConfigEntity>,
@@ -52,16 +58,21 @@ export class TokenConfigStore implements OnModuleInit {
 
   /** Every enabled configuration, opened: the candidates for a token that names none. */
   async resolveEnabled(): Promise<ResolvedTokenConfig[]> {
-    if (this.enabled && this.enabled.until > Date.now()) return this.enabled.resolved;
-    const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
-    const resolved = configs.map((config) => this.open(config));
-    this.enabled = { resolved, until: Date.now() + CACHE_TTL_MS };
-    return resolved;
+    return (await this.enabledConfigs()).resolved;
   }
 
   /** The query parameter names that may carry a token: those of the enabled configurations. */
   async tokenNames(): Promise<Set<string>> {
-    return new Set((await this.resolveEnabled()).map(({ config }) => config.tokenName));
+    return (await this.enabledConfigs()).tokenNames;
+  }
+
+  private async enabledConfigs(): Promise<EnabledConfigs> {
+    if (this.enabled && this.enabled.until > Date.now()) return this.enabled;
+    const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
+    const resolved = configs.map((config) => this.open(config));
+    const tokenNames = new Set(resolved.map(({ config }) => config.tokenName));
+    this.enabled = { resolved, tokenNames, until: Date.now() + CACHE_TTL_MS };
+    return this.enabled;
   }
 
   find(name: string): Promise<TokenConfigEntity | null> {
