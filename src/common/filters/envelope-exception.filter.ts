@@ -9,6 +9,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { errorEnvelope } from '../http/error-envelope';
 import { FieldsBadRequestException } from '../http/bad-request';
+import { storageFailureOf } from '../../database/storage-failure';
 
 export const BASIC_CHALLENGE = 'Basic realm="datafor"';
 
@@ -77,7 +78,10 @@ export function sendError(reply: FastifyReply, exception: unknown, logger: Logge
     msg = messageOf(exception);
     if (exception instanceof FieldsBadRequestException) errors = exception.fieldErrors;
   } else {
-    const known = describeFrameworkError((exception ?? {}) as FrameworkError);
+    const storage = storageFailureOf(exception);
+    const known = storage
+      ? { status: HttpStatus.SERVICE_UNAVAILABLE, msg: storage.msg }
+      : describeFrameworkError((exception ?? {}) as FrameworkError);
     if (known) ({ status, msg } = known);
   }
   if (status >= 500) {
@@ -86,6 +90,9 @@ export function sendError(reply: FastifyReply, exception: unknown, logger: Logge
       { err: { type: error?.name, message: error?.message, stack: error?.stack } },
       'request failed',
     );
+  }
+  if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('Retry-After')) {
+    reply.header('Retry-After', '5');
   }
   if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', BASIC_CHALLENGE);
   const retryAfter = (exception as { retryAfter?: unknown } | null)?.retryAfter;

@@ -1,0 +1,65 @@
+/**
+ * Database errors that mean "the store cannot take this now" rather than "this request is wrong":
+ * a full disk, a database that does not answer, a connection lost or timed out. They answer 503
+ * with the error envelope (never 500), and never carry the driver's text, which may quote values.
+ */
+export interface StorageFailure {
+  reason: 'full' | 'unavailable';
+  msg: string;
+}
+
+const FULL: StorageFailure = {
+  reason: 'full',
+  msg: 'the database is out of space: the change was not saved, try again later',
+};
+const UNAVAILABLE: StorageFailure = {
+  reason: 'unavailable',
+  msg: 'the database is unavailable: the request was not completed, try again later',
+};
+
+/** SQLite result codes (better-sqlite3's `code`) that leave the store unable to write. */
+const SQLITE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN']);
+const SQLITE_UNAVAILABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_READONLY']);
+/** Node socket errors met while reaching PostgreSQL. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+]);
+
+/** node-postgres reports lost or timed-out connections with these messages and no code. */
+const PG_CONNECTION_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection terminated due to connection timeout)/;
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** What a thrown error says about the store, or undefined when it is not a storage failure. */
+export function storageFailureOf(error: unknown): StorageFailure | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  // TypeORM wraps the driver's error as `driverError`; look at both.
+  const driverError = (error as { driverError?: unknown }).driverError;
+  for (const candidate of driverError ? [driverError, error] : [error]) {
+    const code = codeOf(candidate);
+    if (code === undefined) {
+      const message = (candidate as { message?: unknown }).message;
+      if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return UNAVAILABLE;
+      continue;
+    }
+    const sqliteBase = code.startsWith('SQLITE_') ? code.replace(/^(SQLITE_[A-Z]+).*$/, '$1') : '';
+    if (SQLITE_FULL_CODES.has(sqliteBase)) return FULL;
+    if (SQLITE_UNAVAILABLE_CODES.has(sqliteBase)) return UNAVAILABLE;
+    // PostgreSQL SQLSTATE classes: 53 insufficient resources (53100 disk full), 08 connection
+    // exception, 57P admin/crash shutdown, 57014 statement timeout or cancel.
+    if (code === '53100') return FULL;
+    if (/^(53|08)/.test(code) || /^57P0/.test(code) || code === '57014') return UNAVAILABLE;
+    if (NETWORK_CODES.has(code)) return UNAVAILABLE;
+  }
+  return undefined;
+}
