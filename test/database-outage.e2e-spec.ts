@@ -224,6 +224,7 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
     // A second round meets connections opened while frozen, which never get through.
     const again = await call(service!, 'GET', `${TOKEN_API}/list`);
     expect(again).toEqual({ status: 503, body: UNAVAILABLE, retryAfter: expect.any(String) });
+    expect(proxy!.blackholed).toBeGreaterThan(0);
     expect((await call(service!, 'GET', '/health/ready')).status).toBe(503);
   }, 25_000);
 
