@@ -54,6 +54,30 @@ class EnvironmentVariables {
   })
   DATABASE_URL?: string;
 
+  @Transform(toInt)
+  @IsInt({ message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
+  @Min(1, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
+  @Max(1000, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
+  DB_POOL_MAX = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
+  @Min(1, { message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
+  @Max(600, { message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
+  DB_CONNECT_TIMEOUT = 3;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
+  @Min(1, { message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
+  @Max(3600, { message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
+  DB_QUERY_TIMEOUT = 5;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
+  @Min(1, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
+  @Max(7200, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
+  DB_KEEPALIVE_IDLE = 30;
+
   @Transform(toTrimmed)
   @Matches(/^[^\s:]{1,128}$/, {
     message: 'ADMIN_USERNAME must be 1 to 128 characters without spaces or colons',
@@ -182,6 +206,11 @@ export interface Settings {
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL pool size, and its timeouts and TCP keepalive idle time in seconds. */
+  dbPoolMax: number;
+  dbConnectTimeout: number;
+  dbQueryTimeout: number;
+  dbKeepaliveIdle: number;
   adminUsername: string;
   adminPassword?: string;
   logLevel: LogLevel;
@@ -230,6 +259,10 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     host: vars.HOST,
     dataDir: vars.DATA_DIR,
     databaseUrl: vars.DATABASE_URL,
+    dbPoolMax: vars.DB_POOL_MAX,
+    dbConnectTimeout: vars.DB_CONNECT_TIMEOUT,
+    dbQueryTimeout: vars.DB_QUERY_TIMEOUT,
+    dbKeepaliveIdle: vars.DB_KEEPALIVE_IDLE,
     adminUsername: vars.ADMIN_USERNAME,
     adminPassword: vars.ADMIN_PASSWORD,
     logLevel: vars.LOG_LEVEL,
