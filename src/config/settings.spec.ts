@@ -71,6 +71,13 @@ describe('parseSettings', () => {
     ['DB_QUERY_TIMEOUT', '0'],
     ['DB_QUERY_TIMEOUT', '3601'],
     ['DB_KEEPALIVE_IDLE', 'off'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '101'],
+    ['TRUST_PROXY', '0.0.0.0/0'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.1,'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
@@ -90,6 +97,23 @@ describe('parseSettings', () => {
       dbQueryTimeout: 30,
       dbKeepaliveIdle: 60,
     });
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+    ['loopback,fd00::/8,::1', ['loopback', 'fd00::/8', '::1']],
+  ])('reads TRUST_PROXY %p as a hop count or the proxies Fastify trusts', (value, expected) => {
+    expect(parseSettings({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true with the forms it accepts', () => {
+    expect(() => parseSettings({ TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY must be false, the number of reverse proxies .* or a comma-separated list of their addresses and CIDRs .*; true is refused/,
+    );
   });
 
   it('never repeats a secret value in its error', () => {

@@ -10,8 +10,10 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -175,9 +177,23 @@ class EnvironmentVariables {
   @IsBoolean({ message: 'COOKIE_SECURE must be true or false' })
   COOKIE_SECURE = false;
 
-  @Transform(toBool)
-  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
-  TRUST_PROXY = false;
+  // `true` is refused: it takes the left-most X-Forwarded-For, which any client writes itself.
+  @Transform(toTrimmed)
+  @ValidateBy(
+    {
+      name: 'isTrustProxy',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
+      },
+    },
+    {
+      message:
+        `TRUST_PROXY must be false, the number of reverse proxies in front of the service (1 to ${MAX_PROXY_HOPS}), ` +
+        'or a comma-separated list of their addresses and CIDRs such as 10.0.0.0/8,127.0.0.1; ' +
+        'true is refused because it would let any client choose its own address with X-Forwarded-For',
+    },
+  )
+  TRUST_PROXY = 'false';
 
   @Transform(toInt)
   @IsInt({ message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
@@ -227,7 +243,7 @@ export interface Settings {
   loginFailureWindow: number;
   corsOrigins: string[];
   cookieSecure: boolean;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   shutdownDrain: number;
   shutdownTimeout: number;
   secretsKey?: string;
@@ -281,7 +297,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
       ? vars.CORS_ORIGINS.split(',').map((origin) => origin.trim())
       : [],
     cookieSecure: vars.COOKIE_SECURE,
-    trustProxy: vars.TRUST_PROXY,
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY) ?? false,
     shutdownDrain: vars.SHUTDOWN_DRAIN,
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,
