@@ -198,7 +198,9 @@ describe('many failures from one address (a company NAT)', () => {
 
   beforeAll(async () => {
     // 5 failures per 10 s: past them, the address gets one try per 2 s for names it does not know.
-    t = await startTestApp({ env: { LOGIN_MAX_FAILURES: '5', LOGIN_FAILURE_WINDOW: '10' } });
+    t = await startTestApp({
+      env: { LOGIN_MAX_FAILURES: '5', LOGIN_FAILURE_WINDOW: '10', AUTH_CACHE_TTL: '0' },
+    });
     for (const username of ['alice', 'bob'])
       await t.admin('POST', `${USER_API}/insertOrUpdate`, {
         username,
