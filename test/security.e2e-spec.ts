@@ -72,7 +72,9 @@ describe('failed sign-ins', () => {
       remoteAddress: client,
     });
 
-  it('answers 429 with Retry-After past the limit, even to the right password, then per address only', async () => {
+  it('answers 429 with Retry-After past the limit, even to the right password, except to a known address', async () => {
+    // The owner signed in from 10.0.0.2 before: that address is known for the owner.
+    expect((await login('victim', 'victim-password', '10.0.0.2')).statusCode).toBe(200);
     expect((await login('victim', 'wrong-1', '10.0.0.1')).statusCode).toBe(401);
     expect((await basicCall('victim', 'wrong-2', '10.0.0.1')).statusCode).toBe(401);
     expect((await login('victim', 'wrong-3', '10.0.0.1')).statusCode).toBe(401);
@@ -81,11 +83,12 @@ describe('failed sign-ins', () => {
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(800);
     expect(blocked.json()).toMatchObject({ success: false, code: '429' });
     expect((await basicCall('victim', 'victim-password', '10.0.0.1')).statusCode).toBe(429);
-    // The owner, from another address, still signs in.
+    // The username is locked for strangers; the owner, from its known address, still signs in.
+    expect((await login('victim', 'victim-password', '10.0.0.3')).statusCode).toBe(429);
     expect((await login('victim', 'victim-password', '10.0.0.2')).statusCode).toBe(200);
   });
 
-  it("keeps counting an address's failures across another account's successes", async () => {
+  it("keeps counting an address's failures across another account's successes, then slows it down", async () => {
     await t.admin('POST', `${USER_API}/insertOrUpdate`, {
       username: 'mallory',
       password: 'mallory-password',
@@ -96,7 +99,13 @@ describe('failed sign-ins', () => {
     // Signed in (a reader is refused the admin endpoint, 403, not 401).
     expect((await basicCall('mallory', 'mallory-password', '10.0.1.1')).statusCode).toBe(403);
     expect((await login('victim4', 'guess-3', '10.0.1.1')).statusCode).toBe(401);
-    expect((await login('victim5', 'guess-4', '10.0.1.1')).statusCode).toBe(429);
+    // Past the limit, one try per LOGIN_FAILURE_WINDOW / LOGIN_MAX_FAILURES seconds (300 s here)...
+    expect((await login('victim5', 'guess-4', '10.0.1.1')).statusCode).toBe(401);
+    const slowed = await login('victim6', 'guess-5', '10.0.1.1');
+    expect(slowed.statusCode).toBe(429);
+    expect(Number(slowed.headers['retry-after'])).toBeLessThanOrEqual(300);
+    // ...except for a user who signed in from there before.
+    expect((await login('mallory', 'mallory-password', '10.0.1.1')).statusCode).toBe(200);
   });
 
   it('records a long, non-ASCII username cut at a character boundary', async () => {

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Between, type FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import {
+  Between,
+  type FindOptionsWhere,
+  In,
+  LessThan,
+  MoreThanOrEqual,
+  Repository,
+} from 'typeorm';
 import type { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
 
@@ -75,6 +82,27 @@ export class AuditService {
       }),
     );
     return { rows, written };
+  }
+
+  /**
+   * Whether a successful event of one of `actions` on `target`, from `client`, is on record since
+   * `since` (epoch ms). The target is matched as `record` stores it.
+   */
+  async succeededBefore(query: {
+    actions: string[];
+    target: string;
+    client: string;
+    since: number;
+  }): Promise<boolean> {
+    return this.events.exists({
+      where: {
+        target: printable(query.target, 256),
+        client: printable(query.client, 64),
+        action: In(query.actions),
+        outcome: 'success',
+        at: MoreThanOrEqual(query.since),
+      },
+    });
   }
 
   /** Events matching the filters, newest first, a page at a time. */

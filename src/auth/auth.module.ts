@@ -7,7 +7,10 @@ import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { CredentialCache } from './credential-cache';
 import { CredentialVerifier } from './credential-verifier.service';
-import { InMemoryLoginAttemptStore, LOGIN_ATTEMPT_STORE, LoginAttempts } from './login-attempts';
+import { DeviceCookies } from './device-cookies';
+import { KnownAddresses } from './known-addresses';
+import { InMemoryLoginAttemptStore, LOGIN_ATTEMPT_STORE } from './login-attempt.store';
+import { LoginAttempts } from './login-attempts';
 import { SessionEntity } from './entities/session.entity';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
@@ -23,7 +26,10 @@ import { SessionService } from './session.service';
     CredentialCache,
     CredentialVerifier,
     LoginAttempts,
+    // Replace with a store every instance shares (e.g. over RateLimiterRedis) to count across a fleet.
     { provide: LOGIN_ATTEMPT_STORE, useClass: InMemoryLoginAttemptStore },
+    KnownAddresses,
+    DeviceCookies,
     AdminBootstrapService,
     // In this order: a presented token first, then Basic credentials or the session cookie, then
     // the cross-site check, which needs to know how the caller signed in.

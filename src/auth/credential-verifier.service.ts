@@ -1,19 +1,23 @@
-import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { UsersService } from '../users/users.service';
 import { type AuthenticatedUser, authenticatedUser } from './authenticated-user';
 import { CredentialCache } from './credential-cache';
-import { LoginAttempts } from './login-attempts';
+import { DeviceCookies } from './device-cookies';
+import { SIGN_IN_ACTIONS } from './known-addresses';
+import { LoginAttempts, type SignInClient } from './login-attempts';
 
-export class TooManyFailuresException extends HttpException {
-  constructor(readonly retryAfter: number) {
-    super('too many failed sign-ins: try again later', HttpStatus.TOO_MANY_REQUESTS);
-  }
+/** What a sign-in request carries besides the credentials. */
+export interface SignInRequest {
+  address: string;
+  /** The device cookie the browser sent, if any (checked here, trusted only when genuine). */
+  deviceCookie?: string;
 }
 
 /**
- * Checks a username and password, for Basic and for session logins alike: recently verified
- * credentials from the cache, failed attempts counted (429 past the limit), every outcome audited.
+ * Checks a username and password, for Basic and for session logins alike: throttling first (so a
+ * locked-out stranger learns nothing, even from the cache), then recently verified credentials
+ * from the cache, failed attempts counted, every outcome and every lock audited.
  */
 @Injectable()
 export class CredentialVerifier {
@@ -21,6 +25,7 @@ export class CredentialVerifier {
     private readonly users: UsersService,
     private readonly cache: CredentialCache,
     private readonly attempts: LoginAttempts,
+    private readonly devices: DeviceCookies,
     private readonly audit: AuditService,
   ) {}
 
@@ -28,23 +33,35 @@ export class CredentialVerifier {
   async verify(
     username: string,
     password: string,
-    client: string | undefined,
+    request: SignInRequest,
     via: 'basic' | 'session',
   ): Promise<AuthenticatedUser | null> {
+    const client: SignInClient = {
+      address: request.address,
+      device: this.devices.deviceOf(request.deviceCookie, username),
+    };
+    await this.attempts.check(username, client);
     const fingerprint = this.cache.fingerprint(username, password);
     const cached = this.cache.get(fingerprint);
     if (cached) {
       await this.attempts.succeeded(username, client);
       return { ...cached, via };
     }
-    const retryAfter = await this.attempts.retryAfter(username, client);
-    if (retryAfter > 0) throw new TooManyFailuresException(retryAfter);
     const user = await this.users.verifyCredentials(username, password);
-    const actor = { username, client };
-    const action = via === 'basic' ? 'auth.basic' : 'session.login';
+    const actor = { username, client: request.address };
+    const action = SIGN_IN_ACTIONS[via];
     if (!user) {
-      await this.attempts.failed(username, client);
-      await this.audit.record({ actor, action, target: username, outcome: 'failure' });
+      const lock = await this.attempts.failed(username, client);
+      const failure = this.audit.record({ actor, action, target: username, outcome: 'failure' });
+      const locked = lock
+        ? this.audit.record({
+            actor,
+            action: 'auth.lock',
+            target: username,
+            details: { seconds: lock.seconds, lockNumber: lock.lockNumber },
+          })
+        : undefined;
+      await Promise.all([failure, locked]);
       return null;
     }
     await this.attempts.succeeded(username, client);

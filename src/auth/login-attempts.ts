@@ -1,100 +1,101 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { KnownAddresses } from './known-addresses';
+import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from './login-attempt.store';
 
-/** Where failed sign-in counts live; in process by default, replaceable by a shared store (Redis) for several instances. */
-export interface LoginAttemptStore {
-  /** Adds one failure to `key` and answers the count within the current window and when that window ends (epoch ms). */
-  increment(key: string, windowMs: number): Promise<{ count: number; resetAt: number }>;
-  get(key: string): Promise<{ count: number; resetAt: number } | undefined>;
-  reset(key: string): Promise<void>;
-}
-
-export const LOGIN_ATTEMPT_STORE = Symbol('LOGIN_ATTEMPT_STORE');
-
-const MAX_KEYS = 100000;
-
-@Injectable()
-export class InMemoryLoginAttemptStore implements LoginAttemptStore {
-  private readonly counts = new Map<string, { count: number; resetAt: number }>();
-
-  async increment(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
-    const now = Date.now();
-    const current = await this.get(key);
-    const next = current
-      ? { count: current.count + 1, resetAt: current.resetAt }
-      : { count: 1, resetAt: now + windowMs };
-    if (!current && this.counts.size >= MAX_KEYS) this.sweep(now);
-    this.counts.set(key, next);
-    return next;
-  }
-
-  async get(key: string): Promise<{ count: number; resetAt: number } | undefined> {
-    const entry = this.counts.get(key);
-    if (entry && entry.resetAt <= Date.now()) {
-      this.counts.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  async reset(key: string): Promise<void> {
-    this.counts.delete(key);
-  }
-
-  private sweep(now: number): void {
-    for (const [key, entry] of this.counts) if (entry.resetAt <= now) this.counts.delete(key);
-    if (this.counts.size >= MAX_KEYS) this.counts.delete(this.counts.keys().next().value as string);
+export class TooManyFailuresException extends HttpException {
+  constructor(readonly retryAfter: number) {
+    super('too many failed sign-ins: try again later', HttpStatus.TOO_MANY_REQUESTS);
   }
 }
+
+/** Where a sign-in comes from: its address, and the device id of a genuine device cookie for that user. */
+export interface SignInClient {
+  address: string;
+  device?: string;
+}
+
+/** A lock that a failure put on a username: how long, and its rank among recent locks. */
+export interface UsernameLock {
+  seconds: number;
+  lockNumber: number;
+}
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /**
- * Counts failed sign-ins (Basic and session) in fixed windows of LOGIN_FAILURE_WINDOW seconds:
- * per client address, per username from that address, and per username from everywhere (five
- * times the limit). Past a limit, sign-ins answer 429 until the window ends; a success resets the
- * count of that username from that address (never the address's own count, or one valid account
- * would let an address guess other users' passwords without end). The trade-off: a distributed guesser can keep one username locked for at
- * most one window at a time, never for good, and the owner's own address keeps its own count.
+ * Slows password guessing without letting a stranger deny the owner (OWASP device cookies,
+ * Keycloak's brute-force detection). Within LOGIN_FAILURE_WINDOW, LOGIN_MAX_FAILURES failures:
+ * - for a username, lock it against unknown clients for LOGIN_LOCK_DURATION, doubled for each
+ *   further lock up to LOGIN_LOCK_MAX_DURATION, until LOGIN_LOCK_RESET passes without one;
+ * - from an address, slow that address's unknown clients to one try per window/max seconds;
+ * - for a username from one client (device, else address), refuse that pair until the window ends.
+ * A known client (a device cookie of the user, or an address the user signed in from before)
+ * passes the first two: the owner keeps signing in while strangers are held back.
  */
 @Injectable()
 export class LoginAttempts {
   private readonly max: number;
-  private readonly windowMs: number;
+  private readonly window: number;
+  private readonly slotSeconds: number;
+  private readonly lockBase: number;
+  private readonly lockMax: number;
+  private readonly lockReset: number;
 
   constructor(
     @Inject(settingsConfig.KEY) settings: AppSettings,
     @Inject(LOGIN_ATTEMPT_STORE) private readonly store: LoginAttemptStore,
+    private readonly known: KnownAddresses,
   ) {
     this.max = settings.loginMaxFailures;
-    this.windowMs = settings.loginFailureWindow * 1000;
+    this.window = settings.loginFailureWindow;
+    this.slotSeconds = this.max === 0 ? 0 : Math.max(1, Math.round(this.window / this.max));
+    this.lockBase = settings.loginLockDuration;
+    this.lockMax = settings.loginLockMaxDuration;
+    this.lockReset = settings.loginLockReset;
   }
 
-  /** Seconds to wait before signing in may be tried again, or 0. */
-  async retryAfter(username: string, client = 'unknown'): Promise<number> {
-    if (this.max === 0) return 0;
-    let until = 0;
-    for (const [key, limit] of this.limits(username, client)) {
-      const entry = await this.store.get(key);
-      if (entry && entry.count >= limit) until = Math.max(until, entry.resetAt);
-    }
-    return until === 0 ? 0 : Math.max(1, Math.ceil((until - Date.now()) / 1000));
-  }
-
-  async failed(username: string, client = 'unknown'): Promise<void> {
+  /** Throws TooManyFailuresException (with the seconds to wait) when `client` may not try `username` now. */
+  async check(username: string, client: SignInClient): Promise<void> {
     if (this.max === 0) return;
-    for (const [key] of this.limits(username, client))
-      await this.store.increment(key, this.windowMs);
+    const pair = await this.store.get(this.pairKey(username, client));
+    if (pair && pair.count >= this.max) throw new TooManyFailuresException(seconds(pair.msLeft));
+    const lock = await this.store.get(`lock:${username}`);
+    const address = await this.store.get(`address:${client.address}`);
+    const slowed = address !== undefined && address.count >= this.max;
+    if (!lock && !slowed) return;
+    if (client.device !== undefined || (await this.known.has(username, client.address))) return;
+    if (lock) throw new TooManyFailuresException(seconds(lock.msLeft));
+    const slot = await this.store.increment(`address-slot:${client.address}`, this.slotSeconds);
+    if (slot.count > 1) throw new TooManyFailuresException(seconds(slot.msLeft));
   }
 
-  async succeeded(username: string, client = 'unknown'): Promise<void> {
+  /** Counts a failed sign-in; answers the lock it put on the username, if it reached the limit. */
+  async failed(username: string, client: SignInClient): Promise<UsernameLock | undefined> {
+    if (this.max === 0) return undefined;
+    await this.store.increment(this.pairKey(username, client), this.window);
+    await this.store.increment(`address:${client.address}`, this.window);
+    const failures = await this.store.increment(`user:${username}`, this.window);
+    // Exactly at the limit: concurrent failures past it do not lock twice.
+    if (failures.count !== this.max) return undefined;
+    await this.store.delete(`user:${username}`);
+    const lockNumber = ((await this.store.get(`lock-number:${username}`))?.count ?? 0) + 1;
+    const lockSeconds = Math.min(this.lockMax, this.lockBase * 2 ** Math.min(lockNumber - 1, 30));
+    await this.store.set(`lock-number:${username}`, lockNumber, lockSeconds + this.lockReset);
+    const current = await this.store.get(`lock:${username}`);
+    if (!current || current.msLeft < lockSeconds * 1000)
+      await this.store.set(`lock:${username}`, lockNumber, lockSeconds);
+    return { seconds: lockSeconds, lockNumber };
+  }
+
+  /** A success clears the pair's count only: never the username's or the address's. */
+  async succeeded(username: string, client: SignInClient): Promise<void> {
     if (this.max === 0) return;
-    await this.store.reset(`user-client:${username}\u0000${client}`);
+    await this.store.delete(this.pairKey(username, client));
   }
 
-  private limits(username: string, client: string): [string, number][] {
-    return [
-      [`client:${client}`, this.max],
-      [`user-client:${username}\u0000${client}`, this.max],
-      [`user:${username}`, this.max * 5],
-    ];
+  private pairKey(username: string, client: SignInClient): string {
+    const from = client.device === undefined ? `address:${client.address}` : `device:${client.device}`;
+    return `user-client:${username}\u0000${from}`;
   }
 }

@@ -21,6 +21,7 @@ import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
 import { NoTokenSignUp } from '../token/guards/admin-only.decorator';
 import { CredentialVerifier } from './credential-verifier.service';
 import { SameOriginOnly } from './guards/same-origin-only.decorator';
+import { DEVICE_COOKIE, DeviceCookies } from './device-cookies';
 import { LoginDto, LoginResponseDto } from './dto/login.dto';
 import { SESSION_COOKIE, SessionService } from './session.service';
 
@@ -35,6 +36,7 @@ export class SessionController {
   constructor(
     private readonly sessions: SessionService,
     private readonly credentials: CredentialVerifier,
+    private readonly devices: DeviceCookies,
     @Inject(settingsConfig.KEY) settings: AppSettings,
   ) {
     this.secureCookies = settings.cookieSecure;
@@ -43,7 +45,9 @@ export class SessionController {
   @Post('login')
   @SameOriginOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Open a session: sets the HttpOnly cookie JSESSIONID' })
+  @ApiOperation({
+    summary: 'Open a session: sets the HttpOnly cookies JSESSIONID and DATAFOR_DEVICE',
+  })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiErrors(400, 401, 403, 413, 415, 429)
@@ -52,20 +56,39 @@ export class SessionController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const user = await this.credentials.verify(dto.username, dto.password, request.ip, 'session');
+    const user = await this.credentials.verify(
+      dto.username,
+      dto.password,
+      { address: request.ip, deviceCookie: request.cookies[DEVICE_COOKIE] },
+      'session',
+    );
     if (!user) throw new UnauthorizedException('wrong username or password');
-    if ((await this.sessions.find(request.cookies[SESSION_COOKIE]))?.username === user.username) {
-      return { success: true, data: '2', msg: 'success' };
+    const secure = this.secureCookies || request.protocol === 'https';
+    const again =
+      (await this.sessions.find(request.cookies[SESSION_COOKIE]))?.username === user.username;
+    if (!again) {
+      void reply.setCookie(SESSION_COOKIE, await this.sessions.open(user.username), {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: '/',
+        maxAge: this.sessions.ttlSeconds,
+        secure,
+      });
     }
-    const id = await this.sessions.open(user.username);
-    void reply.setCookie(SESSION_COOKIE, id, {
+    this.setDeviceCookie(reply, user.username, secure);
+    return { success: true, data: again ? '2' : '1', msg: 'success' };
+  }
+
+  /** Marks this browser as a known client of the user (exempt from the lock strangers cause). */
+  private setDeviceCookie(reply: FastifyReply, username: string, secure: boolean): void {
+    if (this.devices.ttlSeconds === 0) return;
+    void reply.setCookie(DEVICE_COOKIE, this.devices.issue(username), {
       httpOnly: true,
-      sameSite: 'lax',
+      sameSite: 'strict',
       path: '/',
-      maxAge: this.sessions.ttlSeconds,
-      secure: this.secureCookies || request.protocol === 'https',
+      maxAge: this.devices.ttlSeconds,
+      secure,
     });
-    return { success: true, data: '1', msg: 'success' };
   }
 
   @Post('logout')

@@ -25,6 +25,10 @@ describe('parseSettings', () => {
       rateLimitWindow: 60,
       loginMaxFailures: 10,
       loginFailureWindow: 900,
+      loginLockDuration: 60,
+      loginLockMaxDuration: 3600,
+      loginLockReset: 86400,
+      loginKnownClientTtl: 2592000,
       corsOrigins: [],
       cookieSecure: false,
       trustProxy: false,
@@ -78,6 +82,10 @@ describe('parseSettings', () => {
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', 'proxy.internal'],
     ['TRUST_PROXY', '10.0.0.1,'],
+    ['LOGIN_LOCK_DURATION', '0'],
+    ['LOGIN_LOCK_MAX_DURATION', 'an hour'],
+    ['LOGIN_LOCK_RESET', '2592001'],
+    ['LOGIN_KNOWN_CLIENT_TTL', '-5'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));

@@ -165,6 +165,32 @@ class EnvironmentVariables {
   @Max(86400, { message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
   LOGIN_FAILURE_WINDOW = 900;
 
+  @Transform(toInt)
+  @IsInt({ message: 'LOGIN_LOCK_DURATION must be a number of seconds from 1 to 86400' })
+  @Min(1, { message: 'LOGIN_LOCK_DURATION must be a number of seconds from 1 to 86400' })
+  @Max(86400, { message: 'LOGIN_LOCK_DURATION must be a number of seconds from 1 to 86400' })
+  LOGIN_LOCK_DURATION = 60;
+
+  @Transform(toInt)
+  @IsInt({ message: 'LOGIN_LOCK_MAX_DURATION must be a number of seconds from 1 to 604800' })
+  @Min(1, { message: 'LOGIN_LOCK_MAX_DURATION must be a number of seconds from 1 to 604800' })
+  @Max(604800, { message: 'LOGIN_LOCK_MAX_DURATION must be a number of seconds from 1 to 604800' })
+  LOGIN_LOCK_MAX_DURATION = 3600;
+
+  @Transform(toInt)
+  @IsInt({ message: 'LOGIN_LOCK_RESET must be a number of seconds from 1 to 2592000' })
+  @Min(1, { message: 'LOGIN_LOCK_RESET must be a number of seconds from 1 to 2592000' })
+  @Max(2592000, { message: 'LOGIN_LOCK_RESET must be a number of seconds from 1 to 2592000' })
+  LOGIN_LOCK_RESET = 86400;
+
+  @Transform(toInt)
+  @IsInt({ message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
+  @Min(0, { message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
+  @Max(31536000, {
+    message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
+  })
+  LOGIN_KNOWN_CLIENT_TTL = 2592000;
+
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*$/, {
@@ -241,6 +267,10 @@ export interface Settings {
   rateLimitWindow: number;
   loginMaxFailures: number;
   loginFailureWindow: number;
+  loginLockDuration: number;
+  loginLockMaxDuration: number;
+  loginLockReset: number;
+  loginKnownClientTtl: number;
   corsOrigins: string[];
   cookieSecure: boolean;
   trustProxy: TrustProxy;
@@ -293,6 +323,10 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     rateLimitWindow: vars.RATE_LIMIT_WINDOW,
     loginMaxFailures: vars.LOGIN_MAX_FAILURES,
     loginFailureWindow: vars.LOGIN_FAILURE_WINDOW,
+    loginLockDuration: vars.LOGIN_LOCK_DURATION,
+    loginLockMaxDuration: vars.LOGIN_LOCK_MAX_DURATION,
+    loginLockReset: vars.LOGIN_LOCK_RESET,
+    loginKnownClientTtl: vars.LOGIN_KNOWN_CLIENT_TTL,
     corsOrigins: vars.CORS_ORIGINS
       ? vars.CORS_ORIGINS.split(',').map((origin) => origin.trim())
       : [],

@@ -6,6 +6,7 @@ import { RevokedTokenEntity } from '../token/entities/revoked-token.entity';
 import { TokenCutoffEntity } from '../token/entities/token-cutoff.entity';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema';
 import { TokenRevocation1764500000000 } from './migrations/1764500000000-token-revocation';
+import { AuditKnownClients1764600000000 } from './migrations/1764600000000-audit-known-clients';
 
 /** What a host app hands its TypeORM data source so that TokenModule finds its tables. */
 export const TOKEN_SERVICE_ENTITIES = [
@@ -16,4 +17,8 @@ export const TOKEN_SERVICE_ENTITIES = [
   RevokedTokenEntity,
   TokenCutoffEntity,
 ];
-export const TOKEN_SERVICE_MIGRATIONS = [InitialSchema1764400000000, TokenRevocation1764500000000];
+export const TOKEN_SERVICE_MIGRATIONS = [
+  InitialSchema1764400000000,
+  TokenRevocation1764500000000,
+  AuditKnownClients1764600000000,
+];

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 
 export const MASTER_KEY_FILE = 'secrets.key';
 
@@ -22,4 +22,9 @@ export function loadOrCreateMasterKey(
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
   return { key, source: file };
+}
+
+/** A key for one purpose, derived from the master key (HKDF-SHA256): the same on every instance that shares it. */
+export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, 'datafor-token-service', purpose, 32));
 }

@@ -5,6 +5,7 @@ export type AuditOutcome = 'success' | 'failure';
 
 /** Who did what to which target, from where, and how it ended. Never a secret, password or token. */
 @Entity({ name: 'audit_events' })
+@Index('idx_audit_events_target_client', ['target', 'client'])
 export class AuditEventEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

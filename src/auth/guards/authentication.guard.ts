@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { type AuthenticatedUser, authenticatedUser } from '../authenticated-user';
-import { CredentialVerifier } from '../credential-verifier.service';
+import { CredentialVerifier, type SignInRequest } from '../credential-verifier.service';
+import { DEVICE_COOKIE } from '../device-cookies';
 import { SESSION_COOKIE, SessionService } from '../session.service';
 
 /**
@@ -21,7 +22,10 @@ export class AuthenticationGuard implements CanActivate {
     if (request.user) return true;
     const authorization = request.headers.authorization;
     if (authorization?.slice(0, 6).toLowerCase() === 'basic ') {
-      request.user = await this.basic(authorization.slice(6).trim(), request.ip);
+      request.user = await this.basic(authorization.slice(6).trim(), {
+        address: request.ip,
+        deviceCookie: request.cookies?.[DEVICE_COOKIE],
+      });
       return true;
     }
     const user = await this.sessions.find(request.cookies?.[SESSION_COOKIE]);
@@ -29,7 +33,7 @@ export class AuthenticationGuard implements CanActivate {
     return true;
   }
 
-  private async basic(encoded: string, client: string): Promise<AuthenticatedUser> {
+  private async basic(encoded: string, client: SignInRequest): Promise<AuthenticatedUser> {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw new UnauthorizedException('the Basic credentials are malformed');
