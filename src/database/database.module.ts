@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
+import { recoverTransactionState } from './transaction-recovery';
 
 export const SQLITE_FILE = 'datafor-token.sqlite';
 
@@ -40,6 +42,8 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     TypeOrmModule.forRootAsync({
       inject: [settingsConfig.KEY],
       useFactory: (settings: AppSettings) => databaseOptions(settings),
+      dataSourceFactory: async (options?: DataSourceOptions) =>
+        recoverTransactionState(new DataSource(options!)),
     }),
   ],
 })
