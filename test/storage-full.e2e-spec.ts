@@ -227,6 +227,13 @@ describe(`writes on a full ${kind} database`, () => {
   });
   afterAll(() => t?.close());
 
+  if (kind === 'sqlite') {
+    it('syncs the write-ahead log to disk at every commit, before a write is answered', () => {
+      // PRAGMA synchronous: 2 is FULL (the WAL is synced at each commit), 1 NORMAL would not be.
+      expect(sqliteOf(t).pragma('synchronous', { simple: true })).toBe(2);
+    });
+  }
+
   it('answers 503 with the envelope to every kind of write while full, and /health/ready says so', async () => {
     expect(await ready(t)).toBe(200);
     await disk.fill(t);
