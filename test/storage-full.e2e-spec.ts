@@ -210,8 +210,6 @@ const disk = kind === 'sqlite' ? sqliteDisk : postgresDisk;
 describe(`writes on a full ${kind} database`, () => {
   let t: TestApp;
   const ledger = new Ledger(() => t);
-  /** The statuses of the writes of each kind sent while full, in order. */
-  const whileFull = new Map<Kind, number[]>();
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -241,6 +239,8 @@ describe(`writes on a full ${kind} database`, () => {
     let filled = false;
     for (let i = 0; i < MAX_FILL && !filled; i++) filled = (await ledger.send('mint')) === 503;
     expect(filled).toBe(true);
+    /** The statuses of the writes of each kind sent while full, in order. */
+    const whileFull = new Map<Kind, number[]>();
     for (const each of KINDS) {
       const statuses: number[] = [];
       while (statuses.length < MAX_TRIES && !statuses.includes(503))
