@@ -13,10 +13,15 @@ import { type AppSettings, settingsConfig } from './config/settings.config';
 export function fastifyAdapter(
   settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy'>,
 ): FastifyAdapter {
+  const { trustProxy } = settings;
   // return503OnClosing: requests that arrive while the server drains get 503, not a dropped connection.
   return new FastifyAdapter({
     bodyLimit: settings.bodyLimit,
-    trustProxy: settings.trustProxy,
+    // A hop count as Fastify compiles it (the adapter's option type leaves numbers out).
+    trustProxy:
+      typeof trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < trustProxy
+        : trustProxy,
     return503OnClosing: true,
   });
 }

@@ -10,6 +10,15 @@ async function bootstrap(): Promise<void> {
   const app = await createApp();
   const settings = app.get<AppSettings>(settingsConfig.KEY);
   const logger = new Logger('Main');
+  const readiness = app.get(Readiness);
+  // Once shutdown begins, each answer closes its connection: a keep-alive socket whose request was
+  // in flight at SIGTERM (say, waiting on a dead database) would otherwise hold the server open.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (_request, reply) => {
+      if (!readiness.accepting) void reply.header('connection', 'close');
+    });
   await app.listen({ port: settings.port, host: settings.host });
   logger.log(
     `listening on http://${settings.host}:${settings.port}${settings.basePath ?? ''} (docs at /api-docs)`,
@@ -28,7 +37,7 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, settings.shutdownTimeout * 1000);
     deadline.unref();
-    app.get(Readiness).drain();
+    readiness.drain();
     await sleep(settings.shutdownDrain * 1000);
     await app.close();
     process.exit(0);

@@ -10,6 +10,7 @@ import { CredentialVerifier } from './credential-verifier.service';
 import { InMemoryLoginAttemptStore, LOGIN_ATTEMPT_STORE, LoginAttempts } from './login-attempts';
 import { SessionEntity } from './entities/session.entity';
 import { AuthenticationGuard } from './guards/authentication.guard';
+import { SameOriginGuard } from './guards/same-origin.guard';
 import { SessionController } from './session.controller';
 import { SessionService } from './session.service';
 
@@ -24,9 +25,11 @@ import { SessionService } from './session.service';
     LoginAttempts,
     { provide: LOGIN_ATTEMPT_STORE, useClass: InMemoryLoginAttemptStore },
     AdminBootstrapService,
-    // In this order: a presented token first, then Basic credentials or the session cookie.
+    // In this order: a presented token first, then Basic credentials or the session cookie, then
+    // the cross-site check, which needs to know how the caller signed in.
     { provide: APP_GUARD, useExisting: TokenAuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
+    { provide: APP_GUARD, useClass: SameOriginGuard },
   ],
 })
 export class AuthModule {}

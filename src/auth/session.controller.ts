@@ -20,6 +20,7 @@ import { createValidationPipe } from '../common/validation/validation.pipe';
 import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
 import { NoTokenSignUp } from '../token/guards/admin-only.decorator';
 import { CredentialVerifier } from './credential-verifier.service';
+import { SameOriginOnly } from './guards/same-origin-only.decorator';
 import { LoginDto, LoginResponseDto } from './dto/login.dto';
 import { SESSION_COOKIE, SessionService } from './session.service';
 
@@ -40,11 +41,12 @@ export class SessionController {
   }
 
   @Post('login')
+  @SameOriginOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Open a session: sets the HttpOnly cookie JSESSIONID' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: LoginResponseDto })
-  @ApiErrors(400, 401, 413, 415, 429)
+  @ApiErrors(400, 401, 403, 413, 415, 429)
   async login(
     @Body() dto: LoginDto,
     @Req() request: FastifyRequest,

@@ -7,6 +7,10 @@ describe('parseSettings', () => {
       host: '0.0.0.0',
       dataDir: './data',
       databaseUrl: undefined,
+      dbPoolMax: 10,
+      dbConnectTimeout: 3,
+      dbQueryTimeout: 5,
+      dbKeepaliveIdle: 30,
       adminUsername: 'admin',
       adminPassword: undefined,
       logLevel: 'info',
@@ -61,9 +65,55 @@ describe('parseSettings', () => {
     ['CORS_ORIGINS', 'erp.example.com'],
     ['COOKIE_SECURE', 'maybe'],
     ['RATE_LIMIT_MAX', '-1'],
+    ['DB_POOL_MAX', '0'],
+    ['DB_CONNECT_TIMEOUT', '0'],
+    ['DB_CONNECT_TIMEOUT', '1.5'],
+    ['DB_QUERY_TIMEOUT', '0'],
+    ['DB_QUERY_TIMEOUT', '3601'],
+    ['DB_KEEPALIVE_IDLE', 'off'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '101'],
+    ['TRUST_PROXY', '0.0.0.0/0'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.1,'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
+  });
+
+  it('reads the PostgreSQL pool size, timeouts and keepalive in seconds', () => {
+    expect(
+      parseSettings({
+        DB_POOL_MAX: '25',
+        DB_CONNECT_TIMEOUT: '2',
+        DB_QUERY_TIMEOUT: '30',
+        DB_KEEPALIVE_IDLE: '60',
+      }),
+    ).toMatchObject({
+      dbPoolMax: 25,
+      dbConnectTimeout: 2,
+      dbQueryTimeout: 30,
+      dbKeepaliveIdle: 60,
+    });
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+    ['loopback,fd00::/8,::1', ['loopback', 'fd00::/8', '::1']],
+  ])('reads TRUST_PROXY %p as a hop count or the proxies Fastify trusts', (value, expected) => {
+    expect(parseSettings({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true with the forms it accepts', () => {
+    expect(() => parseSettings({ TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY must be false, the number of reverse proxies .* or a comma-separated list of their addresses and CIDRs .*; true is refused/,
+    );
   });
 
   it('never repeats a secret value in its error', () => {

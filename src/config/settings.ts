@@ -10,8 +10,10 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -53,6 +55,30 @@ class EnvironmentVariables {
     message: 'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for SQLite)',
   })
   DATABASE_URL?: string;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
+  @Min(1, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
+  @Max(1000, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
+  DB_POOL_MAX = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
+  @Min(1, { message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
+  @Max(600, { message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
+  DB_CONNECT_TIMEOUT = 3;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
+  @Min(1, { message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
+  @Max(3600, { message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
+  DB_QUERY_TIMEOUT = 5;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
+  @Min(1, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
+  @Max(7200, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
+  DB_KEEPALIVE_IDLE = 30;
 
   @Transform(toTrimmed)
   @Matches(/^[^\s:]{1,128}$/, {
@@ -151,9 +177,23 @@ class EnvironmentVariables {
   @IsBoolean({ message: 'COOKIE_SECURE must be true or false' })
   COOKIE_SECURE = false;
 
-  @Transform(toBool)
-  @IsBoolean({ message: 'TRUST_PROXY must be true or false' })
-  TRUST_PROXY = false;
+  // `true` is refused: it takes the left-most X-Forwarded-For, which any client writes itself.
+  @Transform(toTrimmed)
+  @ValidateBy(
+    {
+      name: 'isTrustProxy',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
+      },
+    },
+    {
+      message:
+        `TRUST_PROXY must be false, the number of reverse proxies in front of the service (1 to ${MAX_PROXY_HOPS}), ` +
+        'or a comma-separated list of their addresses and CIDRs such as 10.0.0.0/8,127.0.0.1; ' +
+        'true is refused because it would let any client choose its own address with X-Forwarded-For',
+    },
+  )
+  TRUST_PROXY = 'false';
 
   @Transform(toInt)
   @IsInt({ message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
@@ -182,6 +222,11 @@ export interface Settings {
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL pool size, and its timeouts and TCP keepalive idle time in seconds. */
+  dbPoolMax: number;
+  dbConnectTimeout: number;
+  dbQueryTimeout: number;
+  dbKeepaliveIdle: number;
   adminUsername: string;
   adminPassword?: string;
   logLevel: LogLevel;
@@ -198,7 +243,7 @@ export interface Settings {
   loginFailureWindow: number;
   corsOrigins: string[];
   cookieSecure: boolean;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   shutdownDrain: number;
   shutdownTimeout: number;
   secretsKey?: string;
@@ -230,6 +275,10 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     host: vars.HOST,
     dataDir: vars.DATA_DIR,
     databaseUrl: vars.DATABASE_URL,
+    dbPoolMax: vars.DB_POOL_MAX,
+    dbConnectTimeout: vars.DB_CONNECT_TIMEOUT,
+    dbQueryTimeout: vars.DB_QUERY_TIMEOUT,
+    dbKeepaliveIdle: vars.DB_KEEPALIVE_IDLE,
     adminUsername: vars.ADMIN_USERNAME,
     adminPassword: vars.ADMIN_PASSWORD,
     logLevel: vars.LOG_LEVEL,
@@ -248,7 +297,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
       ? vars.CORS_ORIGINS.split(',').map((origin) => origin.trim())
       : [],
     cookieSecure: vars.COOKIE_SECURE,
-    trustProxy: vars.TRUST_PROXY,
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY) ?? false,
     shutdownDrain: vars.SHUTDOWN_DRAIN,
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,

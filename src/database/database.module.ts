@@ -5,10 +5,31 @@ import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { PostgresClient } from './postgres-client';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 import { recoverTransactionState } from './transaction-recovery';
 
 export const SQLITE_FILE = 'datafor-token.sqlite';
+
+/**
+ * node-postgres pool options: without them a dead network (sockets open, nothing answering) holds
+ * every request and every pooled connection forever. The server-side timeouts end work nobody
+ * waits for; the client-side `query_timeout` is what ends the wait when the network is gone.
+ */
+export function poolOptions(settings: AppSettings) {
+  const queryTimeoutMs = settings.dbQueryTimeout * 1000;
+  return {
+    Client: PostgresClient,
+    max: settings.dbPoolMax,
+    connectionTimeoutMillis: settings.dbConnectTimeout * 1000,
+    query_timeout: queryTimeoutMs,
+    statement_timeout: queryTimeoutMs,
+    // A transaction left open by a client that vanished would hold its row locks until then.
+    idle_in_transaction_session_timeout: queryTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: settings.dbKeepaliveIdle * 1000,
+  };
+}
 
 /** PostgreSQL when DATABASE_URL says so, else the embedded SQLite file in DATA_DIR. Migrations run at start. */
 export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
@@ -20,7 +41,7 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     logging: false,
   } as const;
   if (settings.databaseUrl) {
-    return { ...common, type: 'postgres', url: settings.databaseUrl, extra: { max: 10 } };
+    return { ...common, type: 'postgres', url: settings.databaseUrl, extra: poolOptions(settings) };
   }
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   return {

@@ -31,9 +31,12 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
 ]);
 
-/** node-postgres reports lost or timed-out connections with these messages and no code. */
+/**
+ * node-postgres reports lost or timed-out connections with these messages and no code; a client
+ * ends itself after a query timeout (postgres-client.ts), so a later query on it meets "closed".
+ */
 const PG_CONNECTION_MESSAGES =
-  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection terminated due to connection timeout)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable)/;
 
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -56,9 +59,11 @@ export function storageFailureOf(error: unknown): StorageFailure | undefined {
     if (SQLITE_FULL_CODES.has(sqliteBase)) return FULL;
     if (SQLITE_UNAVAILABLE_CODES.has(sqliteBase)) return UNAVAILABLE;
     // PostgreSQL SQLSTATE classes: 53 insufficient resources (53100 disk full), 08 connection
-    // exception, 57P admin/crash shutdown, 57014 statement timeout or cancel.
+    // exception, 57P admin/crash shutdown, 57014 statement timeout or cancel, 25P03 a session
+    // ended by idle_in_transaction_session_timeout.
     if (code === '53100') return FULL;
-    if (/^(53|08)/.test(code) || /^57P0/.test(code) || code === '57014') return UNAVAILABLE;
+    if (/^(53|08)/.test(code) || /^57P0/.test(code) || code === '57014' || code === '25P03')
+      return UNAVAILABLE;
     if (NETWORK_CODES.has(code)) return UNAVAILABLE;
   }
   return undefined;

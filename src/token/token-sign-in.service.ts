@@ -61,6 +61,11 @@ export class TokenSignInService {
       };
     }
     if (outcome.status === 'disabled') throw new TokenSignInError(`user ${username} is disabled`);
+    if (outcome.status === 'refused') {
+      throw new TokenSignInError(
+        `configuration ${config.name} would create ${username} as an Administrator, which a token may not`,
+      );
+    }
     const { user } = outcome;
     return {
       userid: user.id,

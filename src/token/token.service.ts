@@ -117,6 +117,11 @@ export class TokenService {
     }
     if (outcome.status === 'disabled')
       throw new ConflictException(`user ${payload.username} is disabled`);
+    if (outcome.status === 'refused') {
+      throw new ConflictException(
+        `token configuration ${name} would create ${payload.username} as an Administrator: remove Administrator from its initroles`,
+      );
+    }
 
     const iat = Math.floor(this.clock.now() / 1000);
     const jti = randomUUID();
@@ -152,6 +157,13 @@ export class TokenService {
     const fieldmap = this.checkFieldMap(dto.fieldmap ?? { username: dto.name });
     const roles = splitRoles(dto.initroles ?? TOKEN_DEFAULTS.initroles);
     if (roles.types.length > 1) throw badField('initroles', 'may name at most one user type');
+    // Whoever holds the secret signs tokens for any username: Administrators come from the user API only.
+    if (roles.types.includes(ADMINISTRATOR)) {
+      throw badField(
+        'initroles',
+        'cannot name Administrator: create Administrators through the user API',
+      );
+    }
 
     const now = this.clock.now();
     const config = {

@@ -5,7 +5,7 @@ import { ErrorEnvelopeDto } from './error-envelope';
 const MEANINGS: Record<number, string> = {
   400: 'Malformed JSON, a field missing, of the wrong type or out of range, an unknown field',
   401: 'No credentials or wrong credentials (WWW-Authenticate: Basic realm="datafor")',
-  403: 'Authenticated, but not an Administrator (or a session opened with an SSO token)',
+  403: 'Authenticated, but not an Administrator (or a session opened with an SSO token); or a request from another site acting with the session cookie',
   404: 'The named configuration or user does not exist',
   409: 'The configuration or user is disabled, or a uniqueness conflict',
   413: 'Body over the limit',

@@ -96,7 +96,8 @@ export class UpdateTokenConfigDto {
   inituser?: '1' | '0';
 
   @ApiPropertyOptional({
-    description: 'User type and roles given to users created through this configuration',
+    description:
+      'User type and roles given to users created through this configuration; never Administrator (400)',
     type: [String],
     default: TOKEN_DEFAULTS.initroles,
   })
