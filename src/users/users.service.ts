@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
 import { USERNAME_PATTERN } from '../common/validation/decorators';
 import { type Actor, AuditService } from '../audit/audit.service';
@@ -45,7 +45,6 @@ export class UsersService {
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
-    private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
   ) {}
@@ -114,7 +113,10 @@ export class UsersService {
   async insertOrUpdate(dto: UpsertUserDto, actor: Actor): Promise<{ created: boolean }> {
     const passwordHash =
       dto.password === undefined ? undefined : await this.hasher.hash(dto.password);
-    const created = await this.dataSource.transaction(async (manager) => {
+    const record = (created: boolean) => [
+      { actor, action: created ? 'user.create' : 'user.update', target: dto.username },
+    ];
+    const created = await this.audit.recordChange(async (manager) => {
       const existing = await manager.findOneBy(UserEntity, { username: dto.username });
       const profile = Object.fromEntries(
         PROFILE_FIELDS.filter((field) => dto[field] !== undefined).map((field) => [
@@ -150,27 +152,24 @@ export class UsersService {
       if (!staysAdmin) await this.keepOneAdministrator(existing, manager);
       await manager.update(UserEntity, { id: existing.id }, changes);
       return false;
-    });
+    }, record);
     this.known.delete(dto.username);
     this.credentialChanges.next(dto.username);
-    await this.audit.record({
-      actor,
-      action: created ? 'user.create' : 'user.update',
-      target: dto.username,
-    });
     return { created };
   }
 
   async delete(username: string, actor: Actor): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const existing = await manager.findOneBy(UserEntity, { username });
-      if (!existing) throw new NotFoundException(`user ${username} does not exist`);
-      await this.keepOneAdministrator(existing, manager);
-      await manager.delete(UserEntity, { id: existing.id });
-    });
+    await this.audit.recordChange(
+      async (manager) => {
+        const existing = await manager.findOneBy(UserEntity, { username });
+        if (!existing) throw new NotFoundException(`user ${username} does not exist`);
+        await this.keepOneAdministrator(existing, manager);
+        await manager.delete(UserEntity, { id: existing.id });
+      },
+      () => [{ actor, action: 'user.delete', target: username }],
+    );
     this.known.delete(username);
     this.credentialChanges.next(username);
-    await this.audit.record({ actor, action: 'user.delete', target: username });
   }
 
   private async keepOneAdministrator(leaving: UserEntity, manager: EntityManager): Promise<void> {
