@@ -17,11 +17,26 @@ function quickStart(): string {
   return block[1];
 }
 
-const jsonLines = (output: string) =>
-  output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+/** The JSON objects curl printed, in order (curl adds no newline, so they may share a line). */
+function jsonObjects(output: string): Record<string, unknown>[] {
+  const objects: Record<string, unknown>[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < output.length; i++) {
+    const char = output[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"' && depth > 0) inString = true;
+    else if (char === '{') {
+      if (depth++ === 0) start = i;
+    } else if (char === '}' && depth > 0 && --depth === 0) {
+      objects.push(JSON.parse(output.slice(start, i + 1)) as Record<string, unknown>);
+    }
+  }
+  return objects;
+}
 
 /** An HS256 JWT checked with node:crypto alone: the signature over header.payload, then the claims. */
 function verifyHs256(token: string, secret: string): Record<string, unknown> {
@@ -65,14 +80,15 @@ describe("the README's quick start, run as written against a started service", (
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
 
-    const secret = /^QUICKSTART_SECRET=(.+)$/m.exec(run.stdout)?.[1] ?? '';
+    const secret = /QUICKSTART_SECRET=(\S+)/.exec(run.stdout)?.[1] ?? '';
     expect(Buffer.from(secret, 'base64')).toHaveLength(32);
-    const token = /^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m.exec(run.stdout)?.[1] ?? '';
+    // The first JWT printed is the `echo "$TOKEN"` line; the form mint's is inside its JSON answer.
+    const token = /eyJ[\w-]+\.[\w-]+\.[\w-]+/.exec(run.stdout)?.[0] ?? '';
     const claims = verifyHs256(token, secret);
     expect(claims).toMatchObject({ ERP: 'alice', email: 'alice@example.com' });
     expect(claims.exp).toBe((claims.iat as number) + 86400);
 
-    const [update, formMint, byQuery, byBearer, login, list] = jsonLines(run.stdout);
+    const [update, formMint, byQuery, byBearer, login, list] = jsonObjects(run.stdout);
     expect(update).toEqual({ success: true, msg: 'success' });
     expect(formMint).toMatchObject({ success: true, expire: 86400 });
     expect(verifyHs256(formMint.token as string, secret)).toMatchObject({ ERP: 'alice' });
