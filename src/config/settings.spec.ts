@@ -58,12 +58,18 @@ describe('parseSettings', () => {
     ['TOKEN_MIN_SECRET_BYTES', '-1'],
     ['SECRETS_KEY', 'too-short'],
     ['ADMIN_USERNAME', 'with:colon'],
+    ['ADMIN_USERNAME', 'zero\u200bwidth'],
+    ['ADMIN_USERNAME', 'lone\ud800surrogate'],
     ['CORS_ORIGINS', 'erp.example.com'],
     ['COOKIE_SECURE', 'maybe'],
     ['RATE_LIMIT_MAX', '-1'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
+  });
+
+  it('takes ADMIN_USERNAME in NFC, the form every username is stored in', () => {
+    expect(parseSettings({ ADMIN_USERNAME: 'Ame\u0301lie' }).adminUsername).toBe('Am\u00e9lie');
   });
 
   it('never repeats a secret value in its error', () => {

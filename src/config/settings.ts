@@ -10,8 +10,10 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { usernameProblem } from '../common/validation/username';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -54,9 +56,17 @@ class EnvironmentVariables {
   })
   DATABASE_URL?: string;
 
-  @Transform(toTrimmed)
-  @Matches(/^[^\s:]{1,128}$/, {
-    message: 'ADMIN_USERNAME must be 1 to 128 characters without spaces or colons',
+  @Transform(({ value }) => {
+    const trimmed = toTrimmed({ value });
+    return typeof trimmed === 'string' ? trimmed.normalize('NFC') : trimmed;
+  })
+  @ValidateBy({
+    name: 'isUsername',
+    validator: {
+      validate: (value) => typeof value === 'string' && usernameProblem(value) === undefined,
+      defaultMessage: (args) =>
+        `ADMIN_USERNAME ${(typeof args?.value === 'string' && usernameProblem(args.value)) || 'must be a username'}`,
+    },
   })
   ADMIN_USERNAME = 'admin';
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { type Clock, CLOCK } from '../common/clock';
-import { CONFIG_NAME_PATTERN, USERNAME_PATTERN } from '../common/validation/decorators';
+import { CONFIG_NAME_PATTERN } from '../common/validation/decorators';
+import { canonicalUsername } from '../common/validation/username';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
 import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
@@ -141,10 +142,8 @@ export class TokenVerifier {
       if (claims.iat > now + this.leeway) throw new TokenRejectedError('issued in the future');
     }
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
-    const username = claims[config.fieldmap.username] ?? claims[config.name];
-    if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
-      throw new TokenRejectedError('no username');
-    }
+    const username = canonicalUsername(claims[config.fieldmap.username] ?? claims[config.name]);
+    if (username === undefined) throw new TokenRejectedError('no username');
     return { config, claims, username };
   }
 }
