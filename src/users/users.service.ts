@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
 import { EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
-import { USERNAME_PATTERN } from '../common/validation/decorators';
+import { canonicalUsername } from '../common/validation/username';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
@@ -55,7 +55,8 @@ export class UsersService {
    * shows within that time. A name no user can have never reaches the database.
    */
   async findByUsername(username: string): Promise<UserEntity | null> {
-    if (!USERNAME_PATTERN.test(username)) return null;
+    // Only the stored form (NFC) finds a user: entry points normalise what they are given.
+    if (canonicalUsername(username) !== username) return null;
     const now = Date.now();
     const known = this.known.get(username);
     if (known && known.until > now) return known.user;
