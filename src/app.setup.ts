@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +7,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 import { registerRateLimit } from './common/http/rate-limit';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 
 export function fastifyAdapter(
@@ -66,17 +66,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   // Only JSON and forms (the adapter registers @fastify/formbody) carry bodies here: anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   await app.register(fastifyCookie);
-  // Security headers; Swagger UI needs its inline styles and the data: images of its icons.
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-      },
-    },
-  });
+  registerSecurityHeaders(fastify, settings.securityHeadersTls);
   await registerRateLimit(app, settings);
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });

@@ -31,6 +31,7 @@ describe('parseSettings', () => {
       shutdownDrain: 0,
       shutdownTimeout: 10,
       secretsKey: undefined,
+      securityHeadersTls: 'auto',
     });
   });
 
@@ -71,6 +72,7 @@ describe('parseSettings', () => {
     ['DB_QUERY_TIMEOUT', '0'],
     ['DB_QUERY_TIMEOUT', '3601'],
     ['DB_KEEPALIVE_IDLE', 'off'],
+    ['SECURITY_HEADERS_TLS', 'yes'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
@@ -90,6 +92,10 @@ describe('parseSettings', () => {
       dbQueryTimeout: 30,
       dbKeepaliveIdle: 60,
     });
+  });
+
+  it('reads SECURITY_HEADERS_TLS in any letter case', () => {
+    expect(parseSettings({ SECURITY_HEADERS_TLS: ' Always ' }).securityHeadersTls).toBe('always');
   });
 
   it('never repeats a secret value in its error', () => {
