@@ -7,6 +7,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 import { registerRateLimit } from './common/http/rate-limit';
+import { applyOpenApiMarks } from './common/http/openapi';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 
@@ -30,6 +31,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
         'Errors answer {success:false, code, msg, errors?}.',
     )
     .setVersion('1.0')
+    // Relative: Swagger UI calls the host it was loaded from, whatever address a person used.
+    .addServer('/', 'This service')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'A user of this service' }, 'basic')
     .addCookieAuth(
       'JSESSIONID',
@@ -55,7 +58,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       'token-query',
     )
     .build();
-  return SwaggerModule.createDocument(app, config);
+  config.info.license = { name: 'Proprietary (UNLICENSED): no licence is granted' };
+  return applyOpenApiMarks(SwaggerModule.createDocument(app, config));
 }
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */
