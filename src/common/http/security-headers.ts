@@ -21,7 +21,6 @@ const CONTENT_SECURITY_POLICY = [
 ].join(';');
 
 const COMMON = {
-  'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'origin-agent-cluster': '?1',
   'referrer-policy': 'no-referrer',
@@ -35,7 +34,8 @@ const COMMON = {
 
 /**
  * Over plain HTTP, `upgrade-insecure-requests` would send a browser on another machine to https for
- * every asset (a blank Swagger UI), and HSTS would pin a host that serves no TLS.
+ * every asset (a blank Swagger UI), HSTS would pin a host that serves no TLS, and browsers ignore
+ * Cross-Origin-Opener-Policy from such an origin with a console error.
  */
 export const PLAIN_HTTP_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...COMMON,
@@ -44,6 +44,7 @@ export const PLAIN_HTTP_HEADERS: Readonly<Record<string, string>> = Object.freez
 
 export const TLS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...COMMON,
+  'cross-origin-opener-policy': 'same-origin',
   'content-security-policy': `${CONTENT_SECURITY_POLICY};upgrade-insecure-requests`,
   'strict-transport-security': 'max-age=31536000; includeSubDomains',
 });
