@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -9,6 +8,8 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 import { setupApiDocs } from './common/http/api-docs';
 import { registerRateLimit } from './common/http/rate-limit';
+import { applyOpenApiMarks } from './common/http/openapi';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 
 export function fastifyAdapter(
@@ -36,6 +37,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
         'Errors answer {success:false, code, msg, errors?}.',
     )
     .setVersion('1.0')
+    // Relative: Swagger UI calls the host it was loaded from, whatever address a person used.
+    .addServer('/', 'This service')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'A user of this service' }, 'basic')
     .addCookieAuth(
       'JSESSIONID',
@@ -61,7 +64,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       'token-query',
     )
     .build();
-  return SwaggerModule.createDocument(app, config);
+  config.info.license = { name: 'Proprietary (UNLICENSED): no licence is granted' };
+  return applyOpenApiMarks(SwaggerModule.createDocument(app, config));
 }
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */
@@ -72,17 +76,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   // Only JSON and forms (the adapter registers @fastify/formbody) carry bodies here: anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   await app.register(fastifyCookie);
-  // Security headers; Swagger UI needs its inline styles and the data: images of its icons.
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-      },
-    },
-  });
+  registerSecurityHeaders(fastify, settings.securityHeadersTls);
   await registerRateLimit(app, settings);
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });

@@ -1,4 +1,6 @@
-import { startTestApp, TestApp } from './support/test-app';
+import { Readiness } from '../src/health/readiness';
+import { verifyHmacToken } from './support/jwt';
+import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 type Schema = {
   type?: string;
@@ -8,6 +10,19 @@ type Schema = {
   items?: Schema;
   $ref?: string;
   allOf?: Schema[];
+  example?: unknown;
+};
+
+type Envelope = { success: false; code: string; msg: string; errors?: object[] };
+type Operation = {
+  requestBody: {
+    content: Record<string, { schema: Schema; examples?: Record<string, { value: unknown }> }>;
+  };
+  responses: Record<
+    string,
+    { description: string; content?: Record<string, { schema: Schema; example?: Envelope }> }
+  >;
+  security?: object[];
 };
 
 /** The seed's table (the vendor page), field by field: type, required, description. */
@@ -49,19 +64,15 @@ const UI_ASSETS = [
 describe('the OpenAPI document', () => {
   let t: TestApp;
   let doc: {
-    paths: Record<
-      string,
-      Record<
-        string,
-        {
-          requestBody: { content: Record<string, { schema: Schema }> };
-          responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
-          security?: object[];
-        }
-      >
-    >;
+    servers?: { url: string }[];
+    info: { license?: { name: string } };
+    paths: Record<string, Record<string, Operation>>;
     components: { schemas: Record<string, Schema>; securitySchemes: Record<string, object> };
   };
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
+    );
   const resolve = (schema: Schema): Schema => {
     const ref = schema.$ref ?? schema.allOf?.[0]?.$ref;
     return ref ? doc.components.schemas[ref.split('/').pop()!] : schema;
@@ -157,6 +168,178 @@ describe('the OpenAPI document', () => {
         '/health/ready',
       ].sort(),
     );
+  });
+
+  it('names a server relative to the page, and a licence', () => {
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(doc.info.license?.name).toEqual(expect.stringContaining('UNLICENSED'));
+  });
+
+  it('says security: [] on the public operations, and marks credentials optional where they are', () => {
+    const security = (path: string, method = 'get') => doc.paths[path][method].security;
+    expect(security('/plugin/datafor/api/extension/auth/login', 'post')).toEqual([]);
+    expect(security('/health/live')).toEqual([]);
+    expect(security('/health/ready')).toEqual([]);
+    expect(security('/plugin/datafor-modeler/api/roles/types')).toEqual([]);
+    expect(security(`${USER_API}/detail`)).toEqual(expect.arrayContaining([{ basic: [] }, {}]));
+    expect(security('/plugin/datafor/api/extension/auth/logout', 'post')).toEqual([
+      { session: [] },
+      {},
+    ]);
+    for (const { path, method, operation } of operations()) {
+      expect({ path, method, security: Array.isArray(operation.security) }).toEqual({
+        path,
+        method,
+        security: true,
+      });
+    }
+  });
+
+  it('documents a 4xx answer on every operation, each example with its own code', () => {
+    for (const { path, method, operation } of operations()) {
+      const errors = Object.keys(operation.responses).filter((status) => status >= '400');
+      expect({ path, method, has4xx: errors.some((status) => status < '500') }).toEqual({
+        path,
+        method,
+        has4xx: true,
+      });
+      for (const status of errors) {
+        const example = operation.responses[status].content?.['application/json']?.example;
+        expect({ path, method, status, code: example?.code, success: example?.success }).toEqual({
+          path,
+          method,
+          status,
+          code: status,
+          success: false,
+        });
+      }
+    }
+  });
+
+  describe('examples that are what the service answers', () => {
+    const example = (path: string, status: number, method = 'post') =>
+      doc.paths[path][method].responses[String(status)].content!['application/json'].example;
+    const GENERATE = `${TOKEN_API}/generate`;
+    beforeAll(async () => {
+      await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: 'abcd', enable: '1' });
+      await t.admin('POST', `${USER_API}/insertOrUpdate`, {
+        username: 'reader',
+        password: 'reader-password',
+      });
+    });
+
+    const mint = { name: 'ERP', privateKey: 'abcd', payload: { username: 'bob' } };
+    const reader = basic('reader', 'reader-password');
+    it.each([
+      [400, { ...mint, payload: {} }, ADMIN_AUTH, 'application/json'],
+      [401, mint, undefined, 'application/json'],
+      [403, mint, reader, 'application/json'],
+      [404, mint, ADMIN_AUTH, 'application/json'],
+      [409, mint, ADMIN_AUTH, 'application/json'],
+      [413, { ...mint, privateKey: 'x'.repeat(70_000) }, ADMIN_AUTH, 'application/json'],
+      [415, '<name>ERP</name>', ADMIN_AUTH, 'application/xml'],
+    ])('generate: the %i example is the answer', async (status, payload, authorization, type) => {
+      // The 404 and 409 examples name ERP: it is gone, or disabled, for that one request.
+      if (status === 404) await t.admin('POST', `${TOKEN_API}/delete`, { name: 'ERP' });
+      if (status === 409)
+        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', enable: '0' });
+      try {
+        const response = await t.inject({
+          method: 'POST',
+          url: GENERATE,
+          payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+          headers: { 'content-type': type, ...(authorization ? { authorization } : {}) },
+        });
+        expect(response.statusCode).toBe(status);
+        expect(response.json()).toEqual(example(GENERATE, status));
+      } finally {
+        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: 'abcd', enable: '1' });
+      }
+    });
+
+    it('the public endpoints: 401 to wrong credentials, as their examples say', async () => {
+      for (const [path, method] of [
+        ['/plugin/datafor-modeler/api/roles/types', 'get'],
+        ['/health/live', 'get'],
+        [`${USER_API}/detail`, 'get'],
+      ] as const) {
+        const response = await t.inject({
+          method: 'GET',
+          url: path,
+          headers: { authorization: basic('reader', 'wrong') },
+        });
+        expect({ path, status: response.statusCode }).toEqual({ path, status: 401 });
+        expect(response.json()).toEqual(example(path, 401, method));
+      }
+    });
+
+    it('user/delete: the 404 and 409 examples are the answers', async () => {
+      const missing = await t.admin('POST', `${USER_API}/delete`, { username: 'alice' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toEqual(example(`${USER_API}/delete`, 404));
+      const last = await t.admin('POST', `${USER_API}/delete`, { username: 'admin' });
+      expect(last.statusCode).toBe(409);
+      expect(last.json()).toEqual(example(`${USER_API}/delete`, 409));
+    });
+
+    it('mints with the offered generate example: for alice, a reader, without placeholder claims', async () => {
+      const offered = generate().requestBody.content['application/json'].examples!;
+      const [value] = Object.values(offered).map((entry) => entry.value) as {
+        payload: Record<string, unknown>;
+      }[];
+      expect(value.payload).toMatchObject({ username: 'alice', roles: ['SYS_Reader', 'Sales'] });
+      expect(Object.keys(value.payload)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(inituser|password|additionalProp\d)$/)]),
+      );
+      expect(JSON.stringify(value)).not.toMatch(/"string"|admin/i);
+      const response = await t.admin('POST', GENERATE, value);
+      expect(response.statusCode).toBe(200);
+      const { claims } = verifyHmacToken(response.json().token, 'abcd');
+      expect(claims).toMatchObject({ ERP: 'alice', email: 'alice@example.com' });
+      expect(Object.keys(claims)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(inituser|password|additionalProp\d)$/)]),
+      );
+      const alice = (await t.admin('GET', `${USER_API}/list`))
+        .json()
+        .data.find((user: { username: string }) => user.username === 'alice');
+      expect(alice.usertype).toBe('SYS_Reader');
+    });
+
+    it('documents the form shape as its flat fields, and the service takes them', async () => {
+      const form = resolve(
+        generate().requestBody.content['application/x-www-form-urlencoded'].schema,
+      );
+      expect(Object.keys(form.properties!)).toEqual(
+        expect.arrayContaining(['name', 'privateKey', 'username', 'roles', 'email', 'company']),
+      );
+      expect(form.properties!.payload).toBeUndefined();
+      expect(form.required).toEqual(['name', 'privateKey', 'username']);
+      const fields = new URLSearchParams();
+      for (const [field, property] of Object.entries(form.properties!)) {
+        if (property.example === undefined) continue;
+        for (const item of [property.example].flat()) fields.append(field, String(item));
+      }
+      fields.set('privateKey', 'abcd');
+      const response = await t.inject({
+        method: 'POST',
+        url: GENERATE,
+        payload: fields.toString(),
+        headers: {
+          authorization: ADMIN_AUTH,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+      });
+      expect(response.statusCode).toBe(200);
+      const { claims } = verifyHmacToken(response.json().token, 'abcd');
+      expect(claims).toMatchObject({ ERP: 'alice', roles: ['SYS_Reader', 'Sales'] });
+    });
+
+    it('health/ready: the 503 example is the answer once shutdown has begun', async () => {
+      t.app.get(Readiness).drain();
+      const response = await t.inject({ method: 'GET', url: '/health/ready' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toEqual(example('/health/ready', 503, 'get'));
+    });
   });
 
   it('serves Swagger UI at /api-docs', async () => {

@@ -200,6 +200,97 @@ describe('GET /audit/list', () => {
   });
 });
 
+const ROLE_TYPES = '/plugin/datafor-modeler/api/roles/types';
+/** The headers every answer carries, over plain HTTP and TLS alike. */
+const TRANSPORT_INDEPENDENT = {
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+const CSP =
+  "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';" +
+  "frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self' 'unsafe-inline';" +
+  "script-src-attr 'none';style-src 'self' 'unsafe-inline'";
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+describe('security headers that fit the transport', () => {
+  const plainHttp = (headers: Record<string, string | string[] | number | undefined>) => {
+    expect(headers).toMatchObject({ ...TRANSPORT_INDEPENDENT, 'content-security-policy': CSP });
+    expect(headers['strict-transport-security']).toBeUndefined();
+    // Browsers ignore it from an untrustworthy origin, with a console error.
+    expect(headers['cross-origin-opener-policy']).toBeUndefined();
+  };
+  const tls = (headers: Record<string, string | string[] | number | undefined>) =>
+    expect(headers).toMatchObject({
+      ...TRANSPORT_INDEPENDENT,
+      'content-security-policy': `${CSP};upgrade-insecure-requests`,
+      'strict-transport-security': HSTS,
+      'cross-origin-opener-policy': 'same-origin',
+    });
+
+  describe('by default', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { TRUST_PROXY: 'true' } });
+    });
+    afterAll(() => t.close());
+
+    it('sends neither HSTS nor upgrade-insecure-requests over plain HTTP, on pages, API answers and errors', async () => {
+      plainHttp((await t.inject({ method: 'GET', url: '/api-docs' })).headers);
+      plainHttp((await t.inject({ method: 'GET', url: ROLE_TYPES })).headers);
+      const unauthorized = await t.inject({ method: 'GET', url: `${TOKEN_API}/list` });
+      expect(unauthorized.statusCode).toBe(401);
+      plainHttp(unauthorized.headers);
+      plainHttp((await t.inject({ method: 'GET', url: '/no/such/page' })).headers);
+    });
+
+    it('sends both when a trusted proxy says the request came over https', async () => {
+      const viaTls = await t.inject({
+        method: 'GET',
+        url: ROLE_TYPES,
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      tls(viaTls.headers);
+      const viaHttp = await t.inject({
+        method: 'GET',
+        url: ROLE_TYPES,
+        headers: { 'x-forwarded-proto': 'http' },
+      });
+      plainHttp(viaHttp.headers);
+    });
+  });
+
+  it('ignores X-Forwarded-Proto from a client that is not a trusted proxy', async () => {
+    const t = await startTestApp();
+    try {
+      const response = await t.inject({
+        method: 'GET',
+        url: ROLE_TYPES,
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      plainHttp(response.headers);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('sends both on every answer with SECURITY_HEADERS_TLS=always (behind a TLS terminator)', async () => {
+    const t = await startTestApp({ env: { SECURITY_HEADERS_TLS: 'always' } });
+    try {
+      tls((await t.inject({ method: 'GET', url: ROLE_TYPES })).headers);
+      tls((await t.inject({ method: 'GET', url: '/api-docs' })).headers);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('headers, CORS and cookies', () => {
   let t: TestApp;
   beforeAll(async () => {

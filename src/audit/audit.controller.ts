@@ -1,7 +1,7 @@
 import { Controller, Get, Query, UseFilters, UsePipes } from '@nestjs/common';
 import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
-import { ApiErrors } from '../common/http/api-errors.decorator';
+import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { AdminOnly } from '../token/guards/admin-only.decorator';
 import { AuditService } from './audit.service';
@@ -22,7 +22,7 @@ export class AuditController {
     summary: 'The audit trail: mints, revocations, configuration and user changes, logins',
   })
   @ApiOkResponse({ type: AuditListResponseDto })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(invalidField('size', 'must be from 1 to 500'), 401, 403, 503)
   async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
     const { events, total, page, size } = await this.audit.list(query);
     return { success: true, data: events, total, page, size };

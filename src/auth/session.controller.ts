@@ -10,12 +10,13 @@ import {
   UseFilters,
   UsePipes,
 } from '@nestjs/common';
-import { ApiConsumes, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NoRateLimit } from '../common/http/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
-import { ApiErrors } from '../common/http/api-errors.decorator';
+import { ApiErrors, invalidField, WRONG_CREDENTIALS } from '../common/http/api-errors.decorator';
+import { ApiOptionalAuth, ApiPublic } from '../common/http/openapi';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
 import { NoTokenSignUp } from '../token/guards/admin-only.decorator';
@@ -45,12 +46,29 @@ export class SessionController {
   @Post('login')
   @SameOriginOnly()
   @HttpCode(200)
+  @ApiPublic()
   @ApiOperation({
     summary: 'Open a session: sets the HttpOnly cookies JSESSIONID and DATAFOR_DEVICE',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: LoginResponseDto })
-  @ApiErrors(400, 401, 403, 413, 415, 429)
+  @ApiErrors(
+    invalidField('username', 'must be a non-empty string'),
+    { status: 401, description: 'Wrong username or password', msg: 'wrong username or password' },
+    {
+      status: 403,
+      description: 'A sign-in posted from another site (Origin, Sec-Fetch-Site or Referer)',
+      msg: "a request from another site cannot act with this service's session: its Origin, Sec-Fetch-Site or Referer names another origin",
+    },
+    413,
+    415,
+    {
+      status: 429,
+      description: 'Too many failed sign-ins from this address (see Retry-After)',
+      msg: 'too many failed sign-ins: try again later',
+    },
+    503,
+  )
   async login(
     @Body() dto: LoginDto,
     @Req() request: FastifyRequest,
@@ -94,9 +112,10 @@ export class SessionController {
   @Post('logout')
   @NoRateLimit()
   @HttpCode(200)
-  @ApiCookieAuth('session')
+  @ApiOptionalAuth('session')
   @ApiOperation({ summary: 'End the session of the cookie' })
   @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiErrors(WRONG_CREDENTIALS, 413, 415, 503)
   async logout(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -35,6 +35,7 @@ describe('parseSettings', () => {
       shutdownDrain: 0,
       shutdownTimeout: 10,
       secretsKey: undefined,
+      securityHeadersTls: 'auto',
     });
   });
 
@@ -88,6 +89,7 @@ describe('parseSettings', () => {
     ['LOGIN_LOCK_MAX_DURATION', 'an hour'],
     ['LOGIN_LOCK_RESET', '2592001'],
     ['LOGIN_KNOWN_CLIENT_TTL', '-5'],
+    ['SECURITY_HEADERS_TLS', 'yes'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
@@ -128,6 +130,10 @@ describe('parseSettings', () => {
 
   it('takes ADMIN_USERNAME in NFC, the form every username is stored in', () => {
     expect(parseSettings({ ADMIN_USERNAME: 'Ame\u0301lie' }).adminUsername).toBe('Am\u00e9lie');
+  });
+
+  it('reads SECURITY_HEADERS_TLS in any letter case', () => {
+    expect(parseSettings({ SECURITY_HEADERS_TLS: ' Always ' }).securityHeadersTls).toBe('always');
   });
 
   it('never repeats a secret value in its error', () => {

@@ -29,6 +29,9 @@ const toTrimmed = ({ value }: { value: unknown }) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** When the TLS-only headers (HSTS, upgrade-insecure-requests) go out: on TLS requests, or on every one. */
+export const SECURITY_HEADERS_TLS_MODES = ['auto', 'always'] as const;
+export type SecurityHeadersTlsMode = (typeof SECURITY_HEADERS_TLS_MODES)[number];
 
 /**
  * The service's environment, validated once at start-up. Each rule's message names the variable
@@ -249,6 +252,12 @@ class EnvironmentVariables {
       'SECRETS_KEY must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
   })
   SECRETS_KEY?: string;
+
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(SECURITY_HEADERS_TLS_MODES, {
+    message: 'SECURITY_HEADERS_TLS must be auto (on requests that came over TLS) or always',
+  })
+  SECURITY_HEADERS_TLS: SecurityHeadersTlsMode = 'auto';
 }
 
 /** The validated, typed settings every other part of the service reads. */
@@ -286,6 +295,8 @@ export interface Settings {
   shutdownDrain: number;
   shutdownTimeout: number;
   secretsKey?: string;
+  /** `always` behind a TLS terminator whose X-Forwarded-Proto is not trusted or not sent. */
+  securityHeadersTls: SecurityHeadersTlsMode;
 }
 
 export class SettingsError extends Error {
@@ -344,5 +355,6 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     shutdownDrain: vars.SHUTDOWN_DRAIN,
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,
+    securityHeadersTls: vars.SECURITY_HEADERS_TLS,
   };
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, UseFilters } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -9,10 +9,14 @@ import {
 } from '@nestjs/terminus';
 import { Readiness } from './readiness';
 import { NoRateLimit } from '../common/http/rate-limit';
+import { ApiErrors, WRONG_CREDENTIALS } from '../common/http/api-errors.decorator';
+import { ApiPublic } from '../common/http/openapi';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { outOfSpace } from '../database/storage-space';
 
 @ApiTags('health')
+@ApiPublic()
+@ApiErrors(WRONG_CREDENTIALS)
 @Controller('health')
 @UseFilters(EnvelopeExceptionFilter)
 export class HealthController {
@@ -33,7 +37,17 @@ export class HealthController {
 
   @Get('ready')
   @NoRateLimit()
-  @HealthCheck()
+  // Terminus documents its own 503 body; the envelope filter answers this one.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({
+    description:
+      'Ready: {"status":"ok","info":{"lifecycle":{"status":"up"},"database":{"status":"up"}},"error":{},"details":{...}}',
+  })
+  @ApiErrors({
+    status: 503,
+    description: 'Not ready: the database does not answer, or shutdown has begun',
+    msg: 'Service Unavailable Exception',
+  })
   @ApiOperation({
     summary:
       'Ready once the database answers and has room for writes, until shutdown begins (503 otherwise)',

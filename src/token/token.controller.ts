@@ -21,11 +21,13 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
-import { ApiErrors } from '../common/http/api-errors.decorator';
+import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
+import { ApiFormBody } from '../common/http/openapi';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { ConfigNameListPipe } from './config-name-list.pipe';
 import { GenerateTokenResponseDto } from './dto/generate-token-response.dto';
-import { GenerateTokenDto } from './dto/generate-token.dto';
+import { GenerateTokenFormDto } from './dto/generate-token-form.dto';
+import { GENERATE_TOKEN_EXAMPLE, GenerateTokenDto } from './dto/generate-token.dto';
 import { TokenConfigNameDto } from './dto/token-config-name.dto';
 import {
   SuccessMsgResponseDto,
@@ -41,11 +43,12 @@ import { PrincipalService } from './principal.service';
 import { TokenService } from './token.service';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
+const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0-9, _ and -');
 
 @ApiTags('token')
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
-@ApiErrors(401, 403, 429)
+@ApiErrors(401, 403, 429, 503)
 @Controller('plugin/datafor-modeler/api/token')
 @AdminOnly()
 @UsePipes(createValidationPipe())
@@ -66,6 +69,13 @@ export class TokenController {
       'Also accepts the older form-urlencoded shape: name, privateKey, username and the other payload fields flat.',
   })
   @ApiConsumes(...JSON_OR_FORM)
+  @ApiBody({
+    type: GenerateTokenDto,
+    examples: {
+      reader: { summary: 'A token for alice, a report reader', value: GENERATE_TOKEN_EXAMPLE },
+    },
+  })
+  @ApiFormBody(GenerateTokenFormDto)
   @ApiOkResponse({ description: 'The request was successful.', type: GenerateTokenResponseDto })
   @ApiErrors(400, 404, 409, 413, 415)
   async generate(
@@ -81,7 +91,7 @@ export class TokenController {
   @ApiOperation({ summary: 'Create or replace a token configuration' })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: SuccessMsgResponseDto })
-  @ApiErrors(400, 413, 415)
+  @ApiErrors(CONFIG_NAME_INVALID, 413, 415)
   async update(
     @Body() dto: UpdateTokenConfigDto,
     @Req() request: FastifyRequest,
@@ -102,7 +112,7 @@ export class TokenController {
   @Get('content')
   @ApiOperation({ summary: 'One token configuration (secret masked)' })
   @ApiOkResponse({ type: TokenConfigContentResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(CONFIG_NAME_INVALID, 404)
   async content(@Query() query: TokenConfigNameDto): Promise<TokenConfigContentResponseDto> {
     return { success: true, ...(await this.tokens.content(query.name)) };
   }
@@ -112,7 +122,7 @@ export class TokenController {
   @ApiOperation({ summary: 'Delete a token configuration; its tokens stop working at once' })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: SuccessMsgResponseDto })
-  @ApiErrors(400, 404, 413, 415)
+  @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
   async delete(
     @Body() dto: TokenConfigNameDto,
     @Req() request: FastifyRequest,
@@ -128,7 +138,7 @@ export class TokenController {
   })
   @ApiBody({ schema: { type: 'array', items: { type: 'string' }, example: ['ERP', 'CRM'] } })
   @ApiOkResponse({ type: SuccessMsgResponseDto })
-  @ApiErrors(400, 413, 415)
+  @ApiErrors(invalidField('body', 'must be a JSON array of configuration names'), 413, 415)
   async deleteBatch(
     @Body(ConfigNameListPipe) names: string[],
     @Req() request: FastifyRequest,
@@ -146,7 +156,7 @@ export class TokenController {
   })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: SuccessMsgResponseDto })
-  @ApiErrors(400, 404, 413, 415)
+  @ApiErrors(invalidField('body', 'must give either jti or name'), 404, 413, 415)
   async revoke(
     @Body() dto: RevokeTokenDto,
     @Req() request: FastifyRequest,
@@ -164,7 +174,7 @@ export class TokenController {
   })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: VerifyTokenResponseDto })
-  @ApiErrors(400, 413, 415)
+  @ApiErrors(invalidField('token', 'must be a non-empty string'), 413, 415)
   verify(@Body() dto: VerifyTokenDto): Promise<VerifyTokenResponseDto> {
     return this.tokens.introspect(dto.token);
   }

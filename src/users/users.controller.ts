@@ -1,18 +1,22 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBasicAuth,
-  ApiBearerAuth,
   ApiConsumes,
   ApiCookieAuth,
   ApiOkResponse,
   ApiOperation,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { NoRateLimit } from '../common/http/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
-import { ApiErrors } from '../common/http/api-errors.decorator';
+import {
+  ApiErrors,
+  type ErrorAnswer,
+  invalidField,
+  WRONG_CREDENTIALS,
+} from '../common/http/api-errors.decorator';
+import { ApiOptionalAuth, ApiPublic } from '../common/http/openapi';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { AdminOnly } from '../token/guards/admin-only.decorator';
 import { PrincipalService } from '../token/principal.service';
@@ -30,6 +34,11 @@ import { USER_TYPES } from './user-types';
 import { UsersService } from './users.service';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
+const USERNAME_INVALID = invalidField('username', 'must be a non-empty string');
+const LAST_ADMINISTRATOR: ErrorAnswer = {
+  status: 409,
+  msg: 'the last enabled Administrator cannot be removed, disabled or demoted',
+};
 
 @ApiTags('users')
 @ApiBasicAuth('basic')
@@ -45,10 +54,17 @@ export class UsersController {
 
   @Get('user/detail')
   @NoRateLimit()
-  @ApiBearerAuth('bearer')
-  @ApiSecurity('token-query')
+  @ApiOptionalAuth('basic', 'session', 'bearer', 'token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
   @ApiOkResponse({ type: UserDetailResponseDto })
+  @ApiErrors(
+    {
+      status: 401,
+      description: 'Credentials or a token were sent and are wrong, expired or revoked',
+      msg: 'wrong username or password',
+    },
+    503,
+  )
   async detail(@Req() request: FastifyRequest): Promise<UserDetailResponseDto> {
     const principal = this.principals.of(request);
     const user = principal ? await this.users.findByUsername(principal.username) : null;
@@ -61,7 +77,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user, or change the fields given' })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: UpsertUserResponseDto })
-  @ApiErrors(400, 401, 403, 409, 413, 415)
+  @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 503)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
     @Req() request: FastifyRequest,
@@ -76,7 +92,16 @@ export class UsersController {
   @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ type: SuccessMsgResponseDto })
-  @ApiErrors(400, 401, 403, 404, 409, 413, 415)
+  @ApiErrors(
+    USERNAME_INVALID,
+    401,
+    403,
+    { status: 404, msg: 'user alice does not exist' },
+    LAST_ADMINISTRATOR,
+    413,
+    415,
+    503,
+  )
   async delete(
     @Body() dto: UsernameDto,
     @Req() request: FastifyRequest,
@@ -89,15 +114,17 @@ export class UsersController {
   @AdminOnly()
   @ApiOperation({ summary: 'Every user, without password hashes' })
   @ApiOkResponse({ type: UserListResponseDto })
-  @ApiErrors(401, 403)
+  @ApiErrors(401, 403, 503)
   async list(): Promise<UserListResponseDto> {
     return { success: true, data: (await this.users.list()).map(UserViewDto.of) };
   }
 
   @Get('roles/types')
   @NoRateLimit()
+  @ApiPublic()
   @ApiOperation({ summary: 'The user types' })
   @ApiOkResponse({ type: RoleTypesResponseDto })
+  @ApiErrors(WRONG_CREDENTIALS)
   types(): RoleTypesResponseDto {
     return { success: true, list: USER_TYPES.map((authority) => ({ authority })) };
   }

@@ -5,6 +5,20 @@ import { IsConfigName, NON_EMPTY_STRING } from '../../common/validation/decorato
 import { toJsonObject } from '../../common/validation/transforms';
 import { TokenPayloadDto } from './token-payload.dto';
 
+/** What Swagger UI offers to send: a token for an ordinary user, claims a person would set, no placeholders. */
+export const GENERATE_TOKEN_EXAMPLE = {
+  name: 'ERP',
+  privateKey: 'abcd',
+  payload: {
+    username: 'alice',
+    name: 'Alice Martin',
+    roles: ['SYS_Reader', 'Sales'],
+    email: 'alice@example.com',
+    company: 'Example Trading Ltd',
+    dept: 'Sales',
+  },
+};
+
 /** `POST /token/generate`: the seed's body. */
 export class GenerateTokenDto {
   @ApiProperty({

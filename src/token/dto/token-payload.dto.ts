@@ -33,16 +33,16 @@ export const PAYLOAD_FIELDS = [
  * claims (string, number, boolean or array of strings), gathered into `customClaims`.
  */
 export class TokenPayloadDto {
-  @ApiProperty({ description: 'Username for token generation.', example: 'admin', maxLength: 128 })
+  @ApiProperty({ description: 'Username for token generation.', example: 'alice', maxLength: 128 })
   @IsUsername()
   username: string;
 
-  @optionalString("User's name.", 'ERP') name?: string;
+  @optionalString("User's name.", 'Alice Martin') name?: string;
 
   @ApiPropertyOptional({
     description: 'List of user roles.',
     type: [String],
-    example: ['SYS_CREATOR', 'Manager'],
+    example: ['SYS_Reader', 'Sales'],
   })
   @IsOptional()
   @Transform((params) => toStringList(params, 'payload.roles'))
@@ -61,9 +61,9 @@ export class TokenPayloadDto {
   @MaxLength(256, { message: 'must be at most 256 characters long' })
   password?: string;
 
-  @optionalString('Company name.') company?: string;
-  @optionalString('Department name.') dept?: string;
-  @optionalString('Email address.') email?: string;
+  @optionalString('Company name.', 'Example Trading Ltd') company?: string;
+  @optionalString('Department name.', 'Sales') dept?: string;
+  @optionalString('Email address.', 'alice@example.com') email?: string;
   @optionalString('Description.') description?: string;
   @optionalString('Title.') title?: string;
   @optionalString('Date of birth.') dob?: string;

@@ -1,0 +1,171 @@
+/**
+ * Swagger UI in a real browser, as a person on another machine sees it: Debian's Chromium
+ * (`apt-get install chromium`, never a downloaded build) driven by playwright-core, against the
+ * built service listening on 0.0.0.0 and opened through this machine's non-loopback address over
+ * plain HTTP (a browser treats 127.0.0.1 as secure and would hide transport mistakes).
+ * The screenshot stays in artifacts/ (git-ignored) for CI to keep.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { createPostgresDatabase, POSTGRES_URL } from './support/database';
+import { verifyHmacToken } from './support/jwt';
+import {
+  type ServiceProcess,
+  startServiceProcess,
+  stopServiceProcess,
+} from './support/service-process';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN = { username: 'admin', password: 'swagger-ui-admin-password' };
+const SECRET = 'swagger-ui-browser-secret-0123456789abcdef';
+const SCREENSHOT = resolve(process.cwd(), 'artifacts/swagger-ui.png');
+const ACTION_TIMEOUT = 10_000;
+
+/** This machine's first non-loopback IPv4 address: what another machine would type. */
+function lanAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address;
+  if (!address) {
+    throw new Error(
+      'this machine has no non-loopback IPv4 address: the browser test needs one to open Swagger UI as another machine would',
+    );
+  }
+  return address;
+}
+
+/** One operation's block, opened, in "Try it out" mode; runs `body` and answers the live response. */
+async function tryItOut(
+  page: Page,
+  operationId: string,
+  body: (current: Record<string, unknown>) => Record<string, unknown>,
+): Promise<{ status: string; json: Record<string, unknown> }> {
+  const block = page.locator(`[id$="-${operationId}"]`);
+  await block.locator('.opblock-summary').first().click();
+  await block.locator('button', { hasText: 'Try it out' }).click();
+  const textarea = block.locator('textarea.body-param__text');
+  const current = JSON.parse(await textarea.inputValue()) as Record<string, unknown>;
+  await textarea.fill(JSON.stringify(body(current), null, 2));
+  await block.locator('button', { hasText: 'Execute' }).click();
+  const live = block.locator('.live-responses-table .response').first();
+  await live.waitFor({ timeout: ACTION_TIMEOUT });
+  const status = (await live.locator('.response-col_status').innerText()).trim();
+  const text = await live.locator('.response-col_description pre').first().innerText();
+  return { status, json: JSON.parse(text) as Record<string, unknown> };
+}
+
+async function authorizeBasic(page: Page): Promise<void> {
+  await page.locator('.auth-wrapper button.authorize').click();
+  const dialog = page.locator('.dialog-ux .modal-ux');
+  const basic: Locator = dialog.locator('.auth-container').filter({ hasText: 'basic' }).first();
+  await basic.locator('input[type="text"]').fill(ADMIN.username);
+  await basic.locator('input[type="password"]').fill(ADMIN.password);
+  await basic.locator('button', { hasText: 'Authorize' }).click();
+  await basic.locator('button', { hasText: 'Logout' }).waitFor({ timeout: ACTION_TIMEOUT });
+  await dialog.locator('button.close-modal').click();
+}
+
+describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
+  let dataDir: string;
+  let profile: string;
+  let service: ServiceProcess | undefined;
+  let context: BrowserContext | undefined;
+  let postgres: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is missing at ${CHROMIUM}: install Debian's package with \`apt-get install chromium\``,
+      );
+    }
+    dataDir = mkdtempSync(join(tmpdir(), 'datafor-swagger-ui-'));
+    profile = mkdtempSync(join(tmpdir(), 'datafor-chromium-profile-'));
+    postgres = POSTGRES_URL ? await createPostgresDatabase() : undefined;
+    service = await startServiceProcess({
+      dataDir,
+      databaseUrl: postgres?.url,
+      admin: ADMIN,
+      env: { HOST: '0.0.0.0' },
+    });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 20_000,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 900 },
+    });
+  }, 45_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (service) await stopServiceProcess(service);
+    await postgres?.drop();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('loads every asset, authorizes with Basic, runs update then generate, and the token verifies', async () => {
+    const page = context!.pages()[0] ?? (await context!.newPage());
+    page.setDefaultTimeout(ACTION_TIMEOUT);
+    const failed: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on('requestfailed', (request) =>
+      failed.push(`${request.url()}: ${request.failure()?.errorText}`),
+    );
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.url()}: ${response.status()}`);
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+
+    const port = new URL(service!.origin).port;
+    const url = `http://${lanAddress()}:${port}/api-docs`;
+    try {
+      await page.goto(url, { waitUntil: 'load', timeout: ACTION_TIMEOUT });
+      // Over plain HTTP from another machine, an upgrade to https fails every asset: say which.
+      expect({ url, failed }).toEqual({ url, failed: [] });
+      await page.locator('.opblock').first().waitFor();
+
+      await authorizeBasic(page);
+
+      const updated = await tryItOut(page, 'TokenController_update', () => ({
+        name: 'ERP',
+        secret: SECRET,
+        enable: '1',
+      }));
+      expect(updated).toEqual({ status: '200', json: { success: true, msg: 'success' } });
+
+      let offered: Record<string, unknown> = {};
+      const generated = await tryItOut(page, 'TokenController_generate', (current) => {
+        offered = current;
+        return { ...current, privateKey: SECRET };
+      });
+      expect(offered).toMatchObject({ name: 'ERP', payload: { username: 'alice' } });
+      expect(generated.status).toBe('200');
+      expect(generated.json).toMatchObject({ success: true, expire: 86400 });
+
+      const { header, claims } = verifyHmacToken(String(generated.json.token), SECRET);
+      expect(header).toMatchObject({ alg: 'HS256', kid: 'ERP' });
+      expect(claims).toMatchObject({ ERP: 'alice', email: 'alice@example.com' });
+
+      expect(failed).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    }
+  }, 60_000);
+});
