@@ -9,6 +9,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 import { registerRateLimit } from './common/http/rate-limit';
 import { type AppSettings, settingsConfig } from './config/settings.config';
+import { registerMetrics } from './metrics/metrics-endpoint';
 
 export function fastifyAdapter(
   settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy'>,
@@ -83,6 +84,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
     },
   });
   await registerRateLimit(app, settings);
+  registerMetrics(app, settings);
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });
   }

@@ -185,7 +185,9 @@ class EnvironmentVariables {
 
   @Transform(toInt)
   @IsInt({ message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
-  @Min(0, { message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
+  @Min(0, {
+    message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
+  })
   @Max(31536000, {
     message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
   })
@@ -233,6 +235,29 @@ class EnvironmentVariables {
   @Max(600, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
   SHUTDOWN_TIMEOUT = 10;
 
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt({ message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
+  @Min(1, { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
+  @Max(65535, { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
+  @ValidateBy(
+    {
+      name: 'isNotMainPort',
+      validator: {
+        validate: (value, args) => value !== (args?.object as EnvironmentVariables).PORT,
+      },
+    },
+    { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' },
+  )
+  METRICS_PORT?: number;
+
+  // Sent by Prometheus as `Authorization: Bearer ...`: printable, no spaces, long enough to guess at.
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, {
+    message: 'METRICS_TOKEN must be 16 to 256 printable characters without spaces',
+  })
+  METRICS_TOKEN?: string;
+
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, {
@@ -277,6 +302,9 @@ export interface Settings {
   shutdownDrain: number;
   shutdownTimeout: number;
   secretsKey?: string;
+  /** Serve /metrics on this port only (else on `port`); a bearer token required to read them. */
+  metricsPort?: number;
+  metricsToken?: string;
 }
 
 export class SettingsError extends Error {
@@ -335,5 +363,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     shutdownDrain: vars.SHUTDOWN_DRAIN,
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,
+    metricsPort: vars.METRICS_PORT,
+    metricsToken: vars.METRICS_TOKEN,
   };
 }

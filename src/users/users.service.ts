@@ -6,6 +6,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
 import { USERNAME_PATTERN } from '../common/validation/decorators';
 import { type Actor, AuditService } from '../audit/audit.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
@@ -48,6 +49,7 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -59,7 +61,9 @@ export class UsersService {
     if (!USERNAME_PATTERN.test(username)) return null;
     const now = Date.now();
     const known = this.known.get(username);
+    this.metrics.cacheLookup('users');
     if (known && known.until > now) return known.user;
+    this.metrics.cacheMiss('users');
     const user = await this.users.findOneBy({ username });
     if (user) {
       if (this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
