@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
+import { setupApiDocs } from './common/http/api-docs';
 import { registerRateLimit } from './common/http/rate-limit';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 import { registerMetrics } from './metrics/metrics-endpoint';
@@ -97,10 +98,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
       exclude: ['health/live', 'health/ready'].map((path) => ({ path, method: RequestMethod.GET })),
     });
   }
-  SwaggerModule.setup('api-docs', app, () => buildOpenApiDocument(app), {
-    jsonDocumentUrl: 'api-docs-json',
-    useGlobalPrefix: true,
-  });
+  setupApiDocs(app, settings.basePath, () => buildOpenApiDocument(app));
   return settings;
 }
 

@@ -987,7 +987,8 @@ function presentedUsernames(request: FuzzRequest): string[] {
     }
     if (typeof username === 'string') found.push(username);
   }
-  return found;
+  // A name is checked (and audited) in NFC, the form usernames are stored in.
+  return found.flatMap((username) => [username, username.normalize('NFC')]);
 }
 
 const SIGN_IN_ACTIONS = ['auth.basic', 'session.login'];

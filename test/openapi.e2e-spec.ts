@@ -36,6 +36,16 @@ const SEED_RESPONSE: [string, string, boolean, string][] = [
   ['token', 'string', true, 'The generated token string.'],
 ];
 
+/** What the page built by SwaggerModule.setup loads (besides swagger-ui-init.js, built from the document). */
+const UI_ASSETS = [
+  'favicon-16x16.png',
+  'favicon-32x32.png',
+  'swagger-ui-bundle.js',
+  'swagger-ui-init.js',
+  'swagger-ui-standalone-preset.js',
+  'swagger-ui.css',
+];
+
 describe('the OpenAPI document', () => {
   let t: TestApp;
   let doc: {
@@ -154,5 +164,68 @@ describe('the OpenAPI document', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/html');
     expect(response.body).toContain('swagger');
+  });
+
+  it('serves Swagger UI at /api-docs with the files its page asks for', async () => {
+    const page = await t.inject({ method: 'GET', url: '/api-docs' });
+    expect(page.statusCode).toBe(200);
+    const assets = [...page.body.matchAll(/(?:href|src)="\.\/api-docs\/([^"]+)"/g)].map(
+      (m) => m[1],
+    );
+    expect(assets.sort()).toEqual(UI_ASSETS);
+    for (const asset of assets) {
+      const response = await t.inject({ method: 'GET', url: `/api-docs/${asset}` });
+      expect({ asset, status: response.statusCode }).toEqual({ asset, status: 200 });
+    }
+    const init = await t.inject({ method: 'GET', url: '/api-docs/swagger-ui-init.js' });
+    expect(init.body).toContain('/plugin/datafor-modeler/api/token/generate');
+    expect((await t.inject({ method: 'GET', url: '/api-docs/' })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: '/api-docs-json' })).statusCode).toBe(200);
+  });
+
+  it.each([
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'NOTICE',
+    'swagger-ui-bundle.js.map',
+    'swagger-ui.css.map',
+    'swagger-ui.js',
+    'swagger-ui-es-bundle.js',
+    'swagger-initializer.js',
+    'index.css',
+    'oauth2-redirect.html',
+    'absolute-path.js',
+    'log.bundle-sizes.swagger-ui.txt',
+    'api-docs/swagger-ui.css',
+    'api-docs/package.json',
+    '%70ackage.json',
+    'no-such-file.js',
+  ])('answers 404 with the envelope for /api-docs/%s, which the UI does not need', async (file) => {
+    const response = await t.inject({ method: 'GET', url: `/api-docs/${file}` });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ success: false, code: '404' });
+  });
+});
+
+describe('Swagger UI under BASE_PATH', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { BASE_PATH: '/datafor' } });
+  });
+  afterAll(() => t.close());
+
+  it('serves the page, its files and the document under the prefix, and nothing else of swagger-ui-dist', async () => {
+    expect((await t.inject({ method: 'GET', url: '/datafor/api-docs' })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: '/datafor/api-docs-json' })).statusCode).toBe(200);
+    for (const asset of UI_ASSETS) {
+      const response = await t.inject({ method: 'GET', url: `/datafor/api-docs/${asset}` });
+      expect({ asset, status: response.statusCode }).toEqual({ asset, status: 200 });
+    }
+    for (const file of ['package.json', 'api-docs/package.json', 'api-docs/swagger-ui.css.map']) {
+      const response = await t.inject({ method: 'GET', url: `/datafor/api-docs/${file}` });
+      expect({ file, status: response.statusCode }).toEqual({ file, status: 404 });
+      expect(response.json()).toMatchObject({ success: false, code: '404' });
+    }
   });
 });

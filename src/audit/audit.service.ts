@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   Between,
+  type EntityManager,
   type FindOptionsWhere,
   In,
   LessThan,
@@ -36,6 +37,18 @@ const printable = (text: string, max: number) =>
     .slice(0, max)
     .join('');
 
+function rowOf(entry: AuditRecord): Row {
+  return {
+    at: Date.now(),
+    actor: printable(entry.actor.username, 128),
+    action: entry.action,
+    target: printable(entry.target, 256),
+    client: entry.actor.client === undefined ? null : printable(entry.actor.client, 64),
+    outcome: entry.outcome ?? 'success',
+    details: entry.details ?? null,
+  };
+}
+
 interface Pending {
   rows: Row[];
   written: Promise<void>;
@@ -59,18 +72,25 @@ export class AuditService {
   ) {}
 
   record(entry: AuditRecord): Promise<void> {
-    const row: Row = {
-      at: Date.now(),
-      actor: printable(entry.actor.username, 128),
-      action: entry.action,
-      target: printable(entry.target, 256),
-      client: entry.actor.client === undefined ? null : printable(entry.actor.client, 64),
-      outcome: entry.outcome ?? 'success',
-      details: entry.details ?? null,
-    };
     if (!this.pending || this.pending.rows.length >= MAX_BATCH) this.pending = this.schedule();
-    this.pending.rows.push(row);
+    this.pending.rows.push(rowOf(entry));
     return this.pending.written;
+  }
+
+  /**
+   * Runs `change` in a transaction that also writes its events: a change is stored with its
+   * record or not at all, so a write that fails (a full disk) is never stored yet answered 503.
+   */
+  recordChange<T>(
+    change: (manager: EntityManager) => Promise<T>,
+    events: (result: T) => AuditRecord[],
+  ): Promise<T> {
+    return this.events.manager.transaction(async (manager) => {
+      const result = await change(manager);
+      const rows = events(result).map(rowOf);
+      if (rows.length > 0) await manager.insert(AuditEventEntity, rows);
+      return result;
+    });
   }
 
   private schedule(): Pending {

@@ -94,6 +94,8 @@ describe('parseSettings', () => {
     ['TOKEN_MIN_SECRET_BYTES', '-1'],
     ['SECRETS_KEY', 'too-short'],
     ['ADMIN_USERNAME', 'with:colon'],
+    ['ADMIN_USERNAME', 'zero\u200bwidth'],
+    ['ADMIN_USERNAME', 'lone\ud800surrogate'],
     ['CORS_ORIGINS', 'erp.example.com'],
     ['COOKIE_SECURE', 'maybe'],
     ['RATE_LIMIT_MAX', '-1'],
@@ -150,6 +152,10 @@ describe('parseSettings', () => {
     expect(() => parseSettings({ TRUST_PROXY: 'true' })).toThrow(
       /TRUST_PROXY must be false, the number of reverse proxies .* or a comma-separated list of their addresses and CIDRs .*; true is refused/,
     );
+  });
+
+  it('takes ADMIN_USERNAME in NFC, the form every username is stored in', () => {
+    expect(parseSettings({ ADMIN_USERNAME: 'Ame\u0301lie' }).adminUsername).toBe('Am\u00e9lie');
   });
 
   it('never repeats a secret value in its error', () => {

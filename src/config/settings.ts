@@ -14,6 +14,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
+import { usernameProblem } from '../common/validation/username';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -80,9 +81,17 @@ class EnvironmentVariables {
   @Max(7200, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
   DB_KEEPALIVE_IDLE = 30;
 
-  @Transform(toTrimmed)
-  @Matches(/^[^\s:]{1,128}$/, {
-    message: 'ADMIN_USERNAME must be 1 to 128 characters without spaces or colons',
+  @Transform(({ value }) => {
+    const trimmed = toTrimmed({ value });
+    return typeof trimmed === 'string' ? trimmed.normalize('NFC') : trimmed;
+  })
+  @ValidateBy({
+    name: 'isUsername',
+    validator: {
+      validate: (value) => typeof value === 'string' && usernameProblem(value) === undefined,
+      defaultMessage: (args) =>
+        `ADMIN_USERNAME ${(typeof args?.value === 'string' && usernameProblem(args.value)) || 'must be a username'}`,
+    },
   })
   ADMIN_USERNAME = 'admin';
 

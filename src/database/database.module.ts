@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { PostgresClient } from './postgres-client';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
+import { recoverTransactionState } from './transaction-recovery';
 
 export const SQLITE_FILE = 'datafor-token.sqlite';
 
@@ -46,11 +48,12 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     ...common,
     type: 'better-sqlite3',
     database: join(settings.dataDir, SQLITE_FILE),
-    // WAL keeps readers off the writer's back; NORMAL sync loses nothing when the process dies.
+    // WAL keeps readers off the writer's back. FULL syncs the WAL at every commit: NORMAL loses
+    // nothing when the process dies, but may lose the last commits when the machine does.
     prepareDatabase: (db: Database) => {
       chmodSync(db.name, 0o600);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
     },
   };
@@ -61,6 +64,8 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     TypeOrmModule.forRootAsync({
       inject: [settingsConfig.KEY],
       useFactory: (settings: AppSettings) => databaseOptions(settings),
+      dataSourceFactory: async (options?: DataSourceOptions) =>
+        recoverTransactionState(new DataSource(options!)),
     }),
   ],
 })

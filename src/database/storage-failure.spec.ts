@@ -40,3 +40,83 @@ describe('storageFailureOf on PostgreSQL errors met when the network is dead', (
     expect(storageFailureOf(new Error('Client closed the form'))).toBeUndefined();
   });
 });
+
+const withCode = (code: string, message = 'driver text with a value: s3cr3t') =>
+  Object.assign(new Error(message), { code });
+/** How TypeORM hands a driver's error on: wrapped, with the driver's as `driverError`. */
+const wrapped = (driverError: Error) => new QueryFailedError('INSERT ...', [], driverError);
+
+describe('storageFailureOf: the codes it knows', () => {
+  it.each([
+    'SQLITE_FULL',
+    'SQLITE_IOERR',
+    'SQLITE_IOERR_WRITE',
+    'SQLITE_IOERR_FSYNC',
+    'SQLITE_CANTOPEN',
+  ])('counts SQLite %s as a full store', (code) => {
+    expect(storageFailureOf(wrapped(withCode(code)))?.reason).toBe('full');
+    expect(storageFailureOf(withCode(code))?.reason).toBe('full');
+  });
+
+  it.each(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_READONLY'])(
+    'counts SQLite %s as an unavailable store',
+    (code) => {
+      expect(storageFailureOf(wrapped(withCode(code)))?.reason).toBe('unavailable');
+    },
+  );
+
+  it('counts PostgreSQL disk_full (53100) as a full store', () => {
+    expect(storageFailureOf(wrapped(withCode('53100')))?.reason).toBe('full');
+  });
+
+  it.each([
+    ['53200', 'out of memory'],
+    ['53300', 'too many connections'],
+    ['08006', 'connection failure'],
+    ['08001', 'cannot connect'],
+    ['57P01', 'admin shutdown'],
+    ['57P03', 'cannot connect now'],
+    ['57014', 'statement timeout'],
+  ])('counts PostgreSQL %s (%s) as an unavailable store', (code) => {
+    expect(storageFailureOf(wrapped(withCode(code)))?.reason).toBe('unavailable');
+  });
+
+  it.each([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENOTFOUND',
+  ])('counts the socket error %s as an unavailable store', (code) => {
+    expect(storageFailureOf(withCode(code))?.reason).toBe('unavailable');
+  });
+
+  it.each([
+    ['SQLITE_CONSTRAINT_UNIQUE', 'a unique violation'],
+    ['SQLITE_ERROR', 'an SQL error'],
+    ['23505', 'a PostgreSQL unique violation'],
+    ['22P02', 'a PostgreSQL bad value'],
+    ['42P01', 'a PostgreSQL missing table'],
+  ])('leaves %s (%s) to the other error handling', (code) => {
+    expect(storageFailureOf(wrapped(withCode(code)))).toBeUndefined();
+  });
+
+  it.each([undefined, null, 'SQLITE_FULL', 53100, new Error('Connection lost for good')])(
+    'answers undefined for %p',
+    (value) => {
+      expect(storageFailureOf(value)).toBeUndefined();
+    },
+  );
+
+  it("never carries the driver's text, which may quote stored values", () => {
+    for (const code of ['SQLITE_FULL', 'SQLITE_BUSY', '53100', 'ECONNRESET']) {
+      const failure = storageFailureOf(wrapped(withCode(code)));
+      expect(failure?.msg).toMatch(
+        /^the database is (out of space|unavailable): .* try again later$/,
+      );
+      expect(failure?.msg).not.toContain('s3cr3t');
+    }
+  });
+});

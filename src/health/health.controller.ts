@@ -1,4 +1,5 @@
 import { Controller, Get, UseFilters } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -9,6 +10,7 @@ import {
 import { Readiness } from './readiness';
 import { NoRateLimit } from '../common/http/rate-limit';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
+import { outOfSpace } from '../database/storage-space';
 
 @ApiTags('health')
 @Controller('health')
@@ -19,6 +21,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly readiness: Readiness,
+    private readonly dataSource: DataSource,
   ) {}
 
   @Get('live')
@@ -32,7 +35,8 @@ export class HealthController {
   @NoRateLimit()
   @HealthCheck()
   @ApiOperation({
-    summary: 'Ready once the database answers, until shutdown begins (503 otherwise)',
+    summary:
+      'Ready once the database answers and has room for writes, until shutdown begins (503 otherwise)',
   })
   ready() {
     return this.health.check([
@@ -43,6 +47,11 @@ export class HealthController {
           : indicator.down({ reason: 'shutting down' });
       },
       () => this.database.pingCheck('database', { timeout: 1500 }),
+      async () => {
+        const indicator = this.indicators.check('storage');
+        const full = await outOfSpace(this.dataSource);
+        return full ? indicator.down({ reason: full }) : indicator.up();
+      },
     ]);
   }
 }

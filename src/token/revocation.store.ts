@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { type EntityManager, LessThan, Repository } from 'typeorm';
 import { type Clock, CLOCK } from '../common/clock';
 import { MetricsService } from '../metrics/metrics.service';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
@@ -45,16 +45,27 @@ export class RevocationStore {
     return undefined;
   }
 
-  async revokeToken(jti: string, configName: string | null, expiresAt: number): Promise<void> {
-    await this.revoked.upsert({ jti, configName, expiresAt }, ['jti']);
+  async revokeToken(
+    jti: string,
+    configName: string | null,
+    expiresAt: number,
+    manager: EntityManager = this.revoked.manager,
+  ): Promise<void> {
+    await manager.upsert(RevokedTokenEntity, { jti, configName, expiresAt }, ['jti']);
     this.snapshot = undefined;
   }
 
   /** Revokes every token of `configName` issued before `issuedBefore` (epoch seconds). */
-  async revokeIssuedBefore(configName: string, issuedBefore: number): Promise<void> {
-    await this.cutoffs.upsert({ configName, issuedBefore, createdDate: this.clock.now() }, [
-      'configName',
-    ]);
+  async revokeIssuedBefore(
+    configName: string,
+    issuedBefore: number,
+    manager: EntityManager = this.cutoffs.manager,
+  ): Promise<void> {
+    await manager.upsert(
+      TokenCutoffEntity,
+      { configName, issuedBefore, createdDate: this.clock.now() },
+      ['configName'],
+    );
     this.snapshot = undefined;
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
-import { In, Repository } from 'typeorm';
+import { type EntityManager, In, Repository } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { TokenConfigEntity } from './entities/token-config.entity';
@@ -91,24 +91,26 @@ export class TokenConfigStore implements OnModuleInit {
     return this.box.open(config.secretSealed, config.name);
   }
 
-  async save(config: Omit<TokenConfigEntity, 'secretSealed'>, secret: string): Promise<void> {
-    await this.configs.save({ ...config, secretSealed: this.box.seal(secret, config.name) });
+  async save(
+    config: Omit<TokenConfigEntity, 'secretSealed'>,
+    secret: string,
+    manager: EntityManager = this.configs.manager,
+  ): Promise<void> {
+    const sealed = { ...config, secretSealed: this.box.seal(secret, config.name) };
+    await manager.save(TokenConfigEntity, sealed);
     this.forget([config.name]);
   }
 
-  /** Deletes the named configurations in one transaction; answers the names that existed. */
-  async delete(names: string[]): Promise<string[]> {
-    const deleted = await this.configs.manager.transaction(async (manager) => {
-      const found = await manager.find(TokenConfigEntity, {
-        where: { name: In(names) },
-        select: { name: true },
-      });
-      if (found.length > 0)
-        await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
-      return found.map((c) => c.name);
+  /** Deletes the named configurations (in the caller's transaction); answers the names that existed. */
+  async delete(names: string[], manager: EntityManager): Promise<string[]> {
+    const found = await manager.find(TokenConfigEntity, {
+      where: { name: In(names) },
+      select: { name: true },
     });
+    if (found.length > 0)
+      await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
     this.forget(names);
-    return deleted;
+    return found.map((c) => c.name);
   }
 
   private forget(names: string[]): void {

@@ -1,28 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { type Clock, CLOCK } from '../common/clock';
-import { CONFIG_NAME_PATTERN, USERNAME_PATTERN } from '../common/validation/decorators';
+import { CONFIG_NAME_PATTERN } from '../common/validation/decorators';
+import { canonicalUsername } from '../common/validation/username';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
 import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
-import { TOKEN_ALGORITHMS } from './token.constants';
+import { TOKEN_ALGORITHMS, type TokenRejection } from './token.constants';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
   type TokenModuleOptions,
 } from './token.module-definition';
 
-export type TokenRejection =
-  | 'malformed'
-  | 'unknown configuration'
-  | 'algorithm not allowed'
-  | 'bad signature'
-  | 'expired'
-  | 'not yet valid'
-  | 'revoked'
-  | 'no expiry'
-  | 'lifetime too long'
-  | 'no username';
+export type { TokenRejection };
 
 export class TokenRejectedError extends Error {
   constructor(readonly reason: TokenRejection) {
@@ -38,14 +29,20 @@ export interface VerifiedToken {
 
 const MAX_TOKEN_LENGTH = 8192;
 
-function readHeader(token: string): { alg?: unknown; kid?: unknown } {
+interface TokenHeader {
+  alg?: unknown;
+  kid?: unknown;
+  crit?: unknown;
+}
+
+function readHeader(token: string): TokenHeader {
   const parts = token.split('.');
   if (token.length > MAX_TOKEN_LENGTH || parts.length !== 3)
     throw new TokenRejectedError('malformed');
   try {
     const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
     if (typeof header !== 'object' || header === null) throw new TokenRejectedError('malformed');
-    return header as { alg?: unknown; kid?: unknown };
+    return header as TokenHeader;
   } catch {
     throw new TokenRejectedError('malformed');
   }
@@ -81,6 +78,8 @@ export class TokenVerifier {
     ) {
       throw new TokenRejectedError('algorithm not allowed');
     }
+    // RFC 7515 4.1.11: `crit` names extensions the recipient must understand; this one understands none.
+    if (header.crit !== undefined) throw new TokenRejectedError('unsupported critical header');
     const candidates = await this.candidates(header.kid, tokenName);
     if (candidates.length === 0) throw new TokenRejectedError('unknown configuration');
     const fitting = candidates.filter(({ config }) => config.algorithm === header.alg);
@@ -133,15 +132,18 @@ export class TokenVerifier {
     }
     // A token without exp would never expire, and one living past the longest lifetime would
     // outlive its revocation entry: neither signs anyone in.
+    const now = Math.floor(this.clock.now() / 1000);
     if (typeof claims.exp !== 'number') throw new TokenRejectedError('no expiry');
-    if (claims.exp > Math.floor(this.clock.now() / 1000) + this.maxLifetime) {
-      throw new TokenRejectedError('lifetime too long');
+    if (claims.exp > now + this.maxLifetime) throw new TokenRejectedError('lifetime too long');
+    // Cut-off revocations compare iat: one set in the future would outlive them. A token without
+    // iat (an issuer may leave it out) counts as issued before every cut-off.
+    if (claims.iat !== undefined) {
+      if (typeof claims.iat !== 'number') throw new TokenRejectedError('iat not a number');
+      if (claims.iat > now + this.leeway) throw new TokenRejectedError('issued in the future');
     }
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
-    const username = claims[config.fieldmap.username] ?? claims[config.name];
-    if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
-      throw new TokenRejectedError('no username');
-    }
+    const username = canonicalUsername(claims[config.fieldmap.username] ?? claims[config.name]);
+    if (username === undefined) throw new TokenRejectedError('no username');
     return { config, claims, username };
   }
 }

@@ -22,6 +22,24 @@ export const TOKEN_DEFAULTS = {
   initroles: ['SYS_Reader'],
 };
 
+/** Why a token is refused: token/verify's `reason`, and the 401's sentence. */
+export const TOKEN_REJECTIONS = [
+  'malformed',
+  'unknown configuration',
+  'algorithm not allowed',
+  'unsupported critical header',
+  'bad signature',
+  'expired',
+  'not yet valid',
+  'revoked',
+  'no expiry',
+  'lifetime too long',
+  'iat not a number',
+  'issued in the future',
+  'no username',
+] as const;
+export type TokenRejection = (typeof TOKEN_REJECTIONS)[number];
+
 /** Below this many bytes an HMAC secret is guessable offline; RFC 7518 asks for the hash size. */
 export const RECOMMENDED_SECRET_BYTES = 32;
 

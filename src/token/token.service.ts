@@ -166,40 +166,46 @@ export class TokenService {
     }
 
     const now = this.clock.now();
-    await this.store.save(
-      {
-        name: dto.name,
-        tokenName: dto.token_name ?? TOKEN_DEFAULTS.tokenName,
-        expire,
-        fieldmap,
-        algorithm,
-        enabled: (dto.enable ?? TOKEN_DEFAULTS.enable) === '1',
-        initUser: (dto.inituser ?? TOKEN_DEFAULTS.inituser) === '1',
-        initRoles: [...roles.types, ...roles.roles],
-        initPasswordHash: await this.initPasswordHash(dto.initpwd, existing),
-        createdDate: existing?.createdDate ?? now,
-        lastModifiedDate: now,
-        creatorId: existing?.creatorId ?? actor.username,
-      },
-      secret,
+    const config = {
+      name: dto.name,
+      tokenName: dto.token_name ?? TOKEN_DEFAULTS.tokenName,
+      expire,
+      fieldmap,
+      algorithm,
+      enabled: (dto.enable ?? TOKEN_DEFAULTS.enable) === '1',
+      initUser: (dto.inituser ?? TOKEN_DEFAULTS.inituser) === '1',
+      initRoles: [...roles.types, ...roles.roles],
+      initPasswordHash: await this.initPasswordHash(dto.initpwd, existing),
+      createdDate: existing?.createdDate ?? now,
+      lastModifiedDate: now,
+      creatorId: existing?.creatorId ?? actor.username,
+    };
+    await this.audit.recordChange(
+      (manager) => this.store.save(config, secret, manager),
+      () => [
+        {
+          actor,
+          action: existing ? 'token.update' : 'token.create',
+          target: dto.name,
+          details: {
+            algorithm,
+            enable: dto.enable ?? TOKEN_DEFAULTS.enable,
+            secretChanged: dto.secret !== undefined && dto.secret !== MASK,
+          },
+        },
+      ],
     );
-    await this.audit.record({
-      actor,
-      action: existing ? 'token.update' : 'token.create',
-      target: dto.name,
-      details: {
-        algorithm,
-        enable: dto.enable ?? TOKEN_DEFAULTS.enable,
-        secretChanged: dto.secret !== undefined && dto.secret !== MASK,
-      },
-    });
     return { created: !existing, warning };
   }
 
   async delete(name: string, actor: Actor): Promise<void> {
-    const [deleted] = await this.store.delete([name]);
-    if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
-    await this.audit.record({ actor, action: 'token.delete', target: name });
+    await this.audit.recordChange(
+      async (manager) => {
+        const [deleted] = await this.store.delete([name], manager);
+        if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
+      },
+      () => [{ actor, action: 'token.delete', target: name }],
+    );
   }
 
   /** Revokes one token by `jti`, or every token of a configuration issued before an instant (default now). */
@@ -210,30 +216,28 @@ export class TokenService {
     if (jti !== undefined) {
       if (before !== undefined) throw badField('before', 'goes with name, not with jti');
       // The token's own expiry is unknown here: keep the entry as long as any token can live.
-      await this.revocations.revokeToken(
-        jti,
-        null,
-        (now + this.maxExpire + this.clockLeeway) * 1000,
+      const expiresAt = (now + this.maxExpire + this.clockLeeway) * 1000;
+      await this.audit.recordChange(
+        (manager) => this.revocations.revokeToken(jti, null, expiresAt, manager),
+        () => [{ actor, action: 'token.revoke', target: jti, details: { kind: 'jti' } }],
       );
-      await this.audit.record({
-        actor,
-        action: 'token.revoke',
-        target: jti,
-        details: { kind: 'jti' },
-      });
       return;
     }
     if (!(await this.store.find(name!)))
       throw new NotFoundException(`token configuration ${name} does not exist`);
     // Seconds are the tokens' resolution: "now" revokes the tokens of the current second too.
     const cutoff = before ?? now + 1;
-    await this.revocations.revokeIssuedBefore(name!, cutoff);
-    await this.audit.record({
-      actor,
-      action: 'token.revoke',
-      target: name!,
-      details: { kind: 'before', before: cutoff },
-    });
+    await this.audit.recordChange(
+      (manager) => this.revocations.revokeIssuedBefore(name!, cutoff, manager),
+      () => [
+        {
+          actor,
+          action: 'token.revoke',
+          target: name!,
+          details: { kind: 'before', before: cutoff },
+        },
+      ],
+    );
   }
 
   /** What a token is, RFC 7662 style: never an error for a bad token, `active: false` and the reason. */
@@ -262,9 +266,10 @@ export class TokenService {
     if (names.length === 0) throw badField('body', 'must name at least one configuration');
     if (names.length > MAX_BATCH)
       throw badField('body', `may name at most ${MAX_BATCH} configurations`);
-    const deleted = await this.store.delete([...new Set(names)]);
-    for (const name of deleted)
-      await this.audit.record({ actor, action: 'token.delete', target: name });
+    await this.audit.recordChange(
+      (manager) => this.store.delete([...new Set(names)], manager),
+      (deleted) => deleted.map((name) => ({ actor, action: 'token.delete', target: name })),
+    );
   }
 
   private secretFor(

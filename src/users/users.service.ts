@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
-import { USERNAME_PATTERN } from '../common/validation/decorators';
+import { canonicalUsername } from '../common/validation/username';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
@@ -46,7 +46,6 @@ export class UsersService {
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
-    private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
@@ -58,7 +57,8 @@ export class UsersService {
    * shows within that time. A name no user can have never reaches the database.
    */
   async findByUsername(username: string): Promise<UserEntity | null> {
-    if (!USERNAME_PATTERN.test(username)) return null;
+    // Only the stored form (NFC) finds a user: entry points normalise what they are given.
+    if (canonicalUsername(username) !== username) return null;
     const now = Date.now();
     const known = this.known.get(username);
     this.metrics.cacheLookup('users');
@@ -118,7 +118,10 @@ export class UsersService {
   async insertOrUpdate(dto: UpsertUserDto, actor: Actor): Promise<{ created: boolean }> {
     const passwordHash =
       dto.password === undefined ? undefined : await this.hasher.hash(dto.password);
-    const created = await this.dataSource.transaction(async (manager) => {
+    const record = (created: boolean) => [
+      { actor, action: created ? 'user.create' : 'user.update', target: dto.username },
+    ];
+    const created = await this.audit.recordChange(async (manager) => {
       const existing = await manager.findOneBy(UserEntity, { username: dto.username });
       const profile = Object.fromEntries(
         PROFILE_FIELDS.filter((field) => dto[field] !== undefined).map((field) => [
@@ -154,27 +157,24 @@ export class UsersService {
       if (!staysAdmin) await this.keepOneAdministrator(existing, manager);
       await manager.update(UserEntity, { id: existing.id }, changes);
       return false;
-    });
+    }, record);
     this.known.delete(dto.username);
     this.credentialChanges.next(dto.username);
-    await this.audit.record({
-      actor,
-      action: created ? 'user.create' : 'user.update',
-      target: dto.username,
-    });
     return { created };
   }
 
   async delete(username: string, actor: Actor): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const existing = await manager.findOneBy(UserEntity, { username });
-      if (!existing) throw new NotFoundException(`user ${username} does not exist`);
-      await this.keepOneAdministrator(existing, manager);
-      await manager.delete(UserEntity, { id: existing.id });
-    });
+    await this.audit.recordChange(
+      async (manager) => {
+        const existing = await manager.findOneBy(UserEntity, { username });
+        if (!existing) throw new NotFoundException(`user ${username} does not exist`);
+        await this.keepOneAdministrator(existing, manager);
+        await manager.delete(UserEntity, { id: existing.id });
+      },
+      () => [{ actor, action: 'user.delete', target: username }],
+    );
     this.known.delete(username);
     this.credentialChanges.next(username);
-    await this.audit.record({ actor, action: 'user.delete', target: username });
   }
 
   private async keepOneAdministrator(leaving: UserEntity, manager: EntityManager): Promise<void> {

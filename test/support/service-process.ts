@@ -15,9 +15,13 @@ export interface ServiceProcess {
 }
 
 export interface ServiceProcessOptions {
-  dataDir: string;
+  /** DATA_DIR; unset: the service's default (./data under `cwd`). */
+  dataDir?: string;
   databaseUrl?: string;
-  admin: { username: string; password: string };
+  /** The bootstrap Administrator; unset: the service makes one and writes its password file. */
+  admin?: { username: string; password: string };
+  /** The working directory of the process (default: this one). */
+  cwd?: string;
   /** More settings; throttling is off unless a test turns it on. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -57,13 +61,15 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
+    cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATA_DIR: options.dataDir,
-      ADMIN_USERNAME: options.admin.username,
-      ADMIN_PASSWORD: options.admin.password,
+      ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
+      ...(options.admin
+        ? { ADMIN_USERNAME: options.admin.username, ADMIN_PASSWORD: options.admin.password }
+        : {}),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_MAX: '0',
       LOGIN_MAX_FAILURES: '0',

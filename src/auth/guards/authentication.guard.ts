@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { canonicalUsername } from '../../common/validation/username';
 import { type AuthenticatedUser, authenticatedUser } from '../authenticated-user';
 import { CredentialVerifier, type SignInRequest } from '../credential-verifier.service';
 import { DEVICE_COOKIE } from '../device-cookies';
@@ -37,8 +38,10 @@ export class AuthenticationGuard implements CanActivate {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw new UnauthorizedException('the Basic credentials are malformed');
+    // In the stored form (NFC); a name no user can have goes on as given, to count as a failure.
+    const username = decoded.slice(0, colon);
     const user = await this.credentials.verify(
-      decoded.slice(0, colon),
+      canonicalUsername(username) ?? username,
       decoded.slice(colon + 1),
       client,
       'basic',

@@ -7,7 +7,11 @@ import {
   IsString,
   Matches,
   MaxLength,
+  ValidateBy,
+  type ValidationArguments,
 } from 'class-validator';
+import { Transform, type TransformFnParams } from 'class-transformer';
+import { usernameProblem } from './username';
 
 export const NON_EMPTY_STRING = 'must be a non-empty string';
 
@@ -46,13 +50,21 @@ export function IsConfigName(): PropertyDecorator {
   );
 }
 
-/** Usernames travel in Basic credentials, so they never hold a colon, nor spaces. */
-export const USERNAME_PATTERN = /^[^\s:\u0000-\u001f\u007f]{1,128}$/;
-
+/** A username, in NFC (see username.ts): the DTOs' one rule for every username a request names. */
 export function IsUsername(): PropertyDecorator {
   return applyDecorators(
+    Transform(({ value }: TransformFnParams) =>
+      typeof value === 'string' ? value.normalize('NFC') : value,
+    ),
     IsString({ message: NON_EMPTY_STRING }),
     IsNotEmpty({ message: NON_EMPTY_STRING }),
-    Matches(USERNAME_PATTERN, { message: 'must be 1 to 128 characters without spaces or colons' }),
+    ValidateBy({
+      name: 'isUsername',
+      validator: {
+        validate: (value) => typeof value === 'string' && usernameProblem(value) === undefined,
+        defaultMessage: ({ value }: ValidationArguments) =>
+          typeof value === 'string' ? (usernameProblem(value) ?? '') : NON_EMPTY_STRING,
+      },
+    }),
   );
 }

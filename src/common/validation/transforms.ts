@@ -1,4 +1,5 @@
 import { type ClassConstructor, plainToInstance, type TransformFnParams } from 'class-transformer';
+import { refuseUnsafe } from './unsafe-input';
 
 /** `"1"`/`"0"` flags, also accepted as JSON booleans and numbers; anything else is left for the validator to refuse. */
 export function toFlag({ value }: TransformFnParams): unknown {
@@ -7,11 +8,14 @@ export function toFlag({ value }: TransformFnParams): unknown {
   return value;
 }
 
-/** Arrays as they are; in forms, a JSON array as text or a list joined with `&`. */
-export function toStringList({ value }: TransformFnParams): unknown {
+/**
+ * Arrays as they are; in forms, a JSON array as text or a list joined with `&`.
+ * @param field the field's full path, where it is not its key (a field of a nested object)
+ */
+export function toStringList({ value, key }: TransformFnParams, field = key): unknown {
   if (typeof value !== 'string') return value;
   const text = value.trim();
-  if (text.startsWith('[')) return parseJson(text);
+  if (text.startsWith('[')) return parseJson(text, field);
   return text === ''
     ? []
     : text
@@ -21,8 +25,8 @@ export function toStringList({ value }: TransformFnParams): unknown {
 }
 
 /** Objects as they are; in forms, an object as JSON text. */
-export function toJsonObject({ value }: TransformFnParams): unknown {
-  return typeof value === 'string' && value.trim().startsWith('{') ? parseJson(value) : value;
+export function toJsonObject({ value, key }: TransformFnParams): unknown {
+  return typeof value === 'string' && value.trim().startsWith('{') ? parseJson(value, key) : value;
 }
 
 /** A nested DTO from an object, or (in forms) from JSON text; other values are left for the validator to refuse. */
@@ -43,10 +47,14 @@ export function toInteger({ value }: TransformFnParams): unknown {
   return typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value) ? Number(value) : value;
 }
 
-function parseJson(text: string): unknown {
+/** JSON text becomes a value only within the limits a JSON body has (refused with a 400 otherwise). */
+function parseJson(text: string, field: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return text;
   }
+  refuseUnsafe(value, field, field.split('.').length);
+  return value;
 }

@@ -1,6 +1,7 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError } from '../http/error-envelope';
 import { FieldsBadRequestException } from '../http/bad-request';
+import { refuseUnsafe } from './unsafe-input';
 
 const BASIC_RULES = [
   'whitelistValidation',
@@ -37,34 +38,6 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 const isPlainObject = (value: unknown) =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const MAX_DEPTH = 8;
-/** Keys class-transformer would silently drop (they name functions of every object). */
-const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
-
-/**
- * What class-transformer and the databases cannot take safely, found before they see it: nesting
- * deep enough to exhaust the stack, keys named like Object.prototype members, and NUL characters
- * (PostgreSQL refuses them in text).
- */
-function unsafeParts(value: unknown, path: string, depth = 0): FieldError[] {
-  if (typeof value === 'string')
-    return value.includes('\u0000')
-      ? [{ field: path, message: 'must not contain NUL characters' }]
-      : [];
-  if (typeof value !== 'object' || value === null) return [];
-  if (depth >= MAX_DEPTH)
-    return [{ field: path, message: `is nested more than ${MAX_DEPTH} levels deep` }];
-  const entries = Array.isArray(value)
-    ? value.map((item, index) => [`[${index}]`, item] as const)
-    : Object.entries(value);
-  return entries.flatMap(([key, item]) => {
-    const field = key.startsWith('[') ? `${path}${key}` : path ? `${path}.${key}` : key;
-    if (!Array.isArray(value) && OBJECT_MEMBERS.has(key))
-      return [{ field, message: 'is not a known field' }];
-    return unsafeParts(item, field, depth + 1);
-  });
-}
-
 /** A field set to null is a field not given: every optional field then takes its default. */
 function withoutNulls(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
@@ -84,8 +57,7 @@ class EnvelopeValidationPipe extends ValidationPipe {
         { field: 'body', message: 'must be a JSON object or a form' },
       ]);
     }
-    const unsafe = unsafeParts(value, '');
-    if (unsafe.length > 0) throw new FieldsBadRequestException(unsafe.slice(0, 20));
+    refuseUnsafe(value, '');
     return super.transform(withoutNulls(value), metadata);
   }
 }

@@ -37,7 +37,7 @@ export class GenerateTokenDto {
       ],
     },
   })
-  @Transform(({ value }) => TokenPayloadDto.fromPlain(toJsonObject({ value } as never)))
+  @Transform((params) => TokenPayloadDto.fromPlain(toJsonObject(params)))
   @Type(() => TokenPayloadDto)
   @IsObject({ message: 'must be an object' })
   @ValidateNested()

@@ -45,7 +45,7 @@ export class TokenPayloadDto {
     example: ['SYS_CREATOR', 'Manager'],
   })
   @IsOptional()
-  @Transform(toStringList)
+  @Transform((params) => toStringList(params, 'payload.roles'))
   @IsStringList(64, 64)
   roles?: string[];
 

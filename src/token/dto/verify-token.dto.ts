@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNonEmptyString } from '../../common/validation/decorators';
+import { TOKEN_REJECTIONS } from '../token.constants';
 
 /** `POST /token/verify`: introspection of a token (RFC 7662 style). */
 export class VerifyTokenDto {
@@ -23,18 +24,7 @@ export class VerifyTokenResponseDto {
   @ApiPropertyOptional() jti?: string;
   @ApiPropertyOptional({
     description: 'Why the token is not active',
-    enum: [
-      'malformed',
-      'unknown configuration',
-      'algorithm not allowed',
-      'bad signature',
-      'expired',
-      'not yet valid',
-      'revoked',
-      'no expiry',
-      'lifetime too long',
-      'no username',
-    ],
+    enum: TOKEN_REJECTIONS,
   })
   reason?: string;
 }

@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { recoverTransactionState } from './transaction-recovery';
+
+describe('recoverTransactionState on SQLite', () => {
+  let dir: string;
+  let dataSource: DataSource;
+  const connection = () =>
+    (dataSource.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+  /** What another process reading the file sees: committed rows only. */
+  const committed = () => {
+    const reader = new Database(join(dir, 'test.sqlite'), { readonly: true });
+    try {
+      return (reader.prepare('SELECT v FROM t ORDER BY v').all() as { v: string }[]).map(
+        (row) => row.v,
+      );
+    } finally {
+      reader.close();
+    }
+  };
+  const insert = (value: string) =>
+    dataSource.transaction((manager) => manager.query('INSERT INTO t (v) VALUES (?)', [value]));
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'transaction-recovery-'));
+    dataSource = recoverTransactionState(
+      new DataSource({ type: 'better-sqlite3', database: join(dir, 'test.sqlite') }),
+    );
+    await dataSource.initialize();
+    connection().pragma('journal_mode = WAL');
+    await dataSource.query('CREATE TABLE t (v TEXT NOT NULL)');
+  });
+  afterEach(async () => {
+    await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits the transactions that follow one that SQLite rolled back itself on SQLITE_FULL', async () => {
+    const db = connection();
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    // SQLite ends the transaction itself on SQLITE_FULL, so TypeORM's ROLLBACK fails after it.
+    await expect(
+      dataSource.transaction(async (manager) => {
+        for (let i = 0; i < 100; i++)
+          await manager.query('INSERT INTO t (v) VALUES (?)', ['x'.repeat(1000)]);
+      }),
+    ).rejects.toMatchObject({ driverError: { code: 'SQLITE_FULL' } });
+    db.pragma('max_page_count = 1073741823');
+
+    await insert('after-1');
+    // A transaction that rolls back, as a refused request's does, must not leave one open.
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await manager.query('INSERT INTO t (v) VALUES (?)', ['rolled-back']);
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    await insert('after-2');
+
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toEqual(['after-1', 'after-2']);
+  });
+});
+
+describe('recoverTransactionState on PostgreSQL', () => {
+  /** A query runner whose ROLLBACK fails, as on a connection that timed out or broke. */
+  function failingRunner() {
+    const released: (Error | undefined)[] = [];
+    const runner = {
+      isTransactionActive: true,
+      transactionDepth: 1,
+      commitTransaction: (): Promise<void> => Promise.reject(new Error('COMMIT failed')),
+      rollbackTransaction: (): Promise<void> => Promise.reject(new Error('ROLLBACK failed')),
+      releasePostgresConnection: (error?: Error) => {
+        released.push(error);
+        return Promise.resolve();
+      },
+      release() {
+        return this.releasePostgresConnection();
+      },
+    };
+    return { runner, released };
+  }
+
+  it('hands a connection whose ROLLBACK failed back to the pool as broken, so it is never reused', async () => {
+    const { runner, released } = failingRunner();
+    const dataSource = {
+      options: { type: 'postgres' },
+      driver: { createQueryRunner: () => runner },
+    } as unknown as DataSource;
+    recoverTransactionState(dataSource);
+    const created = dataSource.driver.createQueryRunner('master') as QueryRunner;
+
+    await expect(created.commitTransaction()).rejects.toThrow('COMMIT failed');
+    await expect(created.rollbackTransaction()).rejects.toThrow('ROLLBACK failed');
+    await created.release();
+
+    expect(released).toEqual([new Error('ROLLBACK failed')]);
+    expect(created.isTransactionActive).toBe(false);
+  });
+
+  it('returns a connection whose COMMIT failed but ROLLBACK worked to the pool as sound', async () => {
+    const { runner, released } = failingRunner();
+    runner.rollbackTransaction = () => {
+      runner.isTransactionActive = false;
+      runner.transactionDepth = 0;
+      return Promise.resolve();
+    };
+    const dataSource = {
+      options: { type: 'postgres' },
+      driver: { createQueryRunner: () => runner },
+    } as unknown as DataSource;
+    recoverTransactionState(dataSource);
+    const created = dataSource.driver.createQueryRunner('master') as QueryRunner;
+
+    await expect(created.commitTransaction()).rejects.toThrow('COMMIT failed');
+    await created.rollbackTransaction();
+    await created.release();
+
+    expect(released).toEqual([undefined]);
+  });
+});

@@ -1,0 +1,88 @@
+import type { Database } from 'better-sqlite3';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/** The transaction count TypeORM keeps on each query runner (BaseQueryRunner), writable here. */
+interface CountedRunner extends QueryRunner {
+  isTransactionActive: boolean;
+  transactionDepth: number;
+  releasePostgresConnection?: (error?: Error) => Promise<void>;
+}
+
+const guarded = new WeakSet<QueryRunner>();
+
+/**
+ * TypeORM counts a query runner's open transactions itself and leaves the count as it was when
+ * COMMIT or ROLLBACK throws. SQLite rolls a transaction back on its own on SQLITE_FULL (and I/O
+ * errors), so the ROLLBACK that follows fails; with SQLite's one shared runner, every later
+ * transaction then opened as a SAVEPOINT inside a transaction that was never committed: answered,
+ * readable, and gone at restart. After a failed COMMIT or ROLLBACK, this sets the count from what
+ * the connection says (SQLite), or discards a PostgreSQL connection whose ROLLBACK failed rather
+ * than hand it, maybe still inside a transaction, to the next request. Call it on a new DataSource.
+ */
+export function recoverTransactionState(dataSource: DataSource): DataSource {
+  const driver = dataSource.driver;
+  const create = driver.createQueryRunner.bind(driver);
+  driver.createQueryRunner = (mode) => {
+    const runner = create(mode);
+    if (!guarded.has(runner)) {
+      guarded.add(runner);
+      guard(runner as CountedRunner, dataSource);
+    }
+    return runner;
+  };
+  return dataSource;
+}
+
+function guard(runner: CountedRunner, dataSource: DataSource): void {
+  const commit = runner.commitTransaction.bind(runner);
+  const rollback = runner.rollbackTransaction.bind(runner);
+  runner.commitTransaction = async () => {
+    try {
+      await commit();
+    } catch (error) {
+      afterFailure(runner, dataSource, 'commit', error);
+      throw error;
+    }
+  };
+  runner.rollbackTransaction = async () => {
+    try {
+      await rollback();
+    } catch (error) {
+      afterFailure(runner, dataSource, 'rollback', error);
+      throw error;
+    }
+  };
+}
+
+function afterFailure(
+  runner: CountedRunner,
+  dataSource: DataSource,
+  step: 'commit' | 'rollback',
+  error: unknown,
+): void {
+  const type = dataSource.options.type;
+  if (type === 'better-sqlite3') {
+    const db = (dataSource.driver as unknown as { databaseConnection: Database })
+      .databaseConnection;
+    // Under WAL a ROLLBACK only drops pages held in memory; should one fail, it is retried once.
+    if (step === 'rollback' && db.inTransaction && runner.transactionDepth <= 1) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // The count stays as it is: it then agrees with the connection.
+      }
+    }
+    if (!db.inTransaction) reset(runner);
+  } else if (type === 'postgres' && step === 'rollback') {
+    // The server may still hold this connection inside a transaction: the pool must not reuse it.
+    reset(runner);
+    const release = runner.releasePostgresConnection?.bind(runner);
+    if (release)
+      runner.release = () => release(error instanceof Error ? error : new Error('rollback failed'));
+  }
+}
+
+function reset(runner: CountedRunner): void {
+  runner.isTransactionActive = false;
+  runner.transactionDepth = 0;
+}
