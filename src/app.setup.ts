@@ -11,6 +11,7 @@ import { registerRateLimit } from './common/http/rate-limit';
 import { applyOpenApiMarks } from './common/http/openapi';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { type AppSettings, settingsConfig } from './config/settings.config';
+import { registerMetrics } from './metrics/metrics-endpoint';
 
 export function fastifyAdapter(
   settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy'>,
@@ -78,6 +79,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   await app.register(fastifyCookie);
   registerSecurityHeaders(fastify, settings.securityHeadersTls);
   await registerRateLimit(app, settings);
+  registerMetrics(app, settings);
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });
   }

@@ -12,6 +12,7 @@ export type { MintedToken } from './token/token.service';
 export { PrincipalService } from './token/principal.service';
 export { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './database/schema';
 export { recoverTransactionState } from './database/transaction-recovery';
+export { MetricsService } from './metrics/metrics.service';
 export { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 export { USER_TYPES } from './users/user-types';
 export type { UserType } from './users/user-types';

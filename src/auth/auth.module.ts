@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { TokenAuthenticationGuard } from '../token/guards/token-authentication.guard';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
@@ -19,7 +20,7 @@ import { SessionService } from './session.service';
 
 /** The standalone service's own authentication: HTTP Basic and sessions. A host app brings its own instead. */
 @Module({
-  imports: [TypeOrmModule.forFeature([SessionEntity]), UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([SessionEntity]), UsersModule, AuditModule, MetricsModule],
   controllers: [SessionController],
   providers: [
     SessionService,

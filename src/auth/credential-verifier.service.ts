@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { UsersService } from '../users/users.service';
 import { type AuthenticatedUser, authenticatedUser } from './authenticated-user';
 import { CredentialCache } from './credential-cache';
 import { DeviceCookies } from './device-cookies';
 import { SIGN_IN_ACTIONS } from './known-addresses';
-import { LoginAttempts, type SignInClient } from './login-attempts';
+import { LoginAttempts, type SignInClient, TooManyFailuresException } from './login-attempts';
 
 /** What a sign-in request carries besides the credentials. */
 export interface SignInRequest {
@@ -27,6 +28,7 @@ export class CredentialVerifier {
     private readonly attempts: LoginAttempts,
     private readonly devices: DeviceCookies,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** The user, or null for wrong credentials; throws TooManyFailuresException while blocked. */
@@ -40,17 +42,24 @@ export class CredentialVerifier {
       address: request.address,
       device: this.devices.deviceOf(request.deviceCookie, username),
     };
-    await this.attempts.check(username, client);
+    await this.attempts.check(username, client).catch((error: unknown) => {
+      if (error instanceof TooManyFailuresException) this.metrics.passwordSignIn(via, 'throttled');
+      throw error;
+    });
     const fingerprint = this.cache.fingerprint(username, password);
     const cached = this.cache.get(fingerprint);
+    this.metrics.cacheLookup('credentials');
     if (cached) {
+      this.metrics.passwordSignIn(via, 'success');
       await this.attempts.succeeded(username, client);
       return { ...cached, via };
     }
+    this.metrics.cacheMiss('credentials');
     const user = await this.users.verifyCredentials(username, password);
     const actor = { username, client: request.address };
     const action = SIGN_IN_ACTIONS[via];
     if (!user) {
+      this.metrics.passwordSignIn(via, 'failure');
       const lock = await this.attempts.failed(username, client);
       const failure = this.audit.record({ actor, action, target: username, outcome: 'failure' });
       const locked = lock
@@ -65,6 +74,7 @@ export class CredentialVerifier {
       return null;
     }
     await this.attempts.succeeded(username, client);
+    this.metrics.passwordSignIn(via, 'success');
     await this.audit.record({ actor, action, target: username });
     const authenticated = authenticatedUser(user, via);
     this.cache.set(fingerprint, authenticated);

@@ -36,7 +36,35 @@ describe('parseSettings', () => {
       shutdownTimeout: 10,
       secretsKey: undefined,
       securityHeadersTls: 'auto',
+      metricsPort: undefined,
+      metricsToken: undefined,
     });
+  });
+
+  it('reads METRICS_PORT and METRICS_TOKEN, and refuses a metrics port that is the main one', () => {
+    expect(
+      parseSettings({
+        PORT: '8080',
+        METRICS_PORT: '9464',
+        METRICS_TOKEN: 'scrape-token-0123456789',
+      }),
+    ).toMatchObject({ port: 8080, metricsPort: 9464, metricsToken: 'scrape-token-0123456789' });
+    for (const env of [
+      { METRICS_PORT: '3000' },
+      { PORT: '9464', METRICS_PORT: '9464' },
+      { METRICS_PORT: '0' },
+      { METRICS_PORT: 'metrics' },
+    ]) {
+      expect(() => parseSettings(env)).toThrow(
+        'Invalid configuration: METRICS_PORT must be an integer from 1 to 65535, other than PORT.',
+      );
+    }
+  });
+
+  it('refuses a short METRICS_TOKEN without repeating it', () => {
+    const run = () => parseSettings({ METRICS_TOKEN: 'too short' });
+    expect(run).toThrow(/METRICS_TOKEN must be 16 to 256 printable characters without spaces/);
+    expect(run).not.toThrow(/too short/);
   });
 
   it('reads and converts the variables given', () => {

@@ -197,7 +197,9 @@ class EnvironmentVariables {
 
   @Transform(toInt)
   @IsInt({ message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
-  @Min(0, { message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
+  @Min(0, {
+    message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
+  })
   @Max(31536000, {
     message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
   })
@@ -244,6 +246,29 @@ class EnvironmentVariables {
   @Min(1, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
   @Max(600, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
   SHUTDOWN_TIMEOUT = 10;
+
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt({ message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
+  @Min(1, { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
+  @Max(65535, { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
+  @ValidateBy(
+    {
+      name: 'isNotMainPort',
+      validator: {
+        validate: (value, args) => value !== (args?.object as EnvironmentVariables).PORT,
+      },
+    },
+    { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' },
+  )
+  METRICS_PORT?: number;
+
+  // Sent by Prometheus as `Authorization: Bearer ...`: printable, no spaces, long enough to guess at.
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, {
+    message: 'METRICS_TOKEN must be 16 to 256 printable characters without spaces',
+  })
+  METRICS_TOKEN?: string;
 
   @Transform(toTrimmed)
   @IsOptional()
@@ -297,6 +322,9 @@ export interface Settings {
   secretsKey?: string;
   /** `always` behind a TLS terminator whose X-Forwarded-Proto is not trusted or not sent. */
   securityHeadersTls: SecurityHeadersTlsMode;
+  /** Serve /metrics on this port only (else on `port`); a bearer token required to read them. */
+  metricsPort?: number;
+  metricsToken?: string;
 }
 
 export class SettingsError extends Error {
@@ -356,5 +384,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,
     securityHeadersTls: vars.SECURITY_HEADERS_TLS,
+    metricsPort: vars.METRICS_PORT,
+    metricsToken: vars.METRICS_TOKEN,
   };
 }

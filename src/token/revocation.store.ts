@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, LessThan, Repository } from 'typeorm';
 import { type Clock, CLOCK } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
 import { TokenCutoffEntity } from './entities/token-cutoff.entity';
 
@@ -28,6 +29,7 @@ export class RevocationStore {
     @InjectRepository(RevokedTokenEntity) private readonly revoked: Repository<RevokedTokenEntity>,
     @InjectRepository(TokenCutoffEntity) private readonly cutoffs: Repository<TokenCutoffEntity>,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Why a token of `configName` with these claims is revoked, or undefined if it is not. */
@@ -68,6 +70,7 @@ export class RevocationStore {
   }
 
   private current(): Promise<Snapshot> {
+    this.metrics.cacheLookup('revocations');
     const now = Date.now();
     const pending = this.snapshot;
     if (pending) {
@@ -77,6 +80,7 @@ export class RevocationStore {
   }
 
   private reload(): Promise<Snapshot> {
+    this.metrics.cacheMiss('revocations');
     const loading = (async () => {
       await this.revoked.delete({ expiresAt: LessThan(this.clock.now()) });
       const [revoked, cutoffs] = await Promise.all([

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
 import { type EntityManager, In, Repository } from 'typeorm';
+import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { TokenConfigEntity } from './entities/token-config.entity';
 import { keyFor } from './token-keys';
@@ -39,6 +40,7 @@ export class TokenConfigStore implements OnModuleInit {
   constructor(
     @InjectRepository(TokenConfigEntity) private readonly configs: Repository<TokenConfigEntity>,
     @Inject(SecretBox) private readonly box: SecretBox,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** A wrong master key stops the start here, rather than failing every mint later. */
@@ -48,7 +50,9 @@ export class TokenConfigStore implements OnModuleInit {
 
   async resolve(name: string): Promise<ResolvedTokenConfig | undefined> {
     const cached = this.cache.get(name);
+    this.metrics.cacheLookup('configurations');
     if (cached && cached.until > Date.now()) return cached.resolved;
+    this.metrics.cacheMiss('configurations');
     const config = await this.configs.findOneBy({ name });
     const resolved = config ? this.open(config) : undefined;
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);

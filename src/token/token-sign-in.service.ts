@@ -4,7 +4,17 @@ import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-type
 import type { TokenUser } from './token-user';
 import { TokenVerifier } from './token-verifier.service';
 
-export class TokenSignInError extends Error {}
+/** Why a valid token signs nobody in. */
+export type TokenSignInRefusal = 'unknown user' | 'user disabled' | 'administrator refused';
+
+export class TokenSignInError extends Error {
+  constructor(
+    readonly reason: TokenSignInRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** A profile field from a claim: a string without control characters (the databases differ on them), else nothing. */
 const claimText = (value: unknown) =>
@@ -49,7 +59,8 @@ export class TokenSignInService {
       passwordHash: config.initPasswordHash,
     });
     if (outcome.status === 'unknown') {
-      if (!config.initUser) throw new TokenSignInError(`user ${username} does not exist`);
+      if (!config.initUser)
+        throw new TokenSignInError('unknown user', `user ${username} does not exist`);
       // Would be created on a request it may make: a token session all the same, and nothing stored.
       return {
         userid: '',
@@ -60,9 +71,11 @@ export class TokenSignInService {
         configuration: config.name,
       };
     }
-    if (outcome.status === 'disabled') throw new TokenSignInError(`user ${username} is disabled`);
+    if (outcome.status === 'disabled')
+      throw new TokenSignInError('user disabled', `user ${username} is disabled`);
     if (outcome.status === 'refused') {
       throw new TokenSignInError(
+        'administrator refused',
         `configuration ${config.name} would create ${username} as an Administrator, which a token may not`,
       );
     }

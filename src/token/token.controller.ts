@@ -23,6 +23,7 @@ import type { FastifyRequest } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { ApiFormBody } from '../common/http/openapi';
+import { MetricsService } from '../metrics/metrics.service';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { ConfigNameListPipe } from './config-name-list.pipe';
 import { GenerateTokenResponseDto } from './dto/generate-token-response.dto';
@@ -57,6 +58,7 @@ export class TokenController {
   constructor(
     private readonly tokens: TokenService,
     private readonly principals: PrincipalService,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post('generate')
@@ -82,7 +84,8 @@ export class TokenController {
     @Body() dto: GenerateTokenDto,
     @Req() request: FastifyRequest,
   ): Promise<GenerateTokenResponseDto> {
-    const minted = await this.tokens.generate(dto, this.principals.actor(request));
+    const minting = this.tokens.generate(dto, this.principals.actor(request));
+    const minted = await this.metrics.countMint(dto.name, minting);
     return { success: true, ...minted };
   }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { CLOCK, systemClock } from '../common/clock';
 import { SecretBox } from '../secrets/secret-box';
 import { UsersModule } from '../users/users.module';
@@ -35,6 +36,7 @@ import { TokenService } from './token.service';
     TypeOrmModule.forFeature([TokenConfigEntity, RevokedTokenEntity, TokenCutoffEntity]),
     UsersModule,
     AuditModule,
+    MetricsModule,
   ],
   controllers: [TokenController],
   providers: [

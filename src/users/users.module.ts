@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
 import { UserProvisioner } from './user-provisioner.service';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service';
 
 /** The user store and its admin endpoints. Imported by TokenModule, whose AdminGuard guards them. */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity]), AuditModule],
+  imports: [TypeOrmModule.forFeature([UserEntity]), AuditModule, MetricsModule],
   controllers: [UsersController],
   providers: [UsersService, PasswordHasher, UserProvisioner],
   exports: [UsersService, PasswordHasher, UserProvisioner],

@@ -6,6 +6,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { badField } from '../common/http/bad-request';
 import { canonicalUsername } from '../common/validation/username';
 import { type Actor, AuditService } from '../audit/audit.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
@@ -47,6 +48,7 @@ export class UsersService {
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -59,7 +61,9 @@ export class UsersService {
     if (canonicalUsername(username) !== username) return null;
     const now = Date.now();
     const known = this.known.get(username);
+    this.metrics.cacheLookup('users');
     if (known && known.until > now) return known.user;
+    this.metrics.cacheMiss('users');
     const user = await this.users.findOneBy({ username });
     if (user) {
       if (this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);

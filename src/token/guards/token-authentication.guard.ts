@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { MetricsService } from '../../metrics/metrics.service';
 import { NO_TOKEN_SIGN_UP } from './admin-only.decorator';
 import { TokenConfigStore } from '../token-config.store';
 import { TokenSignInError, TokenSignInService } from '../token-sign-in.service';
@@ -17,6 +18,7 @@ export class TokenAuthenticationGuard implements CanActivate {
     private readonly signIns: TokenSignInService,
     private readonly configs: TokenConfigStore,
     private readonly reflector: Reflector,
+    private readonly metrics: MetricsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -30,8 +32,10 @@ export class TokenAuthenticationGuard implements CanActivate {
         context.getClass(),
       ]);
       request.user = await this.signIns.signIn(presented.token, presented.tokenName, !noSignUp);
+      this.metrics.tokenSignIn();
     } catch (error) {
       if (error instanceof TokenRejectedError || error instanceof TokenSignInError) {
+        this.metrics.tokenSignIn(error.reason);
         throw new UnauthorizedException(error.message);
       }
       throw error;
