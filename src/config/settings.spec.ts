@@ -1,4 +1,6 @@
-import { parseSettings, SettingsError } from './settings';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseSettings, settingDefaults, SettingsError } from './settings';
 
 describe('parseSettings', () => {
   it('fills in the documented defaults', () => {
@@ -172,5 +174,34 @@ describe('parseSettings', () => {
 
   it('ignores variables it does not know', () => {
     expect(parseSettings({ HOME: '/root', PATH: '/bin' }).port).toBe(3000);
+  });
+});
+
+describe('.env.example', () => {
+  const lines = readFileSync(resolve(process.cwd(), '.env.example'), 'utf8').split('\n');
+  /** NAME=value lines, and `# NAME=` lines for settings unset by default. */
+  const listed = new Map(
+    lines
+      .map((line) => /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line))
+      .filter((match) => match !== null)
+      .map((match) => [match[2], { value: match[3], unset: match[1] !== undefined }]),
+  );
+
+  it.each(Object.entries(settingDefaults()))('lists %s with its default', (name, fallback) => {
+    const entry = listed.get(name);
+    expect(entry).toBeDefined();
+    if (fallback === undefined) expect(entry?.unset).toBe(true);
+    else expect(entry).toEqual({ value: String(fallback), unset: false });
+  });
+
+  it('lists no setting the service does not read', () => {
+    expect([...listed.keys()].filter((name) => !(name in settingDefaults()))).toEqual([]);
+  });
+
+  it('is valid as it stands', () => {
+    const active = Object.fromEntries(
+      [...listed].filter(([, entry]) => !entry.unset).map(([name, entry]) => [name, entry.value]),
+    );
+    expect(() => parseSettings(active)).not.toThrow();
   });
 });

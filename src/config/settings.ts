@@ -331,6 +331,11 @@ export class SettingsError extends Error {
   override readonly name = 'SettingsError';
 }
 
+/** Every variable the service reads, with its default (undefined: unset by default). */
+export function settingDefaults(): Record<string, string | number | boolean | undefined> {
+  return { ...new EnvironmentVariables() };
+}
+
 /** Reads and validates the environment; throws a SettingsError naming every bad variable. */
 export function parseSettings(env: Record<string, string | undefined>): Settings {
   const known = Object.keys(new EnvironmentVariables());
