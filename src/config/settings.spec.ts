@@ -10,6 +10,7 @@ describe('parseSettings', () => {
       dataDir: './data',
       databaseUrl: undefined,
       dbPoolMax: 10,
+      sqliteSynchronous: 'full',
       dbConnectTimeout: 3,
       dbQueryTimeout: 5,
       dbKeepaliveIdle: 30,
@@ -120,6 +121,7 @@ describe('parseSettings', () => {
     ['LOGIN_LOCK_RESET', '2592001'],
     ['LOGIN_KNOWN_CLIENT_TTL', '-5'],
     ['SECURITY_HEADERS_TLS', 'yes'],
+    ['SQLITE_SYNCHRONOUS', 'off'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));

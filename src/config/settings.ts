@@ -32,6 +32,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** When the TLS-only headers (HSTS, upgrade-insecure-requests) go out: on TLS requests, or on every one. */
 export const SECURITY_HEADERS_TLS_MODES = ['auto', 'always'] as const;
 export type SecurityHeadersTlsMode = (typeof SECURITY_HEADERS_TLS_MODES)[number];
+export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
+export type SqliteSynchronousMode = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
 
 /**
  * The service's environment, validated once at start-up. Each rule's message names the variable
@@ -65,6 +67,13 @@ class EnvironmentVariables {
   @Min(1, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
   @Max(1000, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
   DB_POOL_MAX = 10;
+
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(SQLITE_SYNCHRONOUS_MODES, {
+    message:
+      'SQLITE_SYNCHRONOUS must be full (every commit synced to disk) or normal (synced at checkpoints)',
+  })
+  SQLITE_SYNCHRONOUS: SqliteSynchronousMode = 'full';
 
   @Transform(toInt)
   @IsInt({ message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
@@ -293,6 +302,8 @@ export interface Settings {
   databaseUrl?: string;
   /** PostgreSQL pool size, and its timeouts and TCP keepalive idle time in seconds. */
   dbPoolMax: number;
+  /** SQLite: `full` syncs the WAL at every commit (survives a machine crash); `normal` at checkpoints. */
+  sqliteSynchronous: SqliteSynchronousMode;
   dbConnectTimeout: number;
   dbQueryTimeout: number;
   dbKeepaliveIdle: number;
@@ -359,6 +370,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     dataDir: vars.DATA_DIR,
     databaseUrl: vars.DATABASE_URL,
     dbPoolMax: vars.DB_POOL_MAX,
+    sqliteSynchronous: vars.SQLITE_SYNCHRONOUS,
     dbConnectTimeout: vars.DB_CONNECT_TIMEOUT,
     dbQueryTimeout: vars.DB_QUERY_TIMEOUT,
     dbKeepaliveIdle: vars.DB_KEEPALIVE_IDLE,

@@ -48,12 +48,12 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     ...common,
     type: 'better-sqlite3',
     database: join(settings.dataDir, SQLITE_FILE),
-    // WAL keeps readers off the writer's back. FULL syncs the WAL at every commit: NORMAL loses
-    // nothing when the process dies, but may lose the last commits when the machine does.
+    // WAL keeps readers off the writer's back. FULL (the default) syncs the WAL at every commit:
+    // NORMAL loses nothing when the process dies, but may lose the last commits when the machine does.
     prepareDatabase: (db: Database) => {
       chmodSync(db.name, 0o600);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(`synchronous = ${settings.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('busy_timeout = 5000');
     },
   };
