@@ -237,7 +237,7 @@ describe('security headers that fit the transport', () => {
   describe('by default', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ env: { TRUST_PROXY: 'true' } });
+      t = await startTestApp({ env: { TRUST_PROXY: 'loopback' } });
     });
     afterAll(() => t.close());
 
