@@ -1,4 +1,7 @@
-/** The public surface for host apps: `import { TokenModule, ... } from 'datafor-token-service'`. */
+/**
+ * The public surface for host apps: `import { TokenModule, ... } from 'datafor-token-service'`.
+ * Nothing here starts or configures an app: the standalone service is `datafor-token-service/app`.
+ */
 export { TokenModule } from './token/token.module';
 export { TOKEN_MODULE_OPTIONS } from './token/token.module-definition';
 export type { TokenModuleOptions, Principal } from './token/token.module-definition';
@@ -15,5 +18,3 @@ export { recoverTransactionState } from './database/transaction-recovery';
 export { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 export { USER_TYPES } from './users/user-types';
 export type { UserType } from './users/user-types';
-export { AppModule } from './app.module';
-export { createApp, configureApp } from './app.setup';

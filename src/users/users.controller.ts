@@ -9,7 +9,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { NoRateLimit } from '../common/http/rate-limit';
+import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
 import type { FastifyRequest } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
