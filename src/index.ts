@@ -4,7 +4,12 @@
  */
 export { TokenModule } from './token/token.module';
 export { TOKEN_MODULE_OPTIONS } from './token/token.module-definition';
-export type { TokenModuleOptions, Principal } from './token/token.module-definition';
+export type {
+  Principal,
+  TokenModuleAsyncOptions,
+  TokenModuleOptions,
+  TokenModuleRootOptions,
+} from './token/token.module-definition';
 export { AdminGuard } from './token/guards/admin.guard';
 export { TokenAuthenticationGuard } from './token/guards/token-authentication.guard';
 export { TokenVerifier, TokenRejectedError } from './token/token-verifier.service';
@@ -18,3 +23,12 @@ export { recoverTransactionState } from './database/transaction-recovery';
 export { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 export { USER_TYPES } from './users/user-types';
 export type { UserType } from './users/user-types';
+export { TokenConfigEntity } from './token/entities/token-config.entity';
+export { RevokedTokenEntity } from './token/entities/revoked-token.entity';
+export { TokenCutoffEntity } from './token/entities/token-cutoff.entity';
+export { UserEntity } from './users/entities/user.entity';
+export { SessionEntity } from './auth/entities/session.entity';
+export { AuditEventEntity } from './audit/entities/audit-event.entity';
+export { InitialSchema1764400000000 } from './database/migrations/1764400000000-initial-schema';
+export { TokenRevocation1764500000000 } from './database/migrations/1764500000000-token-revocation';
+export { AuditKnownClients1764600000000 } from './database/migrations/1764600000000-audit-known-clients';

@@ -19,7 +19,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { HttpRequest } from '../common/http/http-request';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
@@ -70,7 +70,7 @@ export class TokenController {
   @ApiErrors(400, 404, 409, 413, 415)
   async generate(
     @Body() dto: GenerateTokenDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<GenerateTokenResponseDto> {
     const minted = await this.tokens.generate(dto, this.principals.actor(request));
     return { success: true, ...minted };
@@ -84,7 +84,7 @@ export class TokenController {
   @ApiErrors(400, 413, 415)
   async update(
     @Body() dto: UpdateTokenConfigDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     const { warning } = await this.tokens.save(dto, this.principals.actor(request));
     return warning
@@ -115,7 +115,7 @@ export class TokenController {
   @ApiErrors(400, 404, 413, 415)
   async delete(
     @Body() dto: TokenConfigNameDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.delete(dto.name, this.principals.actor(request));
     return { success: true };
@@ -131,7 +131,7 @@ export class TokenController {
   @ApiErrors(400, 413, 415)
   async deleteBatch(
     @Body(ConfigNameListPipe) names: string[],
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.deleteBatch(names, this.principals.actor(request));
     return { success: true, msg: 'success' };
@@ -149,7 +149,7 @@ export class TokenController {
   @ApiErrors(400, 404, 413, 415)
   async revoke(
     @Body() dto: RevokeTokenDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.revoke(dto, this.principals.actor(request));
     return { success: true, msg: 'success' };

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
@@ -17,9 +17,13 @@ import { PrincipalService } from './principal.service';
 import { TokenConfigStore } from './token-config.store';
 import { TokenSigner } from './token-signer.service';
 import {
+  ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
+  OPTIONS_TYPE,
   TOKEN_MODULE_OPTIONS,
+  type TokenModuleAsyncOptions,
   type TokenModuleOptions,
+  type TokenModuleRootOptions,
 } from './token.module-definition';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
@@ -65,7 +69,20 @@ import { TokenService } from './token.service';
     TokenAuthenticationGuard,
     PrincipalService,
     AdminGuard,
+    // What the exported guards need, so that `@UseGuards(...)` works in the host's own modules.
+    TokenConfigStore,
     CLOCK,
   ],
 })
-export class TokenModule extends ConfigurableModuleClass {}
+export class TokenModule extends ConfigurableModuleClass {
+  static override forRoot<TUser = unknown>(options: TokenModuleRootOptions<TUser>): DynamicModule {
+    // The module hands `principal` whatever the host's authentication put on request.user: TUser.
+    return super.forRoot(options as unknown as typeof OPTIONS_TYPE);
+  }
+
+  static override forRootAsync<TUser = unknown>(
+    options: TokenModuleAsyncOptions<TUser>,
+  ): DynamicModule {
+    return super.forRootAsync(options as unknown as typeof ASYNC_OPTIONS_TYPE);
+  }
+}

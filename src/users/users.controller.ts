@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
-import type { FastifyRequest } from 'fastify';
+import type { HttpRequest } from '../common/http/http-request';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
@@ -49,7 +49,7 @@ export class UsersController {
   @ApiSecurity('token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
   @ApiOkResponse({ type: UserDetailResponseDto })
-  async detail(@Req() request: FastifyRequest): Promise<UserDetailResponseDto> {
+  async detail(@Req() request: HttpRequest): Promise<UserDetailResponseDto> {
     const principal = this.principals.of(request);
     const user = principal ? await this.users.findByUsername(principal.username) : null;
     return { success: true, data: user ? { user: UserViewDto.of(user) } : {} };
@@ -64,7 +64,7 @@ export class UsersController {
   @ApiErrors(400, 401, 403, 409, 413, 415)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<UpsertUserResponseDto> {
     await this.users.insertOrUpdate(dto, this.principals.actor(request));
     return { success: true, username: dto.username };
@@ -79,7 +79,7 @@ export class UsersController {
   @ApiErrors(400, 401, 403, 404, 409, 413, 415)
   async delete(
     @Body() dto: UsernameDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.users.delete(dto.username, this.principals.actor(request));
     return { success: true };
