@@ -20,6 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { HttpRequest } from '../common/http/http-request';
+import { JsonOrFormOnlyInterceptor } from '../common/http/json-or-form-only.interceptor';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
@@ -50,6 +51,7 @@ const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 @AdminOnly()
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
+@UseInterceptors(JsonOrFormOnlyInterceptor)
 export class TokenController {
   constructor(
     private readonly tokens: TokenService,

@@ -1,8 +1,10 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { CLOCK, systemClock } from '../common/clock';
+import { answerModuleRouteErrorsWithEnvelope } from '../common/http/route-error-envelope';
 import { SecretBox } from '../secrets/secret-box';
 import { UsersModule } from '../users/users.module';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
@@ -74,7 +76,17 @@ import { TokenService } from './token.service';
     CLOCK,
   ],
 })
-export class TokenModule extends ConfigurableModuleClass {
+export class TokenModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  /** Nest calls this before it registers the routes: the moment to reach their body-parse errors. */
+  configure(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter) answerModuleRouteErrorsWithEnvelope(adapter);
+  }
+
   static override forRoot<TUser = unknown>(options: TokenModuleRootOptions<TUser>): DynamicModule {
     // The module hands `principal` whatever the host's authentication put on request.user: TUser.
     return super.forRoot(options as unknown as typeof OPTIONS_TYPE);

@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Req,
+  UseFilters,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBasicAuth,
   ApiBearerAuth,
@@ -11,6 +21,7 @@ import {
 } from '@nestjs/swagger';
 import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
 import type { HttpRequest } from '../common/http/http-request';
+import { JsonOrFormOnlyInterceptor } from '../common/http/json-or-form-only.interceptor';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
@@ -37,6 +48,7 @@ const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 @Controller('plugin/datafor-modeler/api')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
+@UseInterceptors(JsonOrFormOnlyInterceptor)
 export class UsersController {
   constructor(
     private readonly users: UsersService,
