@@ -1,7 +1,15 @@
-/** The public surface for host apps: `import { TokenModule, ... } from 'datafor-token-service'`. */
+/**
+ * The public surface for host apps: `import { TokenModule, ... } from 'datafor-token-service'`.
+ * Nothing here starts or configures an app: the standalone service is `datafor-token-service/app`.
+ */
 export { TokenModule } from './token/token.module';
 export { TOKEN_MODULE_OPTIONS } from './token/token.module-definition';
-export type { TokenModuleOptions, Principal } from './token/token.module-definition';
+export type {
+  Principal,
+  TokenModuleAsyncOptions,
+  TokenModuleOptions,
+  TokenModuleRootOptions,
+} from './token/token.module-definition';
 export { AdminGuard } from './token/guards/admin.guard';
 export { TokenAuthenticationGuard } from './token/guards/token-authentication.guard';
 export { TokenVerifier, TokenRejectedError } from './token/token-verifier.service';
@@ -16,5 +24,12 @@ export { MetricsService } from './metrics/metrics.service';
 export { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 export { USER_TYPES } from './users/user-types';
 export type { UserType } from './users/user-types';
-export { AppModule } from './app.module';
-export { createApp, configureApp } from './app.setup';
+export { TokenConfigEntity } from './token/entities/token-config.entity';
+export { RevokedTokenEntity } from './token/entities/revoked-token.entity';
+export { TokenCutoffEntity } from './token/entities/token-cutoff.entity';
+export { UserEntity } from './users/entities/user.entity';
+export { SessionEntity } from './auth/entities/session.entity';
+export { AuditEventEntity } from './audit/entities/audit-event.entity';
+export { InitialSchema1764400000000 } from './database/migrations/1764400000000-initial-schema';
+export { TokenRevocation1764500000000 } from './database/migrations/1764500000000-token-revocation';
+export { AuditKnownClients1764600000000 } from './database/migrations/1764600000000-audit-known-clients';

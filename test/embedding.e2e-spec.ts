@@ -1,15 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { CanActivate, ExecutionContext, Injectable, Module } from '@nestjs/common';
+import {
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Get,
+  Injectable,
+  Module,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import {
+  AdminGuard,
   TOKEN_SERVICE_ENTITIES,
   TOKEN_SERVICE_MIGRATIONS,
+  TokenAuthenticationGuard,
   TokenModule,
   type TokenModuleOptions,
+  type TokenUser,
 } from '../src/index';
 import { verifyHmacToken } from './support/jwt';
 
@@ -35,16 +48,33 @@ class GatewayHeaderGuard implements CanActivate {
   }
 }
 
-const hostOptions: TokenModuleOptions = {
+const hostOptions: TokenModuleOptions<HostUser | TokenUser> = {
   secretsKey: randomBytes(32),
-  principal: (user) => {
-    const { login, groups } = user as HostUser;
-    return {
-      username: login,
-      usertype: groups.includes('bi-admins') ? 'Administrator' : 'SYS_Reader',
-    };
-  },
+  principal: (user) =>
+    'via' in user
+      ? user
+      : {
+          username: user.login,
+          usertype: user.groups.includes('bi-admins') ? 'Administrator' : 'SYS_Reader',
+        },
 };
+
+/** The host's own routes, behind the module's exported guards. */
+@Controller('reports')
+class ReportsController {
+  @Get()
+  @UseGuards(TokenAuthenticationGuard)
+  list(@Req() request: { user?: HostUser | TokenUser }) {
+    if (!request.user || !('via' in request.user)) throw new UnauthorizedException();
+    return { username: request.user.username, via: request.user.via };
+  }
+
+  @Get('admin')
+  @UseGuards(AdminGuard)
+  admin() {
+    return { admin: true };
+  }
+}
 
 const database = TypeOrmModule.forRoot({
   type: 'better-sqlite3',
@@ -54,11 +84,16 @@ const database = TypeOrmModule.forRoot({
   migrationsRun: true,
 });
 
+/** A host feature module of its own, which does not import TokenModule (a global one serves it). */
+@Module({ controllers: [ReportsController] })
+class ReportsModule {}
+
 async function startHost(
   tokenModule: ReturnType<typeof TokenModule.forRoot>,
 ): Promise<NestFastifyApplication> {
   @Module({
-    imports: [database, tokenModule],
+    imports: [database, tokenModule, ...(tokenModule.global ? [ReportsModule] : [])],
+    controllers: tokenModule.global ? [] : [ReportsController],
     providers: [{ provide: APP_GUARD, useClass: GatewayHeaderGuard }],
   })
   class HostAppModule {}
@@ -74,6 +109,7 @@ async function startHost(
 describe.each([
   ['forRoot', () => TokenModule.forRoot(hostOptions)],
   ['forRootAsync', () => TokenModule.forRootAsync({ useFactory: async () => hostOptions })],
+  ['forRoot with isGlobal', () => TokenModule.forRoot({ ...hostOptions, isGlobal: true })],
 ])('TokenModule.%s embedded in a host app with its own authentication', (_, tokenModule) => {
   let app: NestFastifyApplication;
   const call = (user: string | undefined, url: string, payload: object) =>
@@ -139,5 +175,30 @@ describe.each([
     expect(response.json().errors).toEqual([
       { field: 'payload.username', message: 'must be a non-empty string' },
     ]);
+  });
+
+  it("signs a token's user in on the host's own route, by Bearer header and by ?token=", async () => {
+    const minted = await call('boss', `${TOKEN_API}/generate`, {
+      name: 'ERP',
+      privateKey: SECRET,
+      payload: { username: 'carol' },
+    });
+    const { token } = minted.json();
+    for (const request of [
+      { url: '/reports', headers: { authorization: `Bearer ${token}` } },
+      { url: `/reports?token=${token}`, headers: {} },
+    ]) {
+      const response = await app.inject({ method: 'GET', ...request });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ username: 'carol', via: 'token' });
+    }
+    expect((await app.inject({ method: 'GET', url: '/reports' })).statusCode).toBe(401);
+  });
+
+  it("lets AdminGuard guard the host's own route", async () => {
+    const admin = (user: string) =>
+      app.inject({ method: 'GET', url: '/reports/admin', headers: { 'x-gateway-user': user } });
+    expect((await admin('boss')).statusCode).toBe(200);
+    expect((await admin('clerk')).statusCode).toBe(403);
   });
 });

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { isFormRequest } from '../common/http/form-body';
+import type { HttpRequest } from '../common/http/http-request';
 
 /**
  * The older form shape of generate sends the payload's fields flat beside `name` and
@@ -10,7 +10,7 @@ import { isFormRequest } from '../common/http/form-body';
 @Injectable()
 export class FlatFormPayloadInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     const body = request.body as Record<string, unknown> | undefined;
     if (isFormRequest(request) && body && typeof body === 'object' && !('payload' in body)) {
       const { name, privateKey, ...payload } = body;

@@ -19,7 +19,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { HttpRequest } from '../common/http/http-request';
+import { JsonOrFormOnlyInterceptor } from '../common/http/json-or-form-only.interceptor';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { ApiFormBody } from '../common/http/openapi';
@@ -54,6 +55,7 @@ const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0
 @AdminOnly()
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
+@UseInterceptors(JsonOrFormOnlyInterceptor)
 export class TokenController {
   constructor(
     private readonly tokens: TokenService,
@@ -82,7 +84,7 @@ export class TokenController {
   @ApiErrors(400, 404, 409, 413, 415)
   async generate(
     @Body() dto: GenerateTokenDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<GenerateTokenResponseDto> {
     const minting = this.tokens.generate(dto, this.principals.actor(request));
     const minted = await this.metrics.countMint(dto.name, minting);
@@ -97,7 +99,7 @@ export class TokenController {
   @ApiErrors(CONFIG_NAME_INVALID, 413, 415)
   async update(
     @Body() dto: UpdateTokenConfigDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     const { warning } = await this.tokens.save(dto, this.principals.actor(request));
     return warning
@@ -128,7 +130,7 @@ export class TokenController {
   @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
   async delete(
     @Body() dto: TokenConfigNameDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.delete(dto.name, this.principals.actor(request));
     return { success: true };
@@ -144,7 +146,7 @@ export class TokenController {
   @ApiErrors(invalidField('body', 'must be a JSON array of configuration names'), 413, 415)
   async deleteBatch(
     @Body(ConfigNameListPipe) names: string[],
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.deleteBatch(names, this.principals.actor(request));
     return { success: true, msg: 'success' };
@@ -162,7 +164,7 @@ export class TokenController {
   @ApiErrors(invalidField('body', 'must give either jti or name'), 404, 413, 415)
   async revoke(
     @Body() dto: RevokeTokenDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.tokens.revoke(dto, this.principals.actor(request));
     return { success: true, msg: 'success' };

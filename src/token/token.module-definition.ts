@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { type ConfigurableModuleAsyncOptions, ConfigurableModuleBuilder } from '@nestjs/common';
 
 /** What TokenModule reads from the authenticated caller: who it is and which user type it has. */
 export interface Principal {
@@ -8,14 +8,18 @@ export interface Principal {
   via?: string;
 }
 
-export interface TokenModuleOptions {
+/**
+ * `TUser` is what the host's authentication puts on `request.user` (`TokenModule.forRoot<TUser>`,
+ * usually inferred from `principal`'s parameter).
+ */
+export interface TokenModuleOptions<TUser = unknown> {
   /**
    * 32-byte master key (a Buffer, or base64) that seals configuration secrets at rest with
    * AES-256-GCM. Required: a host app keeps it in its own secret store.
    */
   secretsKey: Buffer | string;
   /** Reads the principal from `request.user`. Default: `user.username`, `user.usertype`, `user.via`. */
-  principal?: (user: unknown) => Principal | undefined;
+  principal?: (user: TUser) => Principal | undefined;
   /** Longest lifetime, in seconds, a configuration may give its tokens. Default 2592000 (30 days). */
   maxExpire?: number;
   /** HMAC secrets shorter than this many bytes are refused; 0 (default) only warns below 32. */
@@ -43,3 +47,11 @@ export const {
     global: extras.isGlobal,
   }))
   .build();
+
+/** `forRoot`'s options: the module's, and `isGlobal` to use its guards in every host module. */
+export type TokenModuleRootOptions<TUser = unknown> = TokenModuleOptions<TUser> & { isGlobal?: boolean };
+
+/** `forRootAsync`'s options: a factory (or class) that gives the module's options. */
+export type TokenModuleAsyncOptions<TUser = unknown> = ConfigurableModuleAsyncOptions<
+  TokenModuleOptions<TUser>
+> & { isGlobal?: boolean };

@@ -1,9 +1,11 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CLOCK, systemClock } from '../common/clock';
+import { answerModuleRouteErrorsWithEnvelope } from '../common/http/route-error-envelope';
 import { SecretBox } from '../secrets/secret-box';
 import { UsersModule } from '../users/users.module';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
@@ -18,9 +20,13 @@ import { PrincipalService } from './principal.service';
 import { TokenConfigStore } from './token-config.store';
 import { TokenSigner } from './token-signer.service';
 import {
+  ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
+  OPTIONS_TYPE,
   TOKEN_MODULE_OPTIONS,
+  type TokenModuleAsyncOptions,
   type TokenModuleOptions,
+  type TokenModuleRootOptions,
 } from './token.module-definition';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
@@ -67,7 +73,30 @@ import { TokenService } from './token.service';
     TokenAuthenticationGuard,
     PrincipalService,
     AdminGuard,
+    // What the exported guards need, so that `@UseGuards(...)` works in the host's own modules.
+    TokenConfigStore,
     CLOCK,
   ],
 })
-export class TokenModule extends ConfigurableModuleClass {}
+export class TokenModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  /** Nest calls this before it registers the routes: the moment to reach their body-parse errors. */
+  configure(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter) answerModuleRouteErrorsWithEnvelope(adapter);
+  }
+
+  static override forRoot<TUser = unknown>(options: TokenModuleRootOptions<TUser>): DynamicModule {
+    // The module hands `principal` whatever the host's authentication put on request.user: TUser.
+    return super.forRoot(options as unknown as typeof OPTIONS_TYPE);
+  }
+
+  static override forRootAsync<TUser = unknown>(
+    options: TokenModuleAsyncOptions<TUser>,
+  ): DynamicModule {
+    return super.forRootAsync(options as unknown as typeof ASYNC_OPTIONS_TYPE);
+  }
+}

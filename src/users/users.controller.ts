@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Req,
+  UseFilters,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBasicAuth,
   ApiConsumes,
@@ -7,8 +17,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { NoRateLimit } from '../common/http/rate-limit';
-import type { FastifyRequest } from 'fastify';
+import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
+import type { HttpRequest } from '../common/http/http-request';
+import { JsonOrFormOnlyInterceptor } from '../common/http/json-or-form-only.interceptor';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import {
   ApiErrors,
@@ -46,6 +57,7 @@ const LAST_ADMINISTRATOR: ErrorAnswer = {
 @Controller('plugin/datafor-modeler/api')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
+@UseInterceptors(JsonOrFormOnlyInterceptor)
 export class UsersController {
   constructor(
     private readonly users: UsersService,
@@ -65,7 +77,7 @@ export class UsersController {
     },
     503,
   )
-  async detail(@Req() request: FastifyRequest): Promise<UserDetailResponseDto> {
+  async detail(@Req() request: HttpRequest): Promise<UserDetailResponseDto> {
     const principal = this.principals.of(request);
     const user = principal ? await this.users.findByUsername(principal.username) : null;
     return { success: true, data: user ? { user: UserViewDto.of(user) } : {} };
@@ -80,7 +92,7 @@ export class UsersController {
   @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 503)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<UpsertUserResponseDto> {
     await this.users.insertOrUpdate(dto, this.principals.actor(request));
     return { success: true, username: dto.username };
@@ -104,7 +116,7 @@ export class UsersController {
   )
   async delete(
     @Body() dto: UsernameDto,
-    @Req() request: FastifyRequest,
+    @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
     await this.users.delete(dto.username, this.principals.actor(request));
     return { success: true };

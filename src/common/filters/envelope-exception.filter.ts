@@ -6,7 +6,6 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { errorEnvelope } from '../http/error-envelope';
 import { FieldsBadRequestException } from '../http/bad-request';
 import { storageFailureOf } from '../../database/storage-failure';
@@ -16,7 +15,17 @@ export const BASIC_CHALLENGE = 'Basic realm="datafor"';
 interface FrameworkError {
   statusCode?: number;
   code?: string;
+  /** body-parser's (Express) kind of error */
+  type?: string;
   message?: string;
+}
+
+/** What Fastify's reply and Express's response both offer, so that one filter serves both adapters. */
+export interface HttpReply {
+  status(code: number): HttpReply;
+  header(name: string, value: string): unknown;
+  hasHeader(name: string): boolean;
+  send(body: unknown): unknown;
 }
 
 function messageOf(exception: HttpException): string {
@@ -27,10 +36,17 @@ function messageOf(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
-/** Fastify's own errors (body parsing, limits, media types) as statuses and safe sentences. */
+/** Fastify's and Express's own errors (body parsing, limits, media types) as statuses and safe sentences. */
 function describeFrameworkError(
   error: FrameworkError,
 ): { status: number; msg: string } | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return { status: 413, msg: 'request body is larger than the limit' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, msg: "the body's encoding or charset is not supported" };
+  }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, msg: 'request body is larger than the limit' };
@@ -64,12 +80,12 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const reply = host.switchToHttp().getResponse<HttpReply>();
     sendError(reply, exception, this.logger);
   }
 }
 
-export function sendError(reply: FastifyReply, exception: unknown, logger: Logger): void {
+export function sendError(reply: HttpReply, exception: unknown, logger: Logger): void {
   let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
   let msg = 'internal error';
   let errors;

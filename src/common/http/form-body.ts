@@ -1,6 +1,6 @@
-import type { FastifyRequest } from 'fastify';
+import type { HttpRequest } from './http-request';
 
-export function isFormRequest(request: FastifyRequest): boolean {
+export function isFormRequest(request: HttpRequest): boolean {
   return (request.headers['content-type'] ?? '')
     .toLowerCase()
     .startsWith('application/x-www-form-urlencoded');

@@ -1,11 +1,9 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { AppSettings } from '../../config/settings.config';
 
-/** Marks a public endpoint (health, the caller's detail, user types, logout) as outside the rate limit. */
-export const NoRateLimit = () => RouteConfig({ rateLimit: false });
+export { NoRateLimit } from './no-rate-limit.decorator';
 
 /**
  * Rate limits per client address on generate and the admin endpoints: RATE_LIMIT_MAX requests per

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
 import { MetricsService } from '../../metrics/metrics.service';
+import type { HttpRequest } from '../../common/http/http-request';
 import { NO_TOKEN_SIGN_UP } from './admin-only.decorator';
 import { TokenConfigStore } from '../token-config.store';
 import { TokenSignInError, TokenSignInService } from '../token-sign-in.service';
@@ -22,7 +22,7 @@ export class TokenAuthenticationGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     if (request.user) return true;
     const presented = await this.presentedToken(request);
     if (!presented) return true;
@@ -44,7 +44,7 @@ export class TokenAuthenticationGuard implements CanActivate {
   }
 
   private async presentedToken(
-    request: FastifyRequest,
+    request: HttpRequest,
   ): Promise<{ token: string; tokenName?: string } | undefined> {
     const authorization = request.headers.authorization;
     if (authorization) {

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(process.cwd());
+const manifest = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, { types: string; default: string } | string>;
+};
+
+/** The packages a bare `require` of `entry` (a path or the package's own name) loads, in a fresh process. */
+function packagesLoadedBy(entry: string): string[] {
+  const script = `
+    const before = new Set(Object.keys(require.cache));
+    require(${JSON.stringify(entry)});
+    const names = new Set();
+    for (const file of Object.keys(require.cache)) {
+      if (before.has(file)) continue;
+      const found = file.match(/node_modules\\/(@[^/]+\\/)?[^/]+/g);
+      names.add(found ? found[found.length - 1].slice('node_modules/'.length) : file);
+    }
+    process.stdout.write(JSON.stringify([...names]));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }));
+}
+
+describe('the package a host installs', () => {
+  it('packs the built library, its README and licence, and no sources, tests or specs', () => {
+    // --ignore-scripts: `npm test` has built dist already; the prepack build is covered by package-hosts.
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }),
+    ) as [{ files: { path: string }[] }];
+    const files = packed.files.map((file) => file.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/app.js',
+        'dist/app.d.ts',
+        'dist/main.js',
+      ]),
+    );
+    expect(files.filter((file) => !file.startsWith('dist/'))).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE']),
+    );
+    expect(files.filter((file) => !file.startsWith('dist/'))).toHaveLength(3);
+    expect(files.filter((file) => /\.spec\.|\.map$|tsbuildinfo/.test(file))).toEqual([]);
+  });
+
+  it('maps the library and the standalone app to built files with their types', () => {
+    expect(manifest.exports['.']).toEqual({
+      types: './dist/index.d.ts',
+      default: './dist/index.js',
+    });
+    expect(manifest.exports['./app']).toEqual({ types: './dist/app.d.ts', default: './dist/app.js' });
+    const resolved = execFileSync(
+      process.execPath,
+      [
+        '-p',
+        "[require.resolve('datafor-token-service'), require.resolve('datafor-token-service/app')].join(' ')",
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(resolved.trim()).toBe(`${ROOT}/dist/index.js ${ROOT}/dist/app.js`);
+  });
+
+  it('loads none of the standalone service when a host imports the library', () => {
+    const loaded = packagesLoadedBy('datafor-token-service');
+    expect(loaded).toEqual(expect.arrayContaining(['@nestjs/core', '@nestjs/typeorm']));
+    for (const serviceOnly of [
+      `${ROOT}/dist/app.module.js`,
+      `${ROOT}/dist/app.setup.js`,
+      'nestjs-pino',
+      'pino',
+      '@fastify/helmet',
+      '@fastify/rate-limit',
+      '@nestjs/platform-fastify',
+      'fastify',
+      '@nestjs/terminus',
+      '@nestjs/config',
+      'better-sqlite3',
+      'pg',
+    ]) {
+      expect(loaded).not.toContain(serviceOnly);
+    }
+  });
+
+  it('keeps the standalone service behind datafor-token-service/app', () => {
+    const loaded = packagesLoadedBy('datafor-token-service/app');
+    expect(loaded).toEqual(
+      expect.arrayContaining([`${ROOT}/dist/app.module.js`, 'nestjs-pino', '@nestjs/terminus']),
+    );
+  });
+});
