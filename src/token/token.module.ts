@@ -76,6 +76,7 @@ import { TokenService } from './token.service';
     // What the exported guards need, so that `@UseGuards(...)` works in the host's own modules.
     TokenConfigStore,
     CLOCK,
+    MetricsModule,
   ],
 })
 export class TokenModule extends ConfigurableModuleClass implements NestModule {

@@ -35,10 +35,10 @@ const DEFAULTS: Record<ErrorStatus, { description: string; msg: string; errors?:
     description: 'The configuration or user is disabled, or a uniqueness conflict',
     msg: 'token configuration ERP is disabled',
   },
-  413: { description: 'Body over the limit', msg: 'Request body is too large' },
+  413: { description: 'Body over the limit', msg: 'request body is larger than the limit' },
   415: {
     description: 'Content type other than JSON or form-urlencoded',
-    msg: 'Unsupported Media Type',
+    msg: 'content type must be application/json or application/x-www-form-urlencoded',
   },
   429: {
     description: 'Too many requests, or too many failed sign-ins (see Retry-After)',
