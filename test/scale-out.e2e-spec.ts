@@ -125,5 +125,31 @@ describe('scale-out: three instances on one PostgreSQL database', () => {
         expect(readdirSync(dataDir).filter((name) => name.includes('pending'))).toEqual([]);
       }
     });
+
+    it('refuses to start with another SECRETS_KEY, before serving, even with no configuration yet', async () => {
+      const otherKey = randomBytes(32).toString('base64');
+      const dataDir = mkdtempSync(join(tmpdir(), 'datafor-scale-out-'));
+      try {
+        const start = startServiceProcess({
+          dataDir,
+          databaseUrl: database.url,
+          admin: { username: ADMIN_USERNAME, password: 'another-admin-password' },
+          env: { SECRETS_KEY: otherKey },
+        });
+        const error = await start.then(
+          async (service) => {
+            await stopServiceProcess(service, 'SIGKILL');
+            return new Error('the service started');
+          },
+          (failure: Error) => failure,
+        );
+        expect(error.message).toMatch(/^the service exited \(1\) before it was ready/);
+        expect(error.message).toContain('SECRETS_KEY');
+        expect(error.message).not.toContain(otherKey);
+        expect(error.message).not.toContain(SECRETS_KEY);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -3,7 +3,9 @@ import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { CLOCK, systemClock } from '../common/clock';
+import { SecretsKeyCheckEntity } from '../secrets/entities/secrets-key-check.entity';
 import { SecretBox } from '../secrets/secret-box';
+import { SecretsKeyCheck } from '../secrets/secrets-key-check.service';
 import { UsersModule } from '../users/users.module';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
 import { TokenConfigEntity } from './entities/token-config.entity';
@@ -32,12 +34,18 @@ import { TokenService } from './token.service';
 @Module({
   imports: [
     JwtModule.register({}),
-    TypeOrmModule.forFeature([TokenConfigEntity, RevokedTokenEntity, TokenCutoffEntity]),
+    TypeOrmModule.forFeature([
+      TokenConfigEntity,
+      RevokedTokenEntity,
+      TokenCutoffEntity,
+      SecretsKeyCheckEntity,
+    ]),
     UsersModule,
     AuditModule,
   ],
   controllers: [TokenController],
   providers: [
+    SecretsKeyCheck,
     TokenService,
     TokenConfigStore,
     TokenSigner,
