@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
 import { SecretsKeyCheckEntity } from './entities/secrets-key-check.entity';
 import { SecretBox, SecretBoxError } from './secret-box';
 
@@ -39,9 +39,34 @@ export class SecretsKeyCheck implements OnModuleInit {
     } catch (error) {
       if (!(error instanceof SecretBoxError)) throw error;
     }
-    throw new SecretsKeyMismatchError(
-      'SECRETS_KEY is not the master key this database was first started with (its stored key check does not open): ' +
-        'every instance on one database must be given the same SECRETS_KEY',
-    );
+    throw mismatch();
   }
+}
+
+const mismatch = () =>
+  new SecretsKeyMismatchError(
+    'the key check stored in the database does not open with this master key: SECRETS_KEY must be ' +
+      'the key the database was first started with, the same on every instance',
+  );
+
+/** For a key rotation: re-seals the check under the new key, within the rotation's transaction. */
+export async function resealKeyCheck(
+  manager: EntityManager,
+  oldBox: SecretBox,
+  newBox: SecretBox,
+): Promise<void> {
+  // A database that no start of this version has migrated yet has no check to carry over.
+  if (!(await manager.queryRunner?.hasTable('secrets_key_check'))) return;
+  const check = await manager.findOneBy(SecretsKeyCheckEntity, { id: CHECK_ID });
+  if (!check) return;
+  try {
+    oldBox.open(check.sealed, CONTEXT);
+  } catch {
+    throw mismatch();
+  }
+  await manager.update(
+    SecretsKeyCheckEntity,
+    { id: CHECK_ID },
+    { sealed: newBox.seal(CANARY, CONTEXT) },
+  );
 }
