@@ -233,6 +233,20 @@ class EnvironmentVariables {
   @Max(600, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
   SHUTDOWN_TIMEOUT = 10;
 
+  // A secret-bearing URL (it may hold a password): validated, never repeated in a message or a log.
+  @Transform(toTrimmed)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
+  })
+  REDIS_URL?: string;
+
+  @Transform(toTrimmed)
+  @Matches(/^[A-Za-z0-9:._-]{1,64}$/, {
+    message: 'REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 : . _ -',
+  })
+  REDIS_PREFIX = 'datafor:';
+
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, {
@@ -277,6 +291,10 @@ export interface Settings {
   shutdownDrain: number;
   shutdownTimeout: number;
   secretsKey?: string;
+  /** Redis shared by every instance (rate limits, sign-in failures, change announcements). */
+  redisUrl?: string;
+  /** Prepended to every Redis key and channel name. */
+  redisPrefix: string;
 }
 
 export class SettingsError extends Error {
@@ -335,5 +353,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     shutdownDrain: vars.SHUTDOWN_DRAIN,
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
     secretsKey: vars.SECRETS_KEY,
+    redisUrl: vars.REDIS_URL,
+    redisPrefix: vars.REDIS_PREFIX,
   };
 }

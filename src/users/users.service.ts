@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { badField } from '../common/http/bad-request';
 import { USERNAME_PATTERN } from '../common/validation/decorators';
 import { type Actor, AuditService } from '../audit/audit.service';
@@ -42,25 +43,39 @@ export class UsersService {
   /** Emits a username whenever that user's password, type or enabled flag may have changed. */
   readonly credentialChanges = new Subject<string>();
   private readonly known = new Map<string, { user: UserEntity; until: number }>();
+  /** Bumped by every drop, so that a read begun before it does not cache what it found. */
+  private generation = 0;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
-  ) {}
+    @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
+  ) {
+    // Another instance's change (or a lost connection: anything may have changed) drops it here too.
+    changes?.subscribe((change) => {
+      if (change.kind === 'user') this.forget(change.username);
+      else if (change.kind === 'reset') {
+        this.generation += 1;
+        this.known.clear();
+      }
+    });
+  }
 
   /**
    * The user, or null. Users found are remembered for KNOWN_TTL_MS, since every mint, token
    * sign-in and session asks: a change made here drops the entry at once, another instance's
-   * shows within that time. A name no user can have never reaches the database.
+   * when it is announced (CHANGE_BUS), at worst within that time. A name no user can have never reaches the database.
    */
   async findByUsername(username: string): Promise<UserEntity | null> {
     if (!USERNAME_PATTERN.test(username)) return null;
     const now = Date.now();
     const known = this.known.get(username);
     if (known && known.until > now) return known.user;
+    const generation = this.generation;
     const user = await this.users.findOneBy({ username });
+    if (generation !== this.generation) return user;
     if (user) {
       if (this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
       this.known.set(username, { user, until: now + KNOWN_TTL_MS });
@@ -151,8 +166,8 @@ export class UsersService {
       await manager.update(UserEntity, { id: existing.id }, changes);
       return false;
     });
-    this.known.delete(dto.username);
-    this.credentialChanges.next(dto.username);
+    this.forget(dto.username);
+    await this.changes?.publish({ kind: 'user', username: dto.username });
     await this.audit.record({
       actor,
       action: created ? 'user.create' : 'user.update',
@@ -168,9 +183,15 @@ export class UsersService {
       await this.keepOneAdministrator(existing, manager);
       await manager.delete(UserEntity, { id: existing.id });
     });
+    this.forget(username);
+    await this.changes?.publish({ kind: 'user', username });
+    await this.audit.record({ actor, action: 'user.delete', target: username });
+  }
+
+  private forget(username: string): void {
+    this.generation += 1;
     this.known.delete(username);
     this.credentialChanges.next(username);
-    await this.audit.record({ actor, action: 'user.delete', target: username });
   }
 
   private async keepOneAdministrator(leaving: UserEntity, manager: EntityManager): Promise<void> {
