@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import {
@@ -31,7 +31,7 @@ export interface PostgresChangeBusOptions {
  * listener is told to drop everything (announcements may have been missed meanwhile), and the
  * bus listens again with a growing wait; once it listens again, everything is dropped once more.
  */
-export class PostgresChangeBus implements ChangeBus, OnModuleInit, OnApplicationShutdown {
+export class PostgresChangeBus implements ChangeBus, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PostgresChangeBus.name);
   private readonly listeners = new ChangeListeners();
   private client?: pg.Client;
@@ -45,7 +45,8 @@ export class PostgresChangeBus implements ChangeBus, OnModuleInit, OnApplication
     private readonly dataSource: DataSource,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  /** After every module's init (a start that fails there leaves no connection behind), before serving. */
+  async onApplicationBootstrap(): Promise<void> {
     await this.listen();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -98,6 +99,11 @@ export class PostgresChangeBus implements ChangeBus, OnModuleInit, OnApplication
       await client.end().catch(() => undefined);
       throw error;
     }
+    // Shut down while connecting: this connection must not outlive the app.
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.client = client;
   }
 
@@ -117,12 +123,14 @@ export class PostgresChangeBus implements ChangeBus, OnModuleInit, OnApplication
   }
 
   private async relisten(): Promise<void> {
+    if (this.closed) return;
     try {
       await this.listen();
     } catch {
       this.scheduleRetry();
       return;
     }
+    if (this.closed) return;
     this.retryMs = FIRST_RETRY_MS;
     // Whatever was cached while nobody listened may be stale.
     this.listeners.emit({ kind: 'reset' });

@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../redis/redis-connection';
 import {
@@ -18,7 +18,7 @@ export const CHANGES_CONNECTION_NAME = 'changes';
  * connection of its own. ioredis reconnects (with a growing wait) and subscribes again by itself;
  * when the subscriber drops, and again once it is back, every listener drops everything.
  */
-export class RedisChangeBus implements ChangeBus, OnModuleInit, OnApplicationShutdown {
+export class RedisChangeBus implements ChangeBus, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RedisChangeBus.name);
   private readonly listeners = new ChangeListeners();
   private readonly channel: string;
@@ -29,7 +29,8 @@ export class RedisChangeBus implements ChangeBus, OnModuleInit, OnApplicationShu
     this.channel = `${redis.prefix}changes`;
   }
 
-  async onModuleInit(): Promise<void> {
+  /** After every module's init (a start that fails there leaves no connection behind), before serving. */
+  async onApplicationBootstrap(): Promise<void> {
     const subscriber = this.redis.duplicate(CHANGES_CONNECTION_NAME);
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
