@@ -2,11 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
+import { ChangesModule } from './changes/changes.module';
 import { LoggingModule } from './config/logging.module';
 import { type AppSettings, fixedSettingsConfig, settingsConfig } from './config/settings.config';
 import type { Settings } from './config/settings';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RedisModule } from './redis/redis.module';
 import { loadOrCreateMasterKey } from './secrets/master-key';
 import { TokenModule } from './token/token.module';
 
@@ -31,6 +33,8 @@ export class AppModule {
         }),
         LoggingModule.forRoot(options.logDestination),
         DatabaseModule,
+        RedisModule,
+        ChangesModule,
         TokenModule.forRootAsync({
           inject: [settingsConfig.KEY],
           useFactory: (settings: AppSettings) => ({

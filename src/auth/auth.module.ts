@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TokenAuthenticationGuard } from '../token/guards/token-authentication.guard';
+import { RedisConnection } from '../redis/redis-connection';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { CredentialCache } from './credential-cache';
 import { CredentialVerifier } from './credential-verifier.service';
 import { DeviceCookies } from './device-cookies';
 import { KnownAddresses } from './known-addresses';
-import { InMemoryLoginAttemptStore, LOGIN_ATTEMPT_STORE } from './login-attempt.store';
+import {
+  InMemoryLoginAttemptStore,
+  LOGIN_ATTEMPT_STORE,
+  RateLimiterLoginAttemptStore,
+} from './login-attempt.store';
 import { LoginAttempts } from './login-attempts';
 import { SessionEntity } from './entities/session.entity';
 import { AuthenticationGuard } from './guards/authentication.guard';
@@ -27,8 +33,23 @@ import { SessionService } from './session.service';
     CredentialCache,
     CredentialVerifier,
     LoginAttempts,
-    // Replace with a store every instance shares (e.g. over RateLimiterRedis) to count across a fleet.
-    { provide: LOGIN_ATTEMPT_STORE, useClass: InMemoryLoginAttemptStore },
+    // With REDIS_URL, every instance counts in one place: N instances do not give N times the guesses.
+    {
+      provide: LOGIN_ATTEMPT_STORE,
+      inject: [RedisConnection],
+      useFactory: ({ client, prefix }: RedisConnection) =>
+        client
+          ? new RateLimiterLoginAttemptStore(
+              // Points and duration are unused: every call gives its own count and lifetime.
+              new RateLimiterRedis({
+                storeClient: client,
+                keyPrefix: `${prefix}login`,
+                points: 1,
+                duration: 1,
+              }),
+            )
+          : new InMemoryLoginAttemptStore(),
+    },
     KnownAddresses,
     DeviceCookies,
     AdminBootstrapService,

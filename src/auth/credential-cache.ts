@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
+import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { UsersService } from '../users/users.service';
 import { AuthenticatedUser } from './authenticated-user';
@@ -10,7 +11,8 @@ const MAX_ENTRIES = 10000;
 /**
  * Remembers recently verified Basic credentials so that a request does not pay a password hash.
  * Keyed by an HMAC of the credential under a per-process random key (never the plaintext); an
- * entry lives AUTH_CACHE_TTL seconds and goes at once when its user's password, type or flag changes.
+ * entry lives AUTH_CACHE_TTL seconds and goes at once when its user's password, type or flag changes,
+ * here or on another instance (UsersService hears those); all go when announcements may have been missed.
  */
 @Injectable()
 export class CredentialCache implements OnModuleDestroy {
@@ -18,14 +20,23 @@ export class CredentialCache implements OnModuleDestroy {
   private readonly entries = new Map<string, { user: AuthenticatedUser; until: number }>();
   private readonly ttlMs: number;
   private readonly subscription: Subscription;
+  private readonly unsubscribe?: () => void;
 
-  constructor(@Inject(settingsConfig.KEY) settings: AppSettings, users: UsersService) {
+  constructor(
+    @Inject(settingsConfig.KEY) settings: AppSettings,
+    users: UsersService,
+    @Optional() @Inject(CHANGE_BUS) changes?: ChangeBus,
+  ) {
     this.ttlMs = settings.authCacheTtl * 1000;
     this.subscription = users.credentialChanges.subscribe((username) => this.forget(username));
+    this.unsubscribe = changes?.subscribe((change) => {
+      if (change.kind === 'reset') this.entries.clear();
+    });
   }
 
   onModuleDestroy(): void {
     this.subscription.unsubscribe();
+    this.unsubscribe?.();
   }
 
   fingerprint(username: string, password: string): string {

@@ -7,11 +7,12 @@ import { readNewSecretsKey, settingsConfig } from '../config/settings.config';
 import { databaseOptions } from '../database/database.module';
 import { loadOrCreateMasterKey, MASTER_KEY_FILE } from '../secrets/master-key';
 import { SecretBox } from '../secrets/secret-box';
+import { resealKeyCheck } from '../secrets/secrets-key-check.service';
 import { TokenConfigEntity } from '../token/entities/token-config.entity';
 
 /**
- * `npm run secrets:rotate`: re-seals every configuration secret under a new master key, in one
- * transaction. The new key is NEW_SECRETS_KEY when given (then set SECRETS_KEY to it before the next
+ * `npm run secrets:rotate`: re-seals every configuration secret, and the key check, under a new
+ * master key, in one transaction. The new key is NEW_SECRETS_KEY when given (then set SECRETS_KEY to it before the next
  * start), else a generated one that replaces DATA_DIR/secrets.key once the transaction has committed.
  */
 async function rotate(): Promise<string> {
@@ -43,6 +44,7 @@ async function rotate(): Promise<string> {
           { secretSealed: newBox.seal(secret, config.name) },
         );
       }
+      await resealKeyCheck(manager, oldBox, newBox);
       return configs.length;
     });
     if (fileBased) renameSync(pending, keyFile);

@@ -41,6 +41,8 @@ describe('parseSettings', () => {
       securityHeadersTls: 'auto',
       metricsPort: undefined,
       metricsToken: undefined,
+      redisUrl: undefined,
+      redisPrefix: 'datafor:',
     });
   });
 
@@ -122,6 +124,8 @@ describe('parseSettings', () => {
     ['LOGIN_KNOWN_CLIENT_TTL', '-5'],
     ['SECURITY_HEADERS_TLS', 'yes'],
     ['SQLITE_SYNCHRONOUS', 'off'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_PREFIX', 'has space'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));
@@ -172,6 +176,15 @@ describe('parseSettings', () => {
     const run = () => parseSettings({ ADMIN_PASSWORD: 'short', SECRETS_KEY: 'not-a-key-value' });
     expect(run).toThrow(/ADMIN_PASSWORD must be at least 8 characters long/);
     expect(run).not.toThrow(/short"|not-a-key-value/);
+  });
+
+  it('reads REDIS_URL and REDIS_PREFIX, and never repeats the URL (it may hold a password) in its error', () => {
+    expect(
+      parseSettings({ REDIS_URL: 'redis://:pw@cache.internal:6379/2', REDIS_PREFIX: 'tokens:' }),
+    ).toMatchObject({ redisUrl: 'redis://:pw@cache.internal:6379/2', redisPrefix: 'tokens:' });
+    const run = () => parseSettings({ REDIS_URL: 'redis-secret-password@cache' });
+    expect(run).toThrow(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(run).not.toThrow(/secret-password/);
   });
 
   it('ignores variables it does not know', () => {

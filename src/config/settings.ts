@@ -278,6 +278,19 @@ class EnvironmentVariables {
     message: 'METRICS_TOKEN must be 16 to 256 printable characters without spaces',
   })
   METRICS_TOKEN?: string;
+  // A secret-bearing URL (it may hold a password): validated, never repeated in a message or a log.
+  @Transform(toTrimmed)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
+  })
+  REDIS_URL?: string;
+
+  @Transform(toTrimmed)
+  @Matches(/^[A-Za-z0-9:._-]{1,64}$/, {
+    message: 'REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 : . _ -',
+  })
+  REDIS_PREFIX = 'datafor:';
 
   @Transform(toTrimmed)
   @IsOptional()
@@ -336,6 +349,10 @@ export interface Settings {
   /** Serve /metrics on this port only (else on `port`); a bearer token required to read them. */
   metricsPort?: number;
   metricsToken?: string;
+  /** Redis shared by every instance (rate limits, sign-in failures, change announcements). */
+  redisUrl?: string;
+  /** Prepended to every Redis key and channel name. */
+  redisPrefix: string;
 }
 
 export class SettingsError extends Error {
@@ -403,5 +420,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     securityHeadersTls: vars.SECURITY_HEADERS_TLS,
     metricsPort: vars.METRICS_PORT,
     metricsToken: vars.METRICS_TOKEN,
+    redisUrl: vars.REDIS_URL,
+    redisPrefix: vars.REDIS_PREFIX,
   };
 }

@@ -5,6 +5,7 @@ import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { runMigrationsLocked } from './migration-lock';
 import { PostgresClient } from './postgres-client';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 import { recoverTransactionState } from './transaction-recovery';
@@ -31,7 +32,10 @@ export function poolOptions(settings: AppSettings) {
   };
 }
 
-/** PostgreSQL when DATABASE_URL says so, else the embedded SQLite file in DATA_DIR. Migrations run at start. */
+/**
+ * PostgreSQL when DATABASE_URL says so, else the embedded SQLite file in DATA_DIR. Migrations run
+ * at start: on PostgreSQL under an advisory lock (see openDataSource), since instances share it.
+ */
 export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
   const common = {
     entities: TOKEN_SERVICE_ENTITIES,
@@ -41,7 +45,13 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     logging: false,
   } as const;
   if (settings.databaseUrl) {
-    return { ...common, type: 'postgres', url: settings.databaseUrl, extra: poolOptions(settings) };
+    return {
+      ...common,
+      type: 'postgres',
+      url: settings.databaseUrl,
+      extra: poolOptions(settings),
+      migrationsRun: false,
+    };
   }
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   return {
@@ -59,13 +69,31 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
   };
 }
 
+/**
+ * Connects, with TypeORM's transaction state kept in step with the connection's (see
+ * transaction-recovery.ts), then on PostgreSQL runs the migrations that another instance is not
+ * already running.
+ */
+export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = await recoverTransactionState(new DataSource(options)).initialize();
+  if (options.type === 'postgres' && options.url) {
+    try {
+      const extra = options.extra as { connectionTimeoutMillis?: number } | undefined;
+      await runMigrationsLocked(dataSource, options.url, extra?.connectionTimeoutMillis ?? 10_000);
+    } catch (error) {
+      await dataSource.destroy();
+      throw error;
+    }
+  }
+  return dataSource;
+}
+
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [settingsConfig.KEY],
       useFactory: (settings: AppSettings) => databaseOptions(settings),
-      dataSourceFactory: async (options?: DataSourceOptions) =>
-        recoverTransactionState(new DataSource(options!)),
+      dataSourceFactory: async (options?: DataSourceOptions) => openDataSource(options!),
     }),
   ],
 })

@@ -4,9 +4,11 @@ import { TokenConfigEntity } from '../token/entities/token-config.entity';
 import { UserEntity } from '../users/entities/user.entity';
 import { RevokedTokenEntity } from '../token/entities/revoked-token.entity';
 import { TokenCutoffEntity } from '../token/entities/token-cutoff.entity';
+import { SecretsKeyCheckEntity } from '../secrets/entities/secrets-key-check.entity';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema';
 import { TokenRevocation1764500000000 } from './migrations/1764500000000-token-revocation';
 import { AuditKnownClients1764600000000 } from './migrations/1764600000000-audit-known-clients';
+import { SecretsKeyCheck1764900000000 } from './migrations/1764900000000-secrets-key-check';
 
 /** What a host app hands its TypeORM data source so that TokenModule finds its tables. */
 export const TOKEN_SERVICE_ENTITIES = [
@@ -16,9 +18,11 @@ export const TOKEN_SERVICE_ENTITIES = [
   AuditEventEntity,
   RevokedTokenEntity,
   TokenCutoffEntity,
+  SecretsKeyCheckEntity,
 ];
 export const TOKEN_SERVICE_MIGRATIONS = [
   InitialSchema1764400000000,
   TokenRevocation1764500000000,
   AuditKnownClients1764600000000,
+  SecretsKeyCheck1764900000000,
 ];

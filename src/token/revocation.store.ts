@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, LessThan, Repository } from 'typeorm';
+import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { type Clock, CLOCK } from '../common/clock';
 import { MetricsService } from '../metrics/metrics.service';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
@@ -14,7 +15,7 @@ interface Snapshot {
   until: number;
 }
 
-/** Revocations made by another instance reach this one within this many milliseconds. */
+/** A safety net: revocations made by another instance are announced (CHANGE_BUS), else seen within this time. */
 const SNAPSHOT_TTL_MS = 2000;
 
 /**
@@ -30,7 +31,12 @@ export class RevocationStore {
     @InjectRepository(TokenCutoffEntity) private readonly cutoffs: Repository<TokenCutoffEntity>,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
-  ) {}
+    @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
+  ) {
+    changes?.subscribe((change) => {
+      if (change.kind === 'revocations' || change.kind === 'reset') this.snapshot = undefined;
+    });
+  }
 
   /** Why a token of `configName` with these claims is revoked, or undefined if it is not. */
   async check(
@@ -53,6 +59,7 @@ export class RevocationStore {
   ): Promise<void> {
     await manager.upsert(RevokedTokenEntity, { jti, configName, expiresAt }, ['jti']);
     this.snapshot = undefined;
+    await this.changes?.publish({ kind: 'revocations' });
   }
 
   /** Revokes every token of `configName` issued before `issuedBefore` (epoch seconds). */
@@ -67,6 +74,7 @@ export class RevocationStore {
       ['configName'],
     );
     this.snapshot = undefined;
+    await this.changes?.publish({ kind: 'revocations' });
   }
 
   private current(): Promise<Snapshot> {

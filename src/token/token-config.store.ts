@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
 import { type EntityManager, In, Repository } from 'typeorm';
+import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { TokenConfigEntity } from './entities/token-config.entity';
@@ -20,7 +21,7 @@ interface EnabledConfigs {
   until: number;
 }
 
-/** Changes made by another instance reach this one's cache within this many milliseconds. */
+/** A safety net: changes made by another instance are announced (CHANGE_BUS), else seen within this time. */
 const CACHE_TTL_MS = 5000;
 /** Names asked for, found or not: bounded, since a token's kid is the caller's choice. */
 const MAX_CACHED = 1000;
@@ -36,12 +37,20 @@ export class TokenConfigStore implements OnModuleInit {
     { resolved: ResolvedTokenConfig | undefined; until: number }
   >();
   private enabled?: EnabledConfigs;
+  /** Bumped by every drop, so that a read begun before it does not cache what it found. */
+  private generation = 0;
 
   constructor(
     @InjectRepository(TokenConfigEntity) private readonly configs: Repository<TokenConfigEntity>,
     @Inject(SecretBox) private readonly box: SecretBox,
     private readonly metrics: MetricsService,
-  ) {}
+    @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
+  ) {
+    changes?.subscribe((change) => {
+      if (change.kind === 'configs') this.forget(change.names);
+      else if (change.kind === 'reset') this.forget();
+    });
+  }
 
   /** A wrong master key stops the start here, rather than failing every mint later. */
   async onModuleInit(): Promise<void> {
@@ -53,8 +62,10 @@ export class TokenConfigStore implements OnModuleInit {
     this.metrics.cacheLookup('configurations');
     if (cached && cached.until > Date.now()) return cached.resolved;
     this.metrics.cacheMiss('configurations');
+    const generation = this.generation;
     const config = await this.configs.findOneBy({ name });
     const resolved = config ? this.open(config) : undefined;
+    if (generation !== this.generation) return resolved;
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
     return resolved;
@@ -72,11 +83,13 @@ export class TokenConfigStore implements OnModuleInit {
 
   private async enabledConfigs(): Promise<EnabledConfigs> {
     if (this.enabled && this.enabled.until > Date.now()) return this.enabled;
+    const generation = this.generation;
     const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
     const resolved = configs.map((config) => this.open(config));
     const tokenNames = new Set(resolved.map(({ config }) => config.tokenName));
-    this.enabled = { resolved, tokenNames, until: Date.now() + CACHE_TTL_MS };
-    return this.enabled;
+    const enabled = { resolved, tokenNames, until: Date.now() + CACHE_TTL_MS };
+    if (generation === this.generation) this.enabled = enabled;
+    return enabled;
   }
 
   find(name: string): Promise<TokenConfigEntity | null> {
@@ -99,6 +112,7 @@ export class TokenConfigStore implements OnModuleInit {
     const sealed = { ...config, secretSealed: this.box.seal(secret, config.name) };
     await manager.save(TokenConfigEntity, sealed);
     this.forget([config.name]);
+    await this.changes?.publish({ kind: 'configs', names: [config.name] });
   }
 
   /** Deletes the named configurations (in the caller's transaction); answers the names that existed. */
@@ -110,11 +124,16 @@ export class TokenConfigStore implements OnModuleInit {
     if (found.length > 0)
       await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
     this.forget(names);
-    return found.map((c) => c.name);
+    const deleted = found.map((c) => c.name);
+    if (deleted.length > 0) await this.changes?.publish({ kind: 'configs', names: deleted });
+    return deleted;
   }
 
-  private forget(names: string[]): void {
-    for (const name of names) this.cache.delete(name);
+  /** Drops the named configurations, or every one without names. */
+  private forget(names?: string[]): void {
+    this.generation += 1;
+    if (names) for (const name of names) this.cache.delete(name);
+    else this.cache.clear();
     this.enabled = undefined;
   }
 

@@ -6,7 +6,9 @@ import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CLOCK, systemClock } from '../common/clock';
 import { answerModuleRouteErrorsWithEnvelope } from '../common/http/route-error-envelope';
+import { SecretsKeyCheckEntity } from '../secrets/entities/secrets-key-check.entity';
 import { SecretBox } from '../secrets/secret-box';
+import { SecretsKeyCheck } from '../secrets/secrets-key-check.service';
 import { UsersModule } from '../users/users.module';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
 import { TokenConfigEntity } from './entities/token-config.entity';
@@ -39,13 +41,19 @@ import { TokenService } from './token.service';
 @Module({
   imports: [
     JwtModule.register({}),
-    TypeOrmModule.forFeature([TokenConfigEntity, RevokedTokenEntity, TokenCutoffEntity]),
+    TypeOrmModule.forFeature([
+      TokenConfigEntity,
+      RevokedTokenEntity,
+      TokenCutoffEntity,
+      SecretsKeyCheckEntity,
+    ]),
     UsersModule,
     AuditModule,
     MetricsModule,
   ],
   controllers: [TokenController],
   providers: [
+    SecretsKeyCheck,
     TokenService,
     TokenConfigStore,
     TokenSigner,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
 import { EntityManager, Repository } from 'typeorm';
+import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { badField } from '../common/http/bad-request';
 import { canonicalUsername } from '../common/validation/username';
 import { type Actor, AuditService } from '../audit/audit.service';
@@ -43,18 +44,30 @@ export class UsersService {
   /** Emits a username whenever that user's password, type or enabled flag may have changed. */
   readonly credentialChanges = new Subject<string>();
   private readonly known = new Map<string, { user: UserEntity; until: number }>();
+  /** Bumped by every drop, so that a read begun before it does not cache what it found. */
+  private generation = 0;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
-  ) {}
+    @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
+  ) {
+    // Another instance's change (or a lost connection: anything may have changed) drops it here too.
+    changes?.subscribe((change) => {
+      if (change.kind === 'user') this.forget(change.username);
+      else if (change.kind === 'reset') {
+        this.generation += 1;
+        this.known.clear();
+      }
+    });
+  }
 
   /**
    * The user, or null. Users found are remembered for KNOWN_TTL_MS, since every mint, token
    * sign-in and session asks: a change made here drops the entry at once, another instance's
-   * shows within that time. A name no user can have never reaches the database.
+   * when it is announced (CHANGE_BUS), at worst within that time. A name no user can have never reaches the database.
    */
   async findByUsername(username: string): Promise<UserEntity | null> {
     // Only the stored form (NFC) finds a user: entry points normalise what they are given.
@@ -64,7 +77,9 @@ export class UsersService {
     this.metrics.cacheLookup('users');
     if (known && known.until > now) return known.user;
     this.metrics.cacheMiss('users');
+    const generation = this.generation;
     const user = await this.users.findOneBy({ username });
+    if (generation !== this.generation) return user;
     if (user) {
       if (this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
       this.known.set(username, { user, until: now + KNOWN_TTL_MS });
@@ -158,8 +173,8 @@ export class UsersService {
       await manager.update(UserEntity, { id: existing.id }, changes);
       return false;
     }, record);
-    this.known.delete(dto.username);
-    this.credentialChanges.next(dto.username);
+    this.forget(dto.username);
+    await this.changes?.publish({ kind: 'user', username: dto.username });
     return { created };
   }
 
@@ -173,6 +188,12 @@ export class UsersService {
       },
       () => [{ actor, action: 'user.delete', target: username }],
     );
+    this.forget(username);
+    await this.changes?.publish({ kind: 'user', username });
+  }
+
+  private forget(username: string): void {
+    this.generation += 1;
     this.known.delete(username);
     this.credentialChanges.next(username);
   }
