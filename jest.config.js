@@ -1,22 +1,13 @@
 /**
  * NestJS 12 ships as ES modules, so Jest runs in its ESM mode (node --experimental-vm-modules):
  * ts-jest compiles the TypeScript as ES modules for the tests, while `nest build` emits CommonJS.
- * @fastify/static and @fastify/cookie load the ESM-only content-disposition and cookie from
- * CommonJS, which Node 20 does natively but Jest cannot: for the tests, those two packages are
- * compiled to CommonJS (cookie through a small .cjs bridge, since it is reached with import()).
  * Unit specs sit beside the code; e2e specs live in test/ and start real apps on real databases.
  */
-const ESM_REQUIRED_FROM_CJS = ['content-disposition', 'cookie'];
 const tsJest = { tsconfig: '<rootDir>/../tsconfig.spec.json', useESM: true };
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', tsJest],
-    [`node_modules/(${ESM_REQUIRED_FROM_CJS.join('|')})/.+\\.js$`]: ['ts-jest', { ...tsJest, useESM: false }],
-  },
-  transformIgnorePatterns: [`/node_modules/(?!(${ESM_REQUIRED_FROM_CJS.join('|')})/)`],
-  moduleNameMapper: { '^cookie$': '<rootDir>/../test/support/esm-interop/cookie.cjs' },
+  transform: { '^.+\\.ts$': ['ts-jest', tsJest] },
 };
 module.exports = {
   // e2e tests start apps and processes; a test may take longer than Jest's default 5 s.
