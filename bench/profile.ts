@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
@@ -65,6 +66,17 @@ export interface SelfTime {
 /** Self time per group, biggest first; `share` is of all samples but idle. */
 export function selfTimeByGroup(profile: Profile): SelfTime[] {
   const groupOfNode = new Map(profile.nodes.map((node) => [node.id, groupOf(node.callFrame)]));
+  // The profiler's own work (stopping and serialising the profile) is no part of the service's.
+  const inspector = (node: ProfileNode) => {
+    if (node.callFrame.url === 'node:inspector') groupOfNode.set(node.id, '(idle)');
+    for (const child of node.children ?? []) {
+      if (groupOfNode.get(node.id) === '(idle)') groupOfNode.set(child, '(idle)');
+      const next = byId.get(child);
+      if (next) inspector(next);
+    }
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  if (profile.nodes[0]) inspector(profile.nodes[0]);
   const totals = new Map<string, number>();
   profile.samples.forEach((id, index) => {
     const group = groupOfNode.get(id) ?? 'other';

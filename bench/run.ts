@@ -23,8 +23,9 @@
  * Environment: BENCH_SCENARIOS (generate,verify,audit), BENCH_DURATION (seconds per round,
  * default 8), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3), BENCH_COLD_RUNS (3, 0 to skip),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; with info, every request's log line is
- * written to /dev/null), BENCH_PROFILE=1 (after the rounds, one more mint round under the CPU
- * profiler: writes artifacts/bench/mint-*.cpuprofile and prints the self time by package).
+ * written to /dev/null), BENCH_PROFILE=1 (after the rounds, one more mint round, and verify round,
+ * under the CPU profiler: writes artifacts/bench/{mint,verify}-*.cpuprofile and prints the self
+ * time by package).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -297,7 +298,8 @@ async function main(): Promise<number> {
     (SCENARIOS.has('generate') ? 3 : 0) +
     (SCENARIOS.has('audit') ? (SCENARIOS.has('generate') ? 1 : 2) : 0) +
     (SCENARIOS.has('verify') ? 3 : 0);
-  const budget = (sideCount * (ROUNDS * DURATION + WARMUP) + (PROFILE ? DURATION : 0) + 180) * 1000;
+  const budget =
+    (sideCount * (ROUNDS * DURATION + WARMUP) + (PROFILE ? 2 * DURATION : 0) + 180) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: still running after ${budget / 1000} s, giving up`);
     void cleanUp().finally(() => process.exit(2));
@@ -451,16 +453,20 @@ async function main(): Promise<number> {
     }
 
     if (PROFILE) {
-      const side = sides.find((s) => s.name === 'generate-service') ?? generateSides.at(-1);
-      if (!side) throw new Error('BENCH_PROFILE needs the generate scenario');
-      const profile = await profiled(() => measure(load, side, DURATION));
-      const file = writeProfile(profile, 'mint');
-      console.log(`profile of the service under the mint load: ${file}`);
-      console.log('self time by package (share of busy samples):');
-      for (const { group, ms, share } of selfTimeByGroup(profile).slice(0, 20))
+      for (const name of ['generate-service', 'verify-service'] as const) {
+        const side = sides.find((s) => s.name === name);
+        if (!side) continue;
+        const label = name === 'generate-service' ? 'mint' : 'verify';
+        const profile = await profiled(() => measure(load, side, DURATION));
         console.log(
-          `  ${(share * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${group}`,
+          `profile of the service under the ${label} load: ${writeProfile(profile, label)}`,
         );
+        console.log('self time by package (share of busy samples):');
+        for (const { group, ms, share } of selfTimeByGroup(profile).slice(0, 20))
+          console.log(
+            `  ${(share * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${group}`,
+          );
+      }
     }
 
     const pass = failures === 0 && ratiosMet;
