@@ -7,9 +7,8 @@
  *   the username the way GET user/detail does: {success:true,data:{user:{username}}}.
  * No authentication, no validation, no database, no audit trail.
  *
- * run.ts forks this file so that the baseline has a process of its own (the service's process
- * carries its heap and the promise hooks of nestjs-pino's AsyncLocalStorage): the first message is
- * the `BaselineStart`, answered with the port; then each 'cpu' message with the process's CPU usage.
+ * run.ts forks this file so that the baseline has a process of its own, apart from the service's
+ * heap: see serveChild (child.ts) for the messages.
  */
 import {
   createHmac,
@@ -19,6 +18,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { serveChild } from './child';
 
 export interface BaselineStart {
   config: BaselineConfig;
@@ -26,6 +26,8 @@ export interface BaselineStart {
   path: string;
   /** GET: verifies the Bearer token and answers its username. */
   verifyPath: string;
+  /** The user the verify token names (the plain-NestJS anchor finds it in its Map). */
+  username: string;
 }
 
 export interface BaselineConfig {
@@ -115,23 +117,10 @@ export async function startBaseline(
 }
 
 if (require.main === module) {
-  let app: FastifyInstance | undefined;
-  process.on('message', (message: BaselineStart | 'cpu') => {
-    if (message === 'cpu') {
-      process.send?.({ cpu: process.cpuUsage() });
-    } else {
-      startBaseline(message.config, message.path, message.verifyPath).then(
-        (started) => {
-          app = started;
-          const address = started.server.address();
-          process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
-        },
-        (error: Error) => process.send?.({ error: `the baseline did not start: ${error.message}` }),
-      );
-    }
-  });
-  process.on(
-    'disconnect',
-    () => void (app?.close() ?? Promise.resolve()).finally(() => process.exit(0)),
+  serveChild((start: BaselineStart) =>
+    startBaseline(start.config, start.path, start.verifyPath).then((app) => ({
+      server: app.server,
+      close: () => app.close(),
+    })),
   );
 }

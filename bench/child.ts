@@ -1,5 +1,6 @@
 /** The bench's child processes (load generator, baseline server): TypeScript run through ts-node. */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 
 export function forkTs(file: string): ChildProcess {
@@ -26,4 +27,33 @@ export function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
 export function stop(child: ChildProcess): void {
   if (child.connected) child.disconnect();
   if (child.exitCode === null && child.signalCode === null) child.kill();
+}
+
+/**
+ * The protocol of a server forked by run.ts (baseline.ts, plain-nest.ts): the first message is the
+ * `BaselineStart`, answered with `{ port }`; then each 'cpu' message with the process's CPU usage.
+ * The server closes when run.ts disconnects.
+ */
+export function serveChild<Start>(
+  start: (message: Start) => Promise<{ server: Server; close(): Promise<unknown> }>,
+): void {
+  let close: (() => Promise<unknown>) | undefined;
+  process.on('message', (message: Start | 'cpu') => {
+    if (message === 'cpu') {
+      process.send?.({ cpu: process.cpuUsage() });
+      return;
+    }
+    start(message).then(
+      (started) => {
+        close = started.close;
+        const address = started.server.address();
+        process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+      },
+      (error: Error) => process.send?.({ error: `the server did not start: ${error.message}` }),
+    );
+  });
+  process.on(
+    'disconnect',
+    () => void (close?.() ?? Promise.resolve()).finally(() => process.exit(0)),
+  );
 }

@@ -34,7 +34,9 @@ export async function startService(dataDir: string, logLevel: string): Promise<R
     LOG_LEVEL: logLevel,
     RATE_LIMIT_MAX: '100000000',
     RATE_LIMIT_WINDOW: '1',
-    ...(process.env.SQLITE_SYNCHRONOUS ? { SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS } : {}),
+    ...(process.env.SQLITE_SYNCHRONOUS
+      ? { SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS }
+      : {}),
   });
   const app = await createApp({
     settings,

@@ -1,9 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { ChangesModule } from './changes/changes.module';
-import { LoggingModule } from './config/logging.module';
 import { type AppSettings, fixedSettingsConfig, settingsConfig } from './config/settings.config';
 import type { Settings } from './config/settings';
 import { DatabaseModule } from './database/database.module';
@@ -15,8 +13,6 @@ import { TokenModule } from './token/token.module';
 export interface AppModuleOptions {
   /** Settings to use instead of reading the environment (tests, embedding tools). */
   settings?: Settings;
-  /** Where log lines go (default: standard output). */
-  logDestination?: DestinationStream;
 }
 
 /** The standalone service: the token API behind its own Basic and session authentication. */
@@ -31,7 +27,6 @@ export class AppModule {
           ignoreEnvFile: true,
           load: [options.settings ? fixedSettingsConfig(options.settings) : settingsConfig],
         }),
-        LoggingModule.forRoot(options.logDestination),
         DatabaseModule,
         RedisModule,
         ChangesModule,

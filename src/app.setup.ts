@@ -3,22 +3,39 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 import { setupApiDocs } from './common/http/api-docs';
 import { registerRateLimit } from './common/http/rate-limit';
 import { applyOpenApiMarks } from './common/http/openapi';
 import { registerSecurityHeaders } from './common/http/security-headers';
+import { loggerOptions, requestId } from './config/logger-options';
+import { PinoNestLogger } from './config/pino-nest-logger';
+import { RequestLogController } from './config/request-log-controller';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 import { registerMetrics } from './metrics/metrics-endpoint';
 
+export interface CreateAppOptions extends AppModuleOptions {
+  /** Where log lines go (default: standard output). */
+  logDestination?: DestinationStream;
+}
+
+/**
+ * The HTTP server, with the service's one pino logger: Fastify writes a line per request with it
+ * (request id, no query, redacted), and configureApp hands it to Nest for every other line.
+ */
 export function fastifyAdapter(
-  settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy'>,
+  settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy' | 'logLevel'>,
+  logDestination?: DestinationStream,
 ): FastifyAdapter {
   const { trustProxy } = settings;
+  const options = loggerOptions(settings.logLevel);
   // return503OnClosing: requests that arrive while the server drains get 503, not a dropped connection.
   return new FastifyAdapter({
+    loggerInstance: logDestination ? pino(options, logDestination) : pino(options),
+    logController: new RequestLogController(),
+    genReqId: requestId,
     bodyLimit: settings.bodyLimit,
     // A hop count as Fastify compiles it (the adapter's option type leaves numbers out).
     trustProxy:
@@ -71,9 +88,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */
 export async function configureApp(app: NestFastifyApplication): Promise<AppSettings> {
-  app.useLogger(app.get(PinoLogger));
   const settings = app.get<AppSettings>(settingsConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
+  app.useLogger(new PinoNestLogger(fastify.log as Pino));
   // Only JSON and forms (the adapter registers @fastify/formbody) carry bodies here: anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   await app.register(fastifyCookie);
@@ -96,11 +113,12 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   return settings;
 }
 
-export async function createApp(options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const { logDestination, ...moduleOptions } = options;
   const settings = options.settings ?? settingsConfig();
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ ...options, settings }),
-    fastifyAdapter(settings),
+    AppModule.forRoot({ ...moduleOptions, settings }),
+    fastifyAdapter(settings, logDestination),
     { bufferLogs: true, abortOnError: false },
   );
   await configureApp(app);

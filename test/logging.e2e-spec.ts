@@ -49,6 +49,8 @@ describe('logs at debug level while minting', () => {
       url: `${TOKEN_API}/list`,
       headers: { cookie: `JSESSIONID=${cookie}` },
     });
+    for (const id of ['trace-42', 'not a plain id'])
+      await t.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': id } });
   });
   afterAll(() => t.close());
 
@@ -65,6 +67,19 @@ describe('logs at debug level while minting', () => {
         (line) => line.req!.url === '/plugin/datafor-modeler/api/user/detail?[query redacted]',
       ),
     ).toBe(true);
+  });
+
+  it("gives each request line a request id: the caller's X-Request-Id when it is a plain token", () => {
+    const lines = t.logs
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { req?: { id?: string; url: string } });
+    const ids = lines.flatMap((line) => (line.req ? [line.req.id] : []));
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('trace-42');
+    expect(ids).not.toContain('not a plain id');
   });
 
   it('never contains a secret, privateKey, password, credential, cookie or token', () => {

@@ -51,8 +51,6 @@ function keysOf(value: unknown): string[] {
 }
 
 describe('the bootstrap Administrator and stored passwords', () => {
-  // First app of this file on purpose: nestjs-pino keeps one process-wide root logger, so only
-  // the first app a test file starts writes its log lines to its own captureLogs destination.
   it('without ADMIN_PASSWORD gets a random password in an owner-only file that the log names, never the password', async () => {
     const t = await startTestApp({ env: { ADMIN_PASSWORD: '' }, captureLogs: true });
     try {

@@ -9,6 +9,7 @@ import {
   MoreThanOrEqual,
   Repository,
 } from 'typeorm';
+import { sqliteConnectionOf } from '../database/sqlite-connection';
 import type { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
 
@@ -66,6 +67,7 @@ const MAX_BATCH = 500;
 @Injectable()
 export class AuditService {
   private pending?: Pending;
+  private sqliteInsert?: (rows: Row[]) => void;
 
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
@@ -98,10 +100,42 @@ export class AuditService {
     const written = new Promise<void>((resolve, reject) =>
       setImmediate(() => {
         if (this.pending?.rows === rows) this.pending = undefined;
-        this.events.insert(rows).then(() => resolve(), reject);
+        this.insert(rows).then(resolve, reject);
       }),
     );
     return { rows, written };
+  }
+
+  /**
+   * One group's rows in one commit. On SQLite, a statement prepared once runs per row in one
+   * transaction: TypeORM would build and prepare a multi-row INSERT for every group size.
+   */
+  private async insert(rows: Row[]): Promise<void> {
+    const connection = sqliteConnectionOf(this.events.manager.connection);
+    if (!connection) {
+      await this.events.insert(rows);
+      return;
+    }
+    this.sqliteInsert ??= (() => {
+      const statement = connection.prepare(
+        'INSERT INTO audit_events (at, actor, action, target, client, outcome, details) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      return connection.transaction((group: Row[]) => {
+        for (const row of group) {
+          statement.run(
+            row.at,
+            row.actor,
+            row.action,
+            row.target,
+            row.client,
+            row.outcome,
+            row.details === null ? null : JSON.stringify(row.details),
+          );
+        }
+      });
+    })();
+    this.sqliteInsert(rows);
   }
 
   /**

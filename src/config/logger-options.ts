@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Options } from 'pino-http';
+import type { IncomingMessage } from 'node:http';
+import type { LoggerOptions } from 'pino';
 
 /** Field names whose values never reach a log line, at any depth up to four levels. */
 export const SECRET_FIELDS = [
@@ -14,6 +14,7 @@ export const SECRET_FIELDS = [
   'passwordHash',
 ];
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 const redactPaths = [
   'req.headers.authorization',
@@ -23,29 +24,37 @@ const redactPaths = [
 ];
 
 /** The path without its query: a token may travel in `?token=`. */
-function pathOf(url: string | undefined): string {
+export function pathOf(url: string | undefined): string {
   const path = (url ?? '').split('?', 1)[0].replace(JWT_LIKE, '[token redacted]');
   return url?.includes('?') ? `${path}?[query redacted]` : path;
 }
 
-export function loggerOptions(level: string): Options {
+/** The caller's X-Request-Id when it is a plain short token, else a new one. */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** What a request line shows of the request: never its headers, body or query. */
+interface LoggedRequest {
+  id: string;
+  method: string;
+  url: string;
+  ip?: string;
+}
+
+export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: redactPaths, censor: '[redacted]' },
-    genReqId: (req: IncomingMessage) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given)
-        ? given
-        : randomUUID();
-    },
     serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+      req: (req: LoggedRequest) => ({
         id: req.id,
         method: req.method,
         url: pathOf(req.url),
-        remoteAddress: req.remoteAddress,
+        remoteAddress: req.ip,
       }),
-      res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     hooks: {
       // A JWT pasted into a message string is cut down to its header.
@@ -56,6 +65,5 @@ export function loggerOptions(level: string): Options {
         return method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
   };
 }

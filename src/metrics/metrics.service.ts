@@ -7,6 +7,16 @@ const CACHE_NAMES = ['credentials', 'configurations', 'users', 'revocations'] as
 const SIGN_IN_METHODS = ['basic', 'session'] as const;
 const SIGN_IN_OUTCOMES = ['success', 'failure', 'throttled'] as const;
 export type CacheName = (typeof CACHE_NAMES)[number];
+
+const pendingCounts = (): Record<CacheName, number> =>
+  Object.fromEntries(CACHE_NAMES.map((cache) => [cache, 0])) as Record<CacheName, number>;
+
+function flush(counter: Counter<'cache'>, pending: Record<CacheName, number>): void {
+  for (const cache of CACHE_NAMES) {
+    if (pending[cache] > 0) counter.inc({ cache }, pending[cache]);
+    pending[cache] = 0;
+  }
+}
 export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
 
@@ -72,18 +82,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private readonly cacheLookups = new Counter({
+  /**
+   * Cache lookups happen several times a request: they are counted in plain numbers and handed to
+   * the counters at each scrape (a labelled inc hashes its labels on every call).
+   */
+  private readonly lookupsPending = pendingCounts();
+  private readonly missesPending = pendingCounts();
+
+  private readonly cacheLookups: Counter<'cache'> = new Counter({
     name: 'datafor_cache_lookups_total',
     help: 'Lookups in an in-memory cache',
     labelNames: ['cache'] as const,
     registers: [this.registry],
+    collect: (): void => flush(this.cacheLookups, this.lookupsPending),
   });
 
-  private readonly cacheMisses = new Counter({
+  private readonly cacheMisses: Counter<'cache'> = new Counter({
     name: 'datafor_cache_misses_total',
     help: 'Lookups that the cache could not answer (the store was read)',
     labelNames: ['cache'] as const,
     registers: [this.registry],
+    collect: (): void => flush(this.cacheMisses, this.missesPending),
   });
 
   private readonly requestDuration = new Histogram({
@@ -133,11 +152,11 @@ export class MetricsService {
   }
 
   cacheLookup(cache: CacheName): void {
-    this.cacheLookups.inc({ cache });
+    this.lookupsPending[cache]++;
   }
 
   cacheMiss(cache: CacheName): void {
-    this.cacheMisses.inc({ cache });
+    this.missesPending[cache]++;
   }
 
   /**

@@ -85,16 +85,17 @@ export class TokenVerifier {
     const fitting = candidates.filter(({ config }) => config.algorithm === header.alg);
     if (fitting.length === 0) throw new TokenRejectedError('algorithm not allowed');
 
-    let rejection: TokenRejectedError = new TokenRejectedError('bad signature');
+    // The error is made only when every candidate refused: an Error captures a stack trace.
+    let rejection: TokenRejectedError | undefined;
     for (const resolved of fitting) {
       try {
         return await this.verifyWith(token, resolved);
       } catch (error) {
         if (!(error instanceof TokenRejectedError)) throw error;
-        if (error.reason !== 'bad signature') rejection = error;
+        if (error.reason !== 'bad signature' || !rejection) rejection = error;
       }
     }
-    throw rejection;
+    throw rejection ?? new TokenRejectedError('bad signature');
   }
 
   private async candidates(kid: unknown, tokenName?: string): Promise<ResolvedTokenConfig[]> {

@@ -91,13 +91,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   let builder = Test.createTestingModule({
-    imports: [AppModule.forRoot({ settings, logDestination: destination })],
+    imports: [AppModule.forRoot({ settings })],
   });
   if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(settings), {
-    bufferLogs: true,
-  });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    fastifyAdapter(settings, destination),
+    {
+      bufferLogs: true,
+    },
+  );
   await configureApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
