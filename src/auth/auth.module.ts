@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TokenAuthenticationGuard } from '../token/guards/token-authentication.guard';
@@ -46,6 +46,13 @@ import { SessionService } from './session.service';
                 keyPrefix: `${prefix}login`,
                 points: 1,
                 duration: 1,
+                // While Redis does not answer, count in process (per instance) rather than fail
+                // every sign-in, as the rate limit lets requests through.
+                insuranceLimiter: new RateLimiterMemory({
+                  keyPrefix: `${prefix}login`,
+                  points: 1,
+                  duration: 1,
+                }),
               }),
             )
           : new InMemoryLoginAttemptStore(),

@@ -67,3 +67,11 @@ export function loggerOptions(level: string): LoggerOptions {
     },
   };
 }
+
+/**
+ * What a log line keeps of an error: its type, message and stack. Never the whole object, whose
+ * own properties may carry values (a TypeORM QueryFailedError holds the query's parameters).
+ */
+export function errorFields(error: Error): { type: string; message: string; stack?: string } {
+  return { type: error.name, message: error.message, stack: error.stack };
+}

@@ -1,5 +1,6 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
+import { errorFields } from './logger-options';
 
 const STACK = /^.+\n\s+at .+/s;
 
@@ -56,7 +57,7 @@ export class PinoNestLogger implements LoggerService {
     const fields: Record<string, unknown> = context ? { context } : {};
     if (stack) fields.err = { stack };
     if (message instanceof Error) {
-      logger[method]({ ...fields, err: message }, message.message);
+      logger[method]({ ...fields, err: errorFields(message) }, message.message);
     } else if (typeof message === 'object' && message !== null) {
       logger[method]({ ...fields, ...message });
     } else {

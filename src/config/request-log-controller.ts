@@ -1,5 +1,5 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { pathOf } from './logger-options';
+import { errorFields, pathOf } from './logger-options';
 
 /**
  * One line per request, when its answer is sent (Fastify's default adds an "incoming request"
@@ -15,7 +15,7 @@ export class RequestLogController extends LogController {
   ): void {
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
     if (error || reply.statusCode >= 500)
-      reply.log.error(error ? { ...line, err: error } : line, 'request completed');
+      reply.log.error(error ? { ...line, err: errorFields(error) } : line, 'request completed');
     else reply.log.info(line, 'request completed');
   }
 

@@ -32,6 +32,9 @@ export class RedisConnection
         lazyConnect: true,
         connectTimeout: CONNECT_TIMEOUT_MS,
         maxRetriesPerRequest: 2,
+        // A Redis that stops answering without closing the socket must not hold sign-ins or writes.
+        commandTimeout: CONNECT_TIMEOUT_MS,
+        keepAlive: 10_000,
       });
       // ioredis reconnects by itself; without a listener an outage would be an uncaught error event.
       this.client.on('error', () => undefined);

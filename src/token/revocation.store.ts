@@ -58,8 +58,6 @@ export class RevocationStore {
     manager: EntityManager = this.revoked.manager,
   ): Promise<void> {
     await manager.upsert(RevokedTokenEntity, { jti, configName, expiresAt }, ['jti']);
-    this.snapshot = undefined;
-    await this.changes?.publish({ kind: 'revocations' });
   }
 
   /** Revokes every token of `configName` issued before `issuedBefore` (epoch seconds). */
@@ -73,6 +71,10 @@ export class RevocationStore {
       { configName, issuedBefore, createdDate: this.clock.now() },
       ['configName'],
     );
+  }
+
+  /** Once a revocation is committed: drops the snapshot here and announces it to the other instances. */
+  async changed(): Promise<void> {
     this.snapshot = undefined;
     await this.changes?.publish({ kind: 'revocations' });
   }

@@ -111,8 +111,6 @@ export class TokenConfigStore implements OnModuleInit {
   ): Promise<void> {
     const sealed = { ...config, secretSealed: this.box.seal(secret, config.name) };
     await manager.save(TokenConfigEntity, sealed);
-    this.forget([config.name]);
-    await this.changes?.publish({ kind: 'configs', names: [config.name] });
   }
 
   /** Deletes the named configurations (in the caller's transaction); answers the names that existed. */
@@ -123,10 +121,16 @@ export class TokenConfigStore implements OnModuleInit {
     });
     if (found.length > 0)
       await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
+    return found.map((c) => c.name);
+  }
+
+  /**
+   * Once a change to these configurations is committed: drops them here and announces them to
+   * the other instances. Before the commit, a reload would only cache the old rows again.
+   */
+  async changed(names: string[]): Promise<void> {
     this.forget(names);
-    const deleted = found.map((c) => c.name);
-    if (deleted.length > 0) await this.changes?.publish({ kind: 'configs', names: deleted });
-    return deleted;
+    if (names.length > 0) await this.changes?.publish({ kind: 'configs', names });
   }
 
   /** Drops the named configurations, or every one without names. */

@@ -195,6 +195,7 @@ export class TokenService {
         },
       ],
     );
+    await this.store.changed([dto.name]);
     return { created: !existing, warning };
   }
 
@@ -206,6 +207,7 @@ export class TokenService {
       },
       () => [{ actor, action: 'token.delete', target: name }],
     );
+    await this.store.changed([name]);
   }
 
   /** Revokes one token by `jti`, or every token of a configuration issued before an instant (default now). */
@@ -221,6 +223,7 @@ export class TokenService {
         (manager) => this.revocations.revokeToken(jti, null, expiresAt, manager),
         () => [{ actor, action: 'token.revoke', target: jti, details: { kind: 'jti' } }],
       );
+      await this.revocations.changed();
       return;
     }
     if (!(await this.store.find(name!)))
@@ -238,6 +241,7 @@ export class TokenService {
         },
       ],
     );
+    await this.revocations.changed();
   }
 
   /** What a token is, RFC 7662 style: never an error for a bad token, `active: false` and the reason. */
@@ -266,10 +270,11 @@ export class TokenService {
     if (names.length === 0) throw badField('body', 'must name at least one configuration');
     if (names.length > MAX_BATCH)
       throw badField('body', `may name at most ${MAX_BATCH} configurations`);
-    await this.audit.recordChange(
+    const deleted = await this.audit.recordChange(
       (manager) => this.store.delete([...new Set(names)], manager),
       (deleted) => deleted.map((name) => ({ actor, action: 'token.delete', target: name })),
     );
+    await this.store.changed(deleted);
   }
 
   private secretFor(
