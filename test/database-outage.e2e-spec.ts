@@ -13,6 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { PostgresClient } from '../src/database/postgres-client';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import {
   alive,
@@ -262,4 +264,21 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
     // The request in flight was answered 503 before the server closed, or cut by the exit.
     expect([503, 'no answer']).toContain(await stuck);
   }, 20_000);
+});
+
+describe('a pooled PostgreSQL client whose session the server ends (always on PostgreSQL)', () => {
+  it('survives the termination between queries and fails its next query instead', async () => {
+    const client = new PostgresClient(REQUIRED_POSTGRES_URL);
+    const admin = new pg.Client(REQUIRED_POSTGRES_URL);
+    await Promise.all([client.connect(), admin.connect()]);
+    try {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const ended = new Promise((done) => client.once('end', done));
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await ended;
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+    } finally {
+      await admin.end();
+    }
+  });
 });

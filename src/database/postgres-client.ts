@@ -18,6 +18,11 @@ function isQueryTimeout(error: unknown): boolean {
 export class PostgresClient extends pg.Client {
   constructor(config?: string | pg.ClientConfig) {
     super(config);
+    // A client checked out of the pool has no listener of pg-pool's: if the server ends its
+    // session between queries (failover, pg_terminate_backend, DROP DATABASE ... FORCE), the
+    // 'error' event would be unhandled and end the process. Its next query fails instead (503),
+    // and the pool drops it on release.
+    this.on('error', () => undefined);
     const query = this.query.bind(this) as AnyQuery;
     const endOnTimeout = (error: unknown) => {
       if (isQueryTimeout(error)) void this.end().catch(() => undefined);
