@@ -1,27 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { LoggerOptions } from 'pino';
+import { censorSecrets } from './log-censor';
 
-/** Field names whose values never reach a log line, at any depth up to four levels. */
-export const SECRET_FIELDS = [
-  'secret',
-  'privateKey',
-  'password',
-  'initpwd',
-  'token',
-  'secretsKey',
-  'adminPassword',
-  'passwordHash',
-];
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
+/** Top-level fields that serializers reduce to what is safe to log. */
+const SERIALIZED = new Set(['req', 'res']);
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-const redactPaths = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`, `*.*.*.${field}`]),
-];
 
 /** The path without its query: a token may travel in `?token=`. */
 export function pathOf(url: string | undefined): string {
@@ -46,7 +31,6 @@ interface LoggedRequest {
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    redact: { paths: redactPaths, censor: '[redacted]' },
     serializers: {
       req: (req: LoggedRequest) => ({
         id: req.id,
@@ -56,12 +40,18 @@ export function loggerOptions(level: string): LoggerOptions {
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
+    formatters: {
+      // Before the serializers, which keep only safe fields of the request and reply.
+      log: (fields) => censorSecrets(fields, SERIALIZED),
+    },
     hooks: {
       // A JWT pasted into a message string is cut down to its header.
       logMethod(args, method) {
-        const scrubbed = args.map((arg) =>
-          typeof arg === 'string' ? arg.replace(JWT_LIKE, '[token redacted]') : arg,
-        );
+        const scrubbed = args.some((arg) => typeof arg === 'string' && arg.includes('eyJ'))
+          ? args.map((arg) =>
+              typeof arg === 'string' ? arg.replace(JWT_LIKE, '[token redacted]') : arg,
+            )
+          : args;
         return method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
