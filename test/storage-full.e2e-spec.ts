@@ -8,6 +8,7 @@
  * 503 is. Runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
  */
 import type { Database } from 'better-sqlite3';
+import { AuditService } from '../src/audit/audit.service';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { RevokedTokenEntity } from '../src/token/entities/revoked-token.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
@@ -37,14 +38,22 @@ interface Disk {
 const sqliteOf = (t: TestApp) =>
   (t.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
 
+/** Both connections to the file: TypeORM's, and the audit writer's own (made by the first mint). */
+const sqliteConnections = (t: TestApp): Database[] => {
+  const writer = (t.app.get(AuditService) as unknown as { sqliteWriter?: { db: Database } })
+    .sqliteWriter;
+  if (!writer) throw new Error('the audit writer has not opened its connection yet');
+  return [sqliteOf(t), writer.db];
+};
+
 const sqliteDisk: Disk = {
   // The limit is per connection: a reopened app starts without it.
   fill: async (t) => {
-    const db = sqliteOf(t);
-    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    for (const db of sqliteConnections(t))
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
   },
   free: async (t) => {
-    sqliteOf(t).pragma('max_page_count = 1073741823');
+    for (const db of sqliteConnections(t)) db.pragma('max_page_count = 1073741823');
   },
   unreadyWhenFull: true,
 };

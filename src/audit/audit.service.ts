@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   Between,
@@ -12,6 +12,7 @@ import {
 import { sqliteConnectionOf } from '../database/sqlite-connection';
 import type { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
+import { type AuditRow, SqliteAuditWriter } from './sqlite-audit-writer';
 
 /** Who acts, and from where: what every audited call carries. */
 export interface Actor {
@@ -27,7 +28,7 @@ export interface AuditRecord {
   details?: Record<string, string | number | boolean>;
 }
 
-type Row = Omit<AuditEventEntity, 'id'>;
+type Row = AuditRow;
 
 /**
  * What a caller typed, fit for any database: control characters (PostgreSQL refuses NUL) kept as
@@ -50,9 +51,18 @@ function rowOf(entry: AuditRecord): Row {
   };
 }
 
-interface Pending {
+interface Group {
   rows: Row[];
   written: Promise<void>;
+  settle(error?: unknown): void;
+}
+
+function newGroup(): Group {
+  let settle!: Group['settle'];
+  const written = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error === undefined ? resolve() : reject(error));
+  });
+  return { rows: [], written, settle };
 }
 
 /** Rows per INSERT: well under the bind-parameter limits of SQLite and PostgreSQL. */
@@ -60,23 +70,35 @@ const MAX_BATCH = 500;
 
 /**
  * The audit trail. Callers pass names and ids only: never a secret, password or token.
- * Writes are group-committed: the events recorded while the event loop turns go to the database
- * in one INSERT, and each caller's promise settles once its row is stored, so an acknowledged
- * request is always on record, at a fraction of the cost of one statement per event.
+ * Writes are group-committed: one group is written at a time, and the events recorded meanwhile
+ * (while it commits and syncs) form the next one. Each caller's promise settles once its row is
+ * stored, so an acknowledged request is always on record, at a fraction of the cost of one commit
+ * per event. On SQLite the groups go through a SqliteAuditWriter, its own connection (see there).
  */
 @Injectable()
-export class AuditService {
-  private pending?: Pending;
-  private sqliteInsert?: (rows: Row[]) => void;
+export class AuditService implements OnApplicationShutdown {
+  /** Groups waiting their turn, oldest first; the last takes new events until it is full. */
+  private readonly queue: Group[] = [];
+  /** The loop writing the queue, while there is one. */
+  private writing?: Promise<void>;
+  private sqliteWriter?: SqliteAuditWriter;
 
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
   ) {}
 
   record(entry: AuditRecord): Promise<void> {
-    if (!this.pending || this.pending.rows.length >= MAX_BATCH) this.pending = this.schedule();
-    this.pending.rows.push(rowOf(entry));
-    return this.pending.written;
+    let group = this.queue.at(-1);
+    if (!group || group.rows.length >= MAX_BATCH) {
+      group = newGroup();
+      this.queue.push(group);
+      // The first event waits for the rest of this turn of the event loop to join it.
+      this.writing ??= new Promise((resolve) => setImmediate(resolve)).then(() =>
+        this.writeQueue(),
+      );
+    }
+    group.rows.push(rowOf(entry));
+    return group.written;
   }
 
   /**
@@ -95,47 +117,35 @@ export class AuditService {
     });
   }
 
-  private schedule(): Pending {
-    const rows: Row[] = [];
-    const written = new Promise<void>((resolve, reject) =>
-      setImmediate(() => {
-        if (this.pending?.rows === rows) this.pending = undefined;
-        this.insert(rows).then(resolve, reject);
-      }),
-    );
-    return { rows, written };
+  /** Groups still queued are written, then the writer's own connection is closed. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.writing;
+    this.sqliteWriter?.close();
+    this.sqliteWriter = undefined;
   }
 
-  /**
-   * One group's rows in one commit. On SQLite, a statement prepared once runs per row in one
-   * transaction: TypeORM would build and prepare a multi-row INSERT for every group size.
-   */
+  /** Writes the groups in turn; a group leaves the queue before it is written, so none grows meanwhile. */
+  private async writeQueue(): Promise<void> {
+    for (let group = this.queue.shift(); group; group = this.queue.shift()) {
+      try {
+        await this.insert(group.rows);
+        group.settle();
+      } catch (error) {
+        group.settle(error);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  /** One group's rows in one commit: on SQLite by the writer, elsewhere in one multi-row INSERT. */
   private async insert(rows: Row[]): Promise<void> {
     const connection = sqliteConnectionOf(this.events.manager.connection);
     if (!connection) {
       await this.events.insert(rows);
       return;
     }
-    this.sqliteInsert ??= (() => {
-      const statement = connection.prepare(
-        'INSERT INTO audit_events (at, actor, action, target, client, outcome, details) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?)',
-      );
-      return connection.transaction((group: Row[]) => {
-        for (const row of group) {
-          statement.run(
-            row.at,
-            row.actor,
-            row.action,
-            row.target,
-            row.client,
-            row.outcome,
-            row.details === null ? null : JSON.stringify(row.details),
-          );
-        }
-      });
-    })();
-    this.sqliteInsert(rows);
+    this.sqliteWriter ??= SqliteAuditWriter.beside(connection);
+    await this.sqliteWriter.write(rows);
   }
 
   /**

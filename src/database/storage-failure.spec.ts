@@ -65,6 +65,13 @@ describe('storageFailureOf: the codes it knows', () => {
     },
   );
 
+  it.each(['ENOSPC', 'EDQUOT', 'EIO'])(
+    'counts a file system %s (the audit writer syncing its WAL file) as a full store',
+    (code) => {
+      expect(storageFailureOf(withCode(code))?.reason).toBe('full');
+    },
+  );
+
   it('counts PostgreSQL disk_full (53100) as a full store', () => {
     expect(storageFailureOf(wrapped(withCode('53100')))?.reason).toBe('full');
   });

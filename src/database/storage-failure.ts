@@ -20,6 +20,8 @@ const UNAVAILABLE: StorageFailure = {
 /** SQLite result codes (better-sqlite3's `code`) that leave the store unable to write. */
 const SQLITE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN']);
 const SQLITE_UNAVAILABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_READONLY']);
+/** Node file system errors (the audit writer syncs the SQLite WAL file itself). */
+const FILE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO']);
 /** Node socket errors met while reaching PostgreSQL. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -56,7 +58,7 @@ export function storageFailureOf(error: unknown): StorageFailure | undefined {
       continue;
     }
     const sqliteBase = code.startsWith('SQLITE_') ? code.replace(/^(SQLITE_[A-Z]+).*$/, '$1') : '';
-    if (SQLITE_FULL_CODES.has(sqliteBase)) return FULL;
+    if (SQLITE_FULL_CODES.has(sqliteBase) || FILE_FULL_CODES.has(code)) return FULL;
     if (SQLITE_UNAVAILABLE_CODES.has(sqliteBase)) return UNAVAILABLE;
     // PostgreSQL SQLSTATE classes: 53 insufficient resources (53100 disk full), 08 connection
     // exception, 57P admin/crash shutdown, 57014 statement timeout or cancel, 25P03 a session
