@@ -5,8 +5,8 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import pino from 'pino';
 import { createApp } from '../src/app.setup';
+import { logDestination } from '../src/config/logger-options';
 import { parseSettings } from '../src/config/settings';
 
 export const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
@@ -40,7 +40,7 @@ export async function startService(dataDir: string, logLevel: string): Promise<R
   });
   const app = await createApp({
     settings,
-    logDestination: pino.destination({ dest: '/dev/null', sync: false }),
+    logDestination: logDestination('/dev/null'),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -10,7 +10,7 @@ import { setupApiDocs } from './common/http/api-docs';
 import { registerRateLimit } from './common/http/rate-limit';
 import { applyOpenApiMarks } from './common/http/openapi';
 import { registerSecurityHeaders } from './common/http/security-headers';
-import { loggerOptions, requestId } from './config/logger-options';
+import { logDestination, loggerOptions, requestId } from './config/logger-options';
 import { PinoNestLogger } from './config/pino-nest-logger';
 import { RequestLogController } from './config/request-log-controller';
 import { type AppSettings, settingsConfig } from './config/settings.config';
@@ -27,13 +27,13 @@ export interface CreateAppOptions extends AppModuleOptions {
  */
 export function fastifyAdapter(
   settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy' | 'logLevel'>,
-  logDestination?: DestinationStream,
+  destination?: DestinationStream,
 ): FastifyAdapter {
   const { trustProxy } = settings;
   const options = loggerOptions(settings.logLevel);
   // return503OnClosing: requests that arrive while the server drains get 503, not a dropped connection.
   return new FastifyAdapter({
-    loggerInstance: logDestination ? pino(options, logDestination) : pino(options),
+    loggerInstance: pino(options, destination ?? logDestination()),
     logController: new RequestLogController(),
     genReqId: requestId,
     bodyLimit: settings.bodyLimit,
@@ -114,11 +114,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
 }
 
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const { logDestination, ...moduleOptions } = options;
+  const { logDestination: destination, ...moduleOptions } = options;
   const settings = options.settings ?? settingsConfig();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ ...moduleOptions, settings }),
-    fastifyAdapter(settings, logDestination),
+    fastifyAdapter(settings, destination),
     { bufferLogs: true, abortOnError: false },
   );
   await configureApp(app);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type LoggerOptions } from 'pino';
 import { censorSecrets } from './log-censor';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
@@ -56,6 +56,24 @@ export function loggerOptions(level: string): LoggerOptions {
       },
     },
   };
+}
+
+/** Bytes of log lines gathered before a write, and the longest a line waits for it. */
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 1000;
+
+/**
+ * Where the service's lines go (standard output by default): gathered up to 4 KiB, or a second,
+ * per write, since one write per line cost a busy service more than the line itself. pino writes
+ * what is gathered when the process exits; a process killed outright loses at most that second.
+ */
+export function logDestination(dest: number | string = 1): DestinationStream {
+  return pino.destination({
+    dest,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+  });
 }
 
 /**
