@@ -25,8 +25,8 @@
  *
  * Environment: BENCH_SCENARIOS (generate,verify,audit,propagation), BENCH_DURATION (seconds per round,
  * default 8), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3), BENCH_COLD_RUNS (3, 0 to skip),
- * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default warn; with info, every request's log line is
- * written to /dev/null), BENCH_PROFILE=1 (after the rounds, one more mint round, and verify round,
+ * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default info as the service's own: every request's
+ * line is written, to /dev/null through the service's destination; warn leaves them out), BENCH_PROFILE=1 (after the rounds, one more mint round, and verify round,
  * under the CPU profiler: writes artifacts/bench/{mint,verify}-*.cpuprofile and prints the self
  * time by package).
  */
@@ -86,7 +86,7 @@ const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const COLD_RUNS = intFromEnv('BENCH_COLD_RUNS', 3, 0);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const WARMUP = Math.min(3, DURATION);
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 const SECRET = randomBytes(32).toString('base64url');
 const BODY = JSON.stringify({

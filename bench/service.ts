@@ -21,8 +21,8 @@ export interface RunningService {
 }
 
 /**
- * `logLevel` defaults to warn (no per-request lines); with info, every request's log line is
- * written, to /dev/null, so that its cost is measured without flooding the terminal.
+ * At `logLevel` info (the service's default) every request's line is written, to /dev/null through
+ * the service's own destination, so that its cost is measured without flooding the terminal.
  * The per-client rate limit stays on, so that its cost is measured, but at a limit the one client
  * of the bench never reaches (it would measure 429 answers otherwise).
  */
