@@ -184,6 +184,28 @@ describe.each([
     expect(await response.json()).toMatchObject({ success: false, code: '415' });
   });
 
+  // text/plain: both hosts parse it (Fastify's default parsers include it), so the module's own
+  // 415 is the one that must wait for the authentication and admin answers.
+  const USER_UPSERT = '/plugin/datafor-modeler/api/user/insertOrUpdate';
+  it.each([
+    [`${TOKEN_API}/update`, 'anonymous', 401, undefined],
+    [`${TOKEN_API}/update`, 'clerk', 403, 'clerk-key'],
+    [`${TOKEN_API}/update`, 'admin', 415, 'admin-key'],
+    [`${TOKEN_API}/generate`, 'admin', 415, 'admin-key'],
+    [USER_UPSERT, 'anonymous', 401, undefined],
+    [USER_UPSERT, 'clerk', 403, 'clerk-key'],
+    [USER_UPSERT, 'admin', 415, 'admin-key'],
+  ])('answers a text/plain body on %s from the %s by %i', async (path, _, status, key) => {
+    const response = await send(path, {
+      method: 'POST',
+      key,
+      body: 'name=ERP',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ success: false, code: String(status) });
+  });
+
   it("leaves the host's own routes to the host's error handling", async () => {
     const response = await json('/host/echo', '{"broken":');
     expect(response.status).toBe(400);

@@ -7,7 +7,7 @@ import {
   Query,
   Req,
   UseFilters,
-  UseInterceptors,
+  UseGuards,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -20,7 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { HttpRequest } from '../common/http/http-request';
-import { JsonOrFormOnlyInterceptor } from '../common/http/json-or-form-only.interceptor';
+import { JsonOrFormOnlyGuard } from '../common/http/json-or-form-only.guard';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { ApiFormBody } from '../common/http/openapi';
@@ -39,7 +39,7 @@ import {
 import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { RevokeTokenDto } from './dto/revoke-token.dto';
 import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
-import { FlatFormPayloadInterceptor } from './flat-form-payload.interceptor';
+import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
 import { AdminOnly } from './guards/admin-only.decorator';
 import { PrincipalService } from './principal.service';
 import { TokenService } from './token.service';
@@ -52,10 +52,12 @@ const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0
 @ApiCookieAuth('session')
 @ApiErrors(401, 403, 429, 503)
 @Controller('plugin/datafor-modeler/api/token')
+// Guards run in the order they are listed and decorators apply bottom-up: this one, above
+// @AdminOnly(), runs after AdminGuard, whose 401 and 403 come before its 415.
+@UseGuards(JsonOrFormOnlyGuard)
 @AdminOnly()
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
-@UseInterceptors(JsonOrFormOnlyInterceptor)
 export class TokenController {
   constructor(
     private readonly tokens: TokenService,
@@ -65,7 +67,6 @@ export class TokenController {
 
   @Post('generate')
   @HttpCode(200)
-  @UseInterceptors(FlatFormPayloadInterceptor)
   @ApiOperation({
     summary: 'Generate a token',
     description:
@@ -83,7 +84,7 @@ export class TokenController {
   @ApiOkResponse({ description: 'The request was successful.', type: GenerateTokenResponseDto })
   @ApiErrors(400, 404, 409, 413, 415)
   async generate(
-    @Body() dto: GenerateTokenDto,
+    @FlatFormPayloadBody() dto: GenerateTokenDto,
     @Req() request: HttpRequest,
   ): Promise<GenerateTokenResponseDto> {
     const minting = this.tokens.generate(dto, this.principals.actor(request));

@@ -6,7 +6,7 @@ import {
   Post,
   Req,
   UseFilters,
-  UseInterceptors,
+  UseGuards,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -19,7 +19,7 @@ import {
 } from '@nestjs/swagger';
 import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
 import type { HttpRequest } from '../common/http/http-request';
-import { JsonOrFormOnlyInterceptor } from '../common/http/json-or-form-only.interceptor';
+import { JsonOrFormOnlyGuard } from '../common/http/json-or-form-only.guard';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import {
   ApiErrors,
@@ -57,7 +57,8 @@ const LAST_ADMINISTRATOR: ErrorAnswer = {
 @Controller('plugin/datafor-modeler/api')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
-@UseInterceptors(JsonOrFormOnlyInterceptor)
+// JsonOrFormOnlyGuard is bound on each route, above its @AdminOnly(): a controller's guards run
+// before its routes' ones, and AdminGuard's 401 and 403 come before the 415.
 export class UsersController {
   constructor(
     private readonly users: UsersService,
@@ -65,6 +66,7 @@ export class UsersController {
   ) {}
 
   @Get('user/detail')
+  @UseGuards(JsonOrFormOnlyGuard)
   @NoRateLimit()
   @ApiOptionalAuth('basic', 'session', 'bearer', 'token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
@@ -85,6 +87,7 @@ export class UsersController {
 
   @Post('user/insertOrUpdate')
   @HttpCode(200)
+  @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
   @ApiOperation({ summary: 'Create a user, or change the fields given' })
   @ApiConsumes(...JSON_OR_FORM)
@@ -100,6 +103,7 @@ export class UsersController {
 
   @Post('user/delete')
   @HttpCode(200)
+  @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
   @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
   @ApiConsumes(...JSON_OR_FORM)
@@ -123,6 +127,7 @@ export class UsersController {
   }
 
   @Get('user/list')
+  @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
   @ApiOperation({ summary: 'Every user, without password hashes' })
   @ApiOkResponse({ type: UserListResponseDto })
@@ -132,6 +137,7 @@ export class UsersController {
   }
 
   @Get('roles/types')
+  @UseGuards(JsonOrFormOnlyGuard)
   @NoRateLimit()
   @ApiPublic()
   @ApiOperation({ summary: 'The user types' })

@@ -48,11 +48,20 @@ function withoutNulls(value: unknown): unknown {
   );
 }
 
+/**
+ * The `data` a custom param decorator gives when it returns the request body (e.g. reshaped): the
+ * pipe checks that param as it checks `@Body()`.
+ */
+export const BODY_PARAM = 'datafor:body';
+
+const isBody = ({ type, data }: ArgumentMetadata) =>
+  type === 'body' || (type === 'custom' && data === BODY_PARAM);
+
 /** Refuses a body that is not an object, and unsafe input, before it reaches the DTO. */
 class EnvelopeValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (!this.toValidate(metadata)) return super.transform(value, metadata);
-    if (metadata.type === 'body' && !isPlainObject(value)) {
+    if (isBody(metadata) && !isPlainObject(value)) {
       throw new FieldsBadRequestException([
         { field: 'body', message: 'must be a JSON object or a form' },
       ]);
@@ -69,6 +78,8 @@ class EnvelopeValidationPipe extends ValidationPipe {
 export function createValidationPipe(): ValidationPipe {
   return new EnvelopeValidationPipe({
     transform: true,
+    // Custom param decorators are validated too: generate's body comes from one.
+    validateCustomDecorators: true,
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -4,7 +4,7 @@ import { TokenPayloadDto } from './token-payload.dto';
 
 /**
  * The older form-urlencoded shape of generate, as documented: the payload's fields flat beside
- * `name` and `privateKey` (FlatFormPayloadInterceptor folds them into `payload`). The user's own
+ * `name` and `privateKey` (FlatFormPayloadBody folds them into `payload`). The user's own
  * `name` cannot travel flat, since `name` names the configuration there.
  */
 export class GenerateTokenFormDto extends IntersectionType(
