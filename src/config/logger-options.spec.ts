@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { logDestination, loggerOptions } from './logger-options';
+import { logDestination, loggerOptions, pathOf } from './logger-options';
 
 describe('logDestination', () => {
   let dir: string;
@@ -37,5 +37,16 @@ describe('logDestination', () => {
     await sleep(100);
     expect(readFileSync(file, 'utf8').length).toBeGreaterThan(4096);
     destination.end();
+  });
+});
+
+describe('pathOf', () => {
+  it('keeps a plain path, and never a query or a JWT in the path', () => {
+    expect(pathOf('/plugin/datafor-modeler/api/user/detail')).toBe(
+      '/plugin/datafor-modeler/api/user/detail',
+    );
+    expect(pathOf('/x?token=abc')).toBe('/x?[query redacted]');
+    expect(pathOf('/verify/eyJhbGciOi.eyJzdWIi.c2ln/more')).toBe('/verify/[token redacted]/more');
+    expect(pathOf(undefined)).toBe('');
   });
 });

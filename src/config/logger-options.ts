@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import pino, { type DestinationStream, type LoggerOptions } from 'pino';
+import pino, { type LoggerOptions } from 'pino';
 import { censorSecrets } from './log-censor';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
@@ -10,8 +10,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The path without its query: a token may travel in `?token=`. */
 export function pathOf(url: string | undefined): string {
-  const path = (url ?? '').split('?', 1)[0].replace(JWT_LIKE, '[token redacted]');
-  return url?.includes('?') ? `${path}?[query redacted]` : path;
+  const path = (url ?? '').split('?', 1)[0];
+  const shown = path.includes('eyJ') ? path.replace(JWT_LIKE, '[token redacted]') : path;
+  return url?.includes('?') ? `${shown}?[query redacted]` : shown;
 }
 
 /** The caller's X-Request-Id when it is a plain short token, else a new one. */
@@ -67,7 +68,7 @@ const LOG_FLUSH_MS = 1000;
  * per write, since one write per line cost a busy service more than the line itself. pino writes
  * what is gathered when the process exits; a process killed outright loses at most that second.
  */
-export function logDestination(dest: number | string = 1): DestinationStream {
+export function logDestination(dest: number | string = 1): ReturnType<typeof pino.destination> {
   return pino.destination({
     dest,
     sync: false,
