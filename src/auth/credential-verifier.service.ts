@@ -42,7 +42,7 @@ export class CredentialVerifier {
       address: request.address,
       device: this.devices.deviceOf(request.deviceCookie, username),
     };
-    await this.attempts.check(username, client).catch((error: unknown) => {
+    const checked = await this.attempts.check(username, client).catch((error: unknown) => {
       if (error instanceof TooManyFailuresException) this.metrics.passwordSignIn(via, 'throttled');
       throw error;
     });
@@ -51,7 +51,7 @@ export class CredentialVerifier {
     this.metrics.cacheLookup('credentials');
     if (cached) {
       this.metrics.passwordSignIn(via, 'success');
-      await this.attempts.succeeded(username, client);
+      await this.attempts.succeeded(username, client, checked);
       return { ...cached, via };
     }
     this.metrics.cacheMiss('credentials');
@@ -73,7 +73,7 @@ export class CredentialVerifier {
       await Promise.all([failure, locked]);
       return null;
     }
-    await this.attempts.succeeded(username, client);
+    await this.attempts.succeeded(username, client, checked);
     this.metrics.passwordSignIn(via, 'success');
     await this.audit.record({ actor, action, target: username });
     const authenticated = authenticatedUser(user, via);

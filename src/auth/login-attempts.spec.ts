@@ -13,7 +13,7 @@ const DEFAULTS = {
 };
 
 /** The seconds a refusal asks to wait, or 0 when the sign-in may go ahead. */
-const retryAfter = (check: Promise<void>) =>
+const retryAfter = (check: Promise<unknown>) =>
   check.then(
     () => 0,
     (error: unknown) => {
@@ -136,6 +136,26 @@ describe('LoginAttempts', () => {
     expect(await retryAfter(attempts.check('alice', office))).toBe(0);
     // The username's count went on: this third failure locked it.
     expect(await retryAfter(attempts.check('alice', stranger(9)))).toBe(60);
+  });
+
+  it("clears the pair's count after a check that found failures, and leaves the store alone after one that found none", async () => {
+    const store = new InMemoryLoginAttemptStore();
+    const deleted: string[] = [];
+    const remove = store.delete.bind(store);
+    store.delete = (key: string) => {
+      deleted.push(key);
+      return remove(key);
+    };
+    const attempts = new LoginAttempts({ ...DEFAULTS } as AppSettings, store, {
+      has: async () => false,
+    } as unknown as KnownAddresses);
+    const office = { address: '10.0.0.1' };
+    await attempts.succeeded('alice', office, await attempts.check('alice', office));
+    expect(deleted).toEqual([]);
+    await attempts.failed('alice', office);
+    await attempts.succeeded('alice', office, await attempts.check('alice', office));
+    expect(deleted).toEqual(['user-client:alice\u0000address:10.0.0.1']);
+    expect(await attempts.check('alice', office)).toEqual({ pairFailures: 0 });
   });
 
   it('counts nothing and refuses nothing when LOGIN_MAX_FAILURES is 0', async () => {
