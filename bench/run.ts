@@ -11,8 +11,8 @@
  *   AuditService.record replaced by a no-op during that side's rounds only (the cost of the audit
  *   trail; issue 4: writing it must not halve the mint throughput);
  * - propagation: 200 changes made on one instance, p50 and p99 of the delay until another refuses
- *   (propagation.ts; needs PostgreSQL, and Redis for its Redis side). Fails when a change is not
- *   seen within 5 s.
+ *   (propagation.ts; needs PostgreSQL, and Redis for its Redis side), after the load scenarios.
+ *   Fails when a change is not seen within 5 s.
  * The service runs in this process, the anchors and autocannon (load.ts) in child processes, all on
  * 127.0.0.1. All sides alternate (round 1: each side once, round 2: each side once, ...) and each
  * figure is the median of a side's rounds; with generate and audit both chosen, their "service"
@@ -293,14 +293,22 @@ async function coldStarts(): Promise<
 }
 
 async function main(): Promise<number> {
-  let propagationMissed = 0;
-  if (SCENARIOS.has('propagation')) {
-    const results = await benchPropagation();
-    propagationMissed = results.reduce((sum, result) => sum + result.missed, 0);
-    console.log(JSON.stringify({ propagation: results }));
-    if (!['generate', 'verify', 'audit'].some((name) => SCENARIOS.has(name as Scenario)))
-      return propagationMissed === 0 ? 0 : 1;
-  }
+  const loaded = ['generate', 'verify', 'audit'].some((name) => SCENARIOS.has(name as Scenario));
+  const loadPassed = loaded ? await benchLoad() : true;
+  // After the load: the two instances it starts would otherwise stay in this process's heap (and
+  // keep their connections' timers) while the service is measured, which cost it about 8%.
+  if (!SCENARIOS.has('propagation')) return loadPassed ? 0 : 1;
+  const results = await benchPropagation();
+  console.log(JSON.stringify({ propagation: results }));
+  const missed = results.reduce((sum, result) => sum + result.missed, 0);
+  console.log(
+    `propagation: ${missed} changes not seen within 5 s -> ${missed === 0 ? 'PASS' : 'FAIL'}`,
+  );
+  return loadPassed && missed === 0 ? 0 : 1;
+}
+
+/** The load scenarios: true when every request succeeded and the ratios meet the bar. */
+async function benchLoad(): Promise<boolean> {
   const dataDir = mkdtempSync(join(tmpdir(), 'datafor-bench-'));
   const load = forkTs('load.ts');
   const floorProcess = forkTs('baseline.ts');
@@ -491,13 +499,13 @@ async function main(): Promise<number> {
       }
     }
 
-    const pass = failures === 0 && ratiosMet && propagationMissed === 0;
+    const pass = failures === 0 && ratiosMet;
     console.log(
       (failures > 0 ? `${failures} non-2xx answers, errors or timeouts; ` : 'no failed request; ') +
         `-> ${pass ? 'PASS' : 'FAIL'}`,
     );
     console.log(JSON.stringify({ ...json, failures, pass }));
-    return pass ? 0 : 1;
+    return pass;
   } finally {
     clearTimeout(watchdog);
     await cleanUp();
