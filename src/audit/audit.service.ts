@@ -30,14 +30,20 @@ export interface AuditRecord {
 
 type Row = AuditRow;
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_ALL = /[\u0000-\u001f\u007f]/g;
+
 /**
  * What a caller typed, fit for any database: control characters (PostgreSQL refuses NUL) kept as
  * `?`, and cut to the column's length in characters, never inside a surrogate pair.
  */
 const printable = (text: string, max: number) =>
-  Array.from(text.replace(/[\u0000-\u001f\u007f]/g, '?'))
-    .slice(0, max)
-    .join('');
+  // Fewer UTF-16 units than `max` are fewer characters too: most values are kept as they are.
+  text.length <= max && !CONTROL.test(text)
+    ? text
+    : Array.from(text.replace(CONTROL_ALL, '?'))
+        .slice(0, max)
+        .join('');
 
 function rowOf(entry: AuditRecord): Row {
   return {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
@@ -16,7 +16,7 @@ const MAX_ENTRIES = 10000;
  */
 @Injectable()
 export class CredentialCache implements OnModuleDestroy {
-  private readonly key = randomBytes(32);
+  private readonly key = createSecretKey(randomBytes(32));
   private readonly entries = new Map<string, { user: AuthenticatedUser; until: number }>();
   private readonly ttlMs: number;
   private readonly subscription: Subscription;

@@ -38,14 +38,27 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 const isPlainObject = (value: unknown) =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A field set to null is a field not given: every optional field then takes its default. */
+/**
+ * A field set to null is a field not given: every optional field then takes its default. Objects
+ * are rebuilt as plain ones (a form body's have no prototype, which class-transformer cannot copy),
+ * except an ordinary object that holds no null at any depth, which is taken as it is.
+ */
 function withoutNulls(value: unknown): unknown {
-  if (!isPlainObject(value)) return value;
+  if (!isPlainObject(value) || isOrdinaryWithoutNulls(value)) return value;
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>)
       .filter(([, item]) => item !== null)
       .map(([key, item]) => [key, withoutNulls(item)]),
   );
+}
+
+function isOrdinaryWithoutNulls(value: unknown): boolean {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const item of Object.values(value as Record<string, unknown>)) {
+    if (item === null) return false;
+    if (isPlainObject(item) && !isOrdinaryWithoutNulls(item)) return false;
+  }
+  return true;
 }
 
 /**
