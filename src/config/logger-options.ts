@@ -69,12 +69,19 @@ const LOG_FLUSH_MS = 1000;
  * what is gathered when the process exits; a process killed outright loses at most that second.
  */
 export function logDestination(dest: number | string = 1): ReturnType<typeof pino.destination> {
-  return pino.destination({
+  const stream = pino.destination({
     dest,
     sync: false,
     minLength: LOG_BUFFER_BYTES,
     periodicFlush: LOG_FLUSH_MS,
+    contentMode: 'buffer',
   });
+  // sonic-boom's text mode appends each line to one string and measures its byte length again,
+  // which copies the whole buffer at every line; in buffer mode it keeps a list. pino writes text.
+  const writeBuffer = stream.write.bind(stream) as unknown as (data: Buffer) => boolean;
+  stream.write = (line: string | Buffer) =>
+    writeBuffer(typeof line === 'string' ? Buffer.from(line) : line);
+  return stream;
 }
 
 /**
