@@ -16,8 +16,9 @@ async function bootstrap(): Promise<void> {
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onSend', async (_request, reply) => {
+    .addHook('onSend', (_request, reply, payload, done) => {
       if (!readiness.accepting) void reply.header('connection', 'close');
+      done(null, payload);
     });
   await app.listen({ port: settings.port, host: settings.host });
   logger.log(
