@@ -22,6 +22,8 @@ import {
   sleep,
   startServiceProcess,
   stopServiceProcess,
+  callService,
+  type ServiceAnswer,
 } from './support/service-process';
 
 const SQLITE_FILE = 'datafor-token.sqlite';
@@ -51,10 +53,7 @@ async function kill(service: Service, signal: 'SIGKILL' | 'SIGTERM'): Promise<vo
   await stopServiceProcess(service, signal);
 }
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Answer = Pick<ServiceAnswer, 'status' | 'body'>;
 
 async function call(
   service: Service,
@@ -62,23 +61,13 @@ async function call(
   path: string,
   body?: unknown,
 ): Promise<Answer> {
-  const response = await fetch(`${service.origin}${path}`, {
+  const { status, body: answer } = await callService(service.origin, AUTH, {
     method,
-    headers: {
-      authorization: AUTH,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    path,
+    body,
+    timeoutMs: REQUEST_TIMEOUT_MS,
   });
-  const text = await response.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    parsed = { unparsable: text.slice(0, 200) };
-  }
-  return { status: response.status, body: parsed };
+  return { status, body: answer };
 }
 
 /** Runs `work` over `items` with at most `width` at a time. */

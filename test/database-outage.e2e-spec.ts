@@ -22,6 +22,8 @@ import {
   sleep,
   startServiceProcess,
   stopServiceProcess,
+  callService,
+  type ServiceAnswer,
 } from './support/service-process';
 
 const ADMIN = { username: 'admin', password: 'outage-admin-password-1' };
@@ -111,36 +113,16 @@ class FreezingProxy {
   }
 }
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  retryAfter: string | null;
-}
+type Answer = ServiceAnswer;
 
-async function call(
+function call(
   service: ServiceProcess,
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
   timeoutMs = OUTAGE_ANSWER_MS,
 ): Promise<Answer> {
-  const response = await fetch(`${service.origin}${path}`, {
-    method,
-    headers: {
-      authorization: AUTH,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await response.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    parsed = { unparsable: text.slice(0, 200) };
-  }
-  return { status: response.status, body: parsed, retryAfter: response.headers.get('retry-after') };
+  return callService(service.origin, AUTH, { method, path, body, timeoutMs });
 }
 
 const mint = (service: ServiceProcess, username: string) =>

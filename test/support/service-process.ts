@@ -133,3 +133,36 @@ export async function stopServiceProcess(
   }
   return service.exited;
 }
+
+/** A JSON answer of a started service, or the start of the text when it is not JSON. */
+export interface ServiceAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  retryAfter: string | null;
+}
+
+/** One request to `origin` as `authorization`, given up after `timeoutMs`. */
+export async function callService(
+  origin: string,
+  authorization: string,
+  request: { method: 'GET' | 'POST'; path: string; body?: unknown; timeoutMs: number },
+): Promise<ServiceAnswer> {
+  const { method, path, body, timeoutMs } = request;
+  const response = await fetch(`${origin}${path}`, {
+    method,
+    headers: {
+      authorization,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { unparsable: text.slice(0, 200) };
+  }
+  return { status: response.status, body: parsed, retryAfter: response.headers.get('retry-after') };
+}
