@@ -22,6 +22,7 @@ import { createApp } from '../src/app.setup';
 import { parseSettings } from '../src/config/settings';
 import { createPostgresDatabase } from '../test/support/database';
 import { decodeToken } from '../test/support/jwt';
+import { callService } from '../test/support/service-process';
 import { ADMIN, basic } from './service';
 
 const API = '/plugin/datafor-modeler/api';
@@ -30,6 +31,7 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
 /** A change not seen within this time counts as this long (and fails the scenario). */
 const GIVE_UP_MS = 5000;
+const REQUEST_TIMEOUT_MS = 10_000;
 const SECRET = randomBytes(32).toString('base64url');
 const ADMIN_AUTH = basic(ADMIN.username, ADMIN.password);
 /** Both instances share the master key, as a fleet must. */
@@ -76,15 +78,13 @@ async function call(
   authorization: string,
   body?: unknown,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${origin}${path}`, {
+  const answer = await callService(origin, authorization, {
     method,
-    headers: {
-      authorization,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    path,
+    body,
+    timeoutMs: REQUEST_TIMEOUT_MS,
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return { status: answer.status, body: answer.body };
 }
 
 async function admin(origin: string, path: string, body: unknown) {
