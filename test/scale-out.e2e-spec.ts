@@ -666,12 +666,16 @@ describe('scale-out: three instances on one PostgreSQL database, without Redis',
     await database?.drop();
   });
 
-  it('warns once per instance that limits are per instance, and logs no error', () => {
+  it('warns once per instance that limits are per instance, and logs no error', async () => {
+    const warning = 'rate limits and sign-in failure counts are per instance';
+    // Log lines reach standard output at least once a second.
+    for (let waited = 0; waited < 3000; waited += 100) {
+      if (fleet!.services.every((service) => service.output.join('').includes(warning))) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     for (const service of fleet!.services) {
       const text = service.output.join('');
-      expect(text.split('rate limits and sign-in failure counts are per instance').length - 1).toBe(
-        1,
-      );
+      expect(text.split(warning).length - 1).toBe(1);
       expect(errorLines(service)).toEqual([]);
     }
   });
