@@ -28,8 +28,6 @@ export interface AuditRecord {
   details?: Record<string, string | number | boolean>;
 }
 
-type Row = AuditRow;
-
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROL_ALL = /[\u0000-\u001f\u007f]/g;
 
@@ -41,11 +39,9 @@ const printable = (text: string, max: number) =>
   // Fewer UTF-16 units than `max` are fewer characters too: most values are kept as they are.
   text.length <= max && !CONTROL.test(text)
     ? text
-    : Array.from(text.replace(CONTROL_ALL, '?'))
-        .slice(0, max)
-        .join('');
+    : Array.from(text.replace(CONTROL_ALL, '?')).slice(0, max).join('');
 
-function rowOf(entry: AuditRecord): Row {
+function rowOf(entry: AuditRecord): AuditRow {
   return {
     at: Date.now(),
     actor: printable(entry.actor.username, 128),
@@ -58,7 +54,7 @@ function rowOf(entry: AuditRecord): Row {
 }
 
 interface Group {
-  rows: Row[];
+  rows: AuditRow[];
   written: Promise<void>;
   settle(error?: unknown): void;
 }
@@ -144,7 +140,7 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   /** One group's rows in one commit: on SQLite by the writer, elsewhere in one multi-row INSERT. */
-  private async insert(rows: Row[]): Promise<void> {
+  private async insert(rows: AuditRow[]): Promise<void> {
     const connection = sqliteConnectionOf(this.events.manager.connection);
     if (!connection) {
       await this.events.insert(rows);
