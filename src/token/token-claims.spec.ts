@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { FieldsBadRequestException } from '../common/http/bad-request';
+import { GenerateTokenDto } from './dto/generate-token.dto';
 import { TokenPayloadDto } from './dto/token-payload.dto';
 import { buildClaims } from './token-claims';
 
@@ -98,5 +99,22 @@ describe('buildClaims', () => {
     expect(dto.roles).toEqual(['R1', 'R2']);
     expect(dto.customClaims).toEqual({ extra: 'x' });
     expect(plainToInstance(TokenPayloadDto, { username: 'a' }).customClaims).toBeUndefined();
+  });
+
+  it('splits the payload of a generate body, as JSON or as form text, the same way', () => {
+    const plain = { username: 'a\u0301', roles: 'R1&R2', extra: 'x', customClaims: 'y' };
+    for (const given of [plain, JSON.stringify(plain)]) {
+      const dto = plainToInstance(GenerateTokenDto, {
+        name: 'ERP',
+        privateKey: 'k',
+        payload: given,
+      });
+      expect(dto.payload).toBeInstanceOf(TokenPayloadDto);
+      expect({ ...dto.payload }).toEqual({
+        username: '\u00e1',
+        roles: ['R1', 'R2'],
+        customClaims: { extra: 'x', customClaims: 'y' },
+      });
+    }
   });
 });

@@ -73,17 +73,24 @@ export class TokenPayloadDto {
   @Allow()
   customClaims?: Record<string, unknown>;
 
-  /** Splits a plain payload into the known fields and the custom claims; other values pass through to fail validation. */
+  /**
+   * Splits a payload into the known fields and the custom claims; values that are not objects pass
+   * through to fail validation. Through `@Type`, class-transformer hands over an instance it has
+   * already built (its fields' own transforms applied, unknown keys copied as they are): that one is
+   * split without a second transformation.
+   */
   static fromPlain(value: unknown): unknown {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-    const known: Record<string, unknown> = {};
+    const built = value instanceof TokenPayloadDto;
+    const known = (built ? new TokenPayloadDto() : {}) as Record<string, unknown>;
     const customClaims: Record<string, unknown> = {};
-    // class-transformer may hand over an instance already, whose unset fields read undefined.
-    for (const [key, item] of Object.entries(value)) {
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
       if ((PAYLOAD_FIELDS as readonly string[]).includes(key)) known[key] = item;
       else customClaims[key] = item;
     }
-    return plainToInstance(TokenPayloadDto, { ...known, customClaims });
+    known.customClaims = customClaims;
+    return built ? known : plainToInstance(TokenPayloadDto, known);
   }
 }
