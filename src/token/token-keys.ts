@@ -1,6 +1,6 @@
 import {
-  createHash,
   createPublicKey,
+  hash,
   createSecretKey,
   KeyObject,
   timingSafeEqual,
@@ -51,8 +51,10 @@ function publicKeyFor(secret: string, algorithm: TokenAlgorithm): KeyObject {
   return key;
 }
 
-/** Constant-time equality of two strings of any lengths (both are hashed first). */
+/**
+ * Constant-time equality of two strings of any lengths (both are hashed first, each with one
+ * call: no Hash object per request).
+ */
 export function secretsEqual(given: string, stored: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(stored));
+  return timingSafeEqual(hash('sha256', given, 'buffer'), hash('sha256', stored, 'buffer'));
 }
