@@ -1,22 +1,24 @@
 import { HttpException } from '@nestjs/common';
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  type LabelValues,
+  Registry,
+} from 'prom-client';
 
 /** The caches that count their lookups: the hit ratio is 1 - misses / lookups. */
 const CACHE_NAMES = ['credentials', 'configurations', 'users', 'revocations'] as const;
 const SIGN_IN_METHODS = ['basic', 'session'] as const;
 const SIGN_IN_OUTCOMES = ['success', 'failure', 'throttled'] as const;
 export type CacheName = (typeof CACHE_NAMES)[number];
+const CACHE_LABELS = Object.fromEntries(CACHE_NAMES.map((cache) => [cache, { cache }])) as Record<
+  CacheName,
+  { cache: CacheName }
+>;
 
-const pendingCounts = (): Record<CacheName, number> =>
-  Object.fromEntries(CACHE_NAMES.map((cache) => [cache, 0])) as Record<CacheName, number>;
-
-function flush(counter: Counter<'cache'>, pending: Record<CacheName, number>): void {
-  for (const cache of CACHE_NAMES) {
-    if (pending[cache] > 0) counter.inc({ cache }, pending[cache]);
-    pending[cache] = 0;
-  }
-}
 export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
 
@@ -33,6 +35,44 @@ export const UNKNOWN_CONFIGURATION = '(unknown)';
 export const UNMATCHED_ROUTE = '(unmatched)';
 
 type RequestObserver = (method: string, status: number, elapsedMs: number) => void;
+
+/**
+ * A counter bumped on every request: counted here in plain numbers, by a key that names its label
+ * set, and handed to prom-client at each scrape (a labelled inc hashes its labels on every call).
+ */
+class HotCounter<L extends string> {
+  private readonly pending = new Map<string, { labels: LabelValues<L>; count: number }>();
+  readonly counter: Counter<L>;
+
+  constructor(options: { name: string; help: string; labelNames: readonly L[]; registry: Registry }) {
+    this.counter = new Counter({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames,
+      registers: [options.registry],
+      collect: () => this.flush(),
+    });
+  }
+
+  /** @param key stands for `labels`, one key per label set */
+  inc(key: string, labels: LabelValues<L>): void {
+    const entry = this.pending.get(key);
+    if (entry) entry.count += 1;
+    else this.pending.set(key, { labels, count: 1 });
+  }
+
+  /** Makes the series exist at 0, so that rate() sees its first event. */
+  zero(labels: LabelValues<L>): void {
+    this.counter.inc(labels, 0);
+  }
+
+  private flush(): void {
+    for (const entry of this.pending.values()) {
+      if (entry.count > 0) this.counter.inc(entry.labels, entry.count);
+      entry.count = 0;
+    }
+  }
+}
 
 /** A mint's outcome as its caller saw it: the status of the error envelope, by name. */
 function mintOutcome(error: unknown): string {
@@ -61,48 +101,39 @@ function mintOutcome(error: unknown): string {
 export class MetricsService {
   readonly registry = new Registry();
 
-  private readonly mints = new Counter({
+  private readonly mints = new HotCounter({
     name: 'datafor_mints_total',
     help: 'Token mints (POST generate) by configuration and outcome',
     labelNames: ['configuration', 'outcome'] as const,
-    registers: [this.registry],
+    registry: this.registry,
   });
 
-  private readonly tokenSignIns = new Counter({
+  private readonly tokenSignIns = new HotCounter({
     name: 'datafor_token_sign_ins_total',
     help: 'Requests that presented a token, by outcome and rejection reason',
     labelNames: ['outcome', 'reason'] as const,
-    registers: [this.registry],
+    registry: this.registry,
   });
 
-  private readonly passwordSignIns = new Counter({
+  private readonly passwordSignIns = new HotCounter({
     name: 'datafor_password_sign_ins_total',
     help: 'Sign-ins with a username and password (HTTP Basic or session login) by method and outcome',
     labelNames: ['method', 'outcome'] as const,
-    registers: [this.registry],
+    registry: this.registry,
   });
 
-  /**
-   * Cache lookups happen several times a request: they are counted in plain numbers and handed to
-   * the counters at each scrape (a labelled inc hashes its labels on every call).
-   */
-  private readonly lookupsPending = pendingCounts();
-  private readonly missesPending = pendingCounts();
-
-  private readonly cacheLookups: Counter<'cache'> = new Counter({
+  private readonly cacheLookups = new HotCounter({
     name: 'datafor_cache_lookups_total',
     help: 'Lookups in an in-memory cache',
     labelNames: ['cache'] as const,
-    registers: [this.registry],
-    collect: (): void => flush(this.cacheLookups, this.lookupsPending),
+    registry: this.registry,
   });
 
-  private readonly cacheMisses: Counter<'cache'> = new Counter({
+  private readonly cacheMisses = new HotCounter({
     name: 'datafor_cache_misses_total',
     help: 'Lookups that the cache could not answer (the store was read)',
     labelNames: ['cache'] as const,
-    registers: [this.registry],
-    collect: (): void => flush(this.cacheMisses, this.missesPending),
+    registry: this.registry,
   });
 
   private readonly requestDuration = new Histogram({
@@ -117,11 +148,11 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
     // Series whose labels are known in advance start at 0, so that rate() sees their first event.
     for (const method of SIGN_IN_METHODS)
-      for (const outcome of SIGN_IN_OUTCOMES) this.passwordSignIns.inc({ method, outcome }, 0);
-    this.tokenSignIns.inc({ outcome: 'success' }, 0);
+      for (const outcome of SIGN_IN_OUTCOMES) this.passwordSignIns.zero({ method, outcome });
+    this.tokenSignIns.zero({ outcome: 'success' });
     for (const cache of CACHE_NAMES) {
-      this.cacheLookups.inc({ cache }, 0);
-      this.cacheMisses.inc({ cache }, 0);
+      this.cacheLookups.zero({ cache });
+      this.cacheMisses.zero({ cache });
     }
   }
 
@@ -129,34 +160,35 @@ export class MetricsService {
   async countMint<T>(configuration: string, minting: Promise<T>): Promise<T> {
     try {
       const minted = await minting;
-      this.mints.inc({ configuration, outcome: 'success' });
+      this.mints.inc(`${configuration}\u0000success`, { configuration, outcome: 'success' });
       return minted;
     } catch (error) {
       const outcome = mintOutcome(error);
       // 400, 403 and 409 come after the configuration was found; a 404 may mean it does not exist,
       // and an error may strike before the lookup: the name then is the caller's, not an admin's.
       const known = outcome !== 'not_found' && outcome !== 'error';
-      this.mints.inc({ configuration: known ? configuration : UNKNOWN_CONFIGURATION, outcome });
+      const label = known ? configuration : UNKNOWN_CONFIGURATION;
+      this.mints.inc(`${label}\u0000${outcome}`, { configuration: label, outcome });
       throw error;
     }
   }
 
   /** @param reason why the token was refused; undefined when it signed the caller in */
   tokenSignIn(reason?: string): void {
-    if (reason === undefined) this.tokenSignIns.inc({ outcome: 'success' });
-    else this.tokenSignIns.inc({ outcome: 'rejected', reason });
+    if (reason === undefined) this.tokenSignIns.inc('', { outcome: 'success' });
+    else this.tokenSignIns.inc(reason, { outcome: 'rejected', reason });
   }
 
   passwordSignIn(method: SignInMethod, outcome: SignInOutcome): void {
-    this.passwordSignIns.inc({ method, outcome });
+    this.passwordSignIns.inc(`${method} ${outcome}`, { method, outcome });
   }
 
   cacheLookup(cache: CacheName): void {
-    this.lookupsPending[cache]++;
+    this.cacheLookups.inc(cache, CACHE_LABELS[cache]);
   }
 
   cacheMiss(cache: CacheName): void {
-    this.missesPending[cache]++;
+    this.cacheMisses.inc(cache, CACHE_LABELS[cache]);
   }
 
   /**
