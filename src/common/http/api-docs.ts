@@ -28,12 +28,16 @@ export function setupApiDocs(
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', async (request, reply) => {
-      const path = request.url.split('?', 1)[0];
+    .addHook('onRequest', (request, reply, done) => {
       // Answered here: routes SwaggerModule adds straight to Fastify skip Nest's exception filter.
-      if (path.startsWith(folder) && !UI_FILES.has(path.slice(folder.length))) {
-        return reply.code(404).send(errorEnvelope(404, 'not found'));
+      if (request.url.startsWith(folder)) {
+        const path = request.url.split('?', 1)[0];
+        if (!UI_FILES.has(path.slice(folder.length))) {
+          void reply.code(404).send(errorEnvelope(404, 'not found'));
+          return;
+        }
       }
+      done();
     });
   SwaggerModule.setup('api-docs', app, document, {
     jsonDocumentUrl: 'api-docs-json',
