@@ -42,26 +42,31 @@ export class TokenSignInService {
   /** @param provision create an unknown user now (false where the request cannot succeed anyway) */
   async signIn(token: string, tokenName?: string, provision = true): Promise<TokenUser> {
     const { config, claims, username } = await this.verifier.verify(token, tokenName);
-    const initial = splitRoles(config.initRoles);
-    const claimed = splitRoles(claimList(claims.roles).slice(0, 64));
     const outcome = await this.provisioner.provision({
       username,
       create: config.initUser && provision,
-      profile: {
-        name: claimText(claims[config.fieldmap.name ?? 'name']),
-        email: claimText(claims[config.fieldmap.email ?? 'email']),
+      newUser: () => {
+        const initial = splitRoles(config.initRoles);
+        const claimed = splitRoles(claimList(claims.roles).slice(0, 64));
+        return {
+          profile: {
+            name: claimText(claims[config.fieldmap.name ?? 'name']),
+            email: claimText(claims[config.fieldmap.email ?? 'email']),
+          },
+          usertype:
+            claimed.types.find((type) => type !== ADMINISTRATOR) ??
+            initial.types[0] ??
+            DEFAULT_USER_TYPE,
+          roles: [...new Set([...initial.roles, ...claimed.roles])],
+          passwordHash: config.initPasswordHash,
+        };
       },
-      usertype:
-        claimed.types.find((type) => type !== ADMINISTRATOR) ??
-        initial.types[0] ??
-        DEFAULT_USER_TYPE,
-      roles: [...new Set([...initial.roles, ...claimed.roles])],
-      passwordHash: config.initPasswordHash,
     });
     if (outcome.status === 'unknown') {
       if (!config.initUser)
         throw new TokenSignInError('unknown user', `user ${username} does not exist`);
       // Would be created on a request it may make: a token session all the same, and nothing stored.
+      const initial = splitRoles(config.initRoles);
       return {
         userid: '',
         username,

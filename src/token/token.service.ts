@@ -100,15 +100,19 @@ export class TokenService {
     if (requested.types.length > 1)
       throw badField('payload.roles', 'may name at most one user type');
 
-    const initial = splitRoles(config.initRoles);
     const outcome = await this.provisioner.provision({
       username: payload.username,
       create: config.initUser,
-      profile: Object.fromEntries(PROFILE_FIELDS.map((field) => [field, payload[field]])),
-      usertype: requested.types[0] ?? initial.types[0] ?? DEFAULT_USER_TYPE,
-      roles: [...new Set([...initial.roles, ...requested.roles])],
-      password: payload.password,
-      passwordHash: config.initPasswordHash,
+      newUser: () => {
+        const initial = splitRoles(config.initRoles);
+        return {
+          profile: Object.fromEntries(PROFILE_FIELDS.map((field) => [field, payload[field]])),
+          usertype: requested.types[0] ?? initial.types[0] ?? DEFAULT_USER_TYPE,
+          roles: [...new Set([...initial.roles, ...requested.roles])],
+          password: payload.password,
+          passwordHash: config.initPasswordHash,
+        };
+      },
     });
     if (outcome.status === 'unknown') {
       throw new NotFoundException(

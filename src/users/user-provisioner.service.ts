@@ -12,10 +12,8 @@ export type Provisioned =
   /** The new user would be an Administrator: never made here, whatever a stored configuration says. */
   | { status: 'refused' };
 
-export interface ProvisionRequest {
-  username: string;
-  /** Create the user when absent (the configuration's `inituser`). */
-  create: boolean;
+/** What a user created by the provisioner gets. */
+export interface NewUserDetails {
   profile: Profile;
   usertype: UserType;
   roles: string[];
@@ -23,6 +21,14 @@ export interface ProvisionRequest {
   password?: string;
   /** Otherwise this hash (the configuration's `initpwd`), or none: token sign-in only. */
   passwordHash: string | null;
+}
+
+export interface ProvisionRequest {
+  username: string;
+  /** Create the user when absent (the configuration's `inituser`). */
+  create: boolean;
+  /** The details of the user to create: worked out only when the user does not exist. */
+  newUser(): NewUserDetails;
 }
 
 /**
@@ -41,16 +47,23 @@ export class UserProvisioner {
   async provision(request: ProvisionRequest): Promise<Provisioned> {
     const existing = await this.users.findByUsername(request.username);
     if (existing) return { status: existing.enabled ? 'existing' : 'disabled', user: existing };
+    const details = request.newUser();
     // A configuration saved before `update` refused Administrator in initroles may still name it.
     if (
-      [request.usertype, ...request.roles].some((role) => canonicalUserType(role) === ADMINISTRATOR)
+      [details.usertype, ...details.roles].some((role) => canonicalUserType(role) === ADMINISTRATOR)
     )
       return { status: 'refused' };
     if (!request.create) return { status: 'unknown' };
-    const passwordHash = request.password
-      ? await this.hasher.hash(request.password)
-      : request.passwordHash;
-    const created = await this.users.create({ ...request, passwordHash });
+    const passwordHash = details.password
+      ? await this.hasher.hash(details.password)
+      : details.passwordHash;
+    const created = await this.users.create({
+      username: request.username,
+      profile: details.profile,
+      usertype: details.usertype,
+      roles: details.roles,
+      passwordHash,
+    });
     if (created) return { status: 'created', user: created };
     // Created by a concurrent request in between: answer that one.
     return this.provision({ ...request, create: false });
