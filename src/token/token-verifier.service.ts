@@ -7,6 +7,8 @@ import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
 import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
 import { TOKEN_ALGORITHMS, type TokenRejection } from './token.constants';
+import { TokenHeaderCache } from './token-header-cache';
+import { TokenRejectedError } from './token-rejected.error';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -14,38 +16,12 @@ import {
 } from './token.module-definition';
 
 export type { TokenRejection };
-
-export class TokenRejectedError extends Error {
-  constructor(readonly reason: TokenRejection) {
-    super(`the token is not valid: ${reason}`);
-  }
-}
+export { TokenRejectedError };
 
 export interface VerifiedToken {
   config: TokenConfigEntity;
   claims: Record<string, unknown>;
   username: string;
-}
-
-const MAX_TOKEN_LENGTH = 8192;
-
-interface TokenHeader {
-  alg?: unknown;
-  kid?: unknown;
-  crit?: unknown;
-}
-
-function readHeader(token: string): TokenHeader {
-  const parts = token.split('.');
-  if (token.length > MAX_TOKEN_LENGTH || parts.length !== 3)
-    throw new TokenRejectedError('malformed');
-  try {
-    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-    if (typeof header !== 'object' || header === null) throw new TokenRejectedError('malformed');
-    return header as TokenHeader;
-  } catch {
-    throw new TokenRejectedError('malformed');
-  }
 }
 
 /**
@@ -57,6 +33,7 @@ function readHeader(token: string): TokenHeader {
 export class TokenVerifier {
   private readonly leeway: number;
   private readonly maxLifetime: number;
+  private readonly headers = new TokenHeaderCache();
 
   constructor(
     private readonly configs: TokenConfigStore,
@@ -71,7 +48,7 @@ export class TokenVerifier {
 
   /** @param tokenName the query parameter the token came in, if it came in one */
   async verify(token: string, tokenName?: string): Promise<VerifiedToken> {
-    const header = readHeader(token);
+    const header = this.headers.read(token);
     if (
       typeof header.alg !== 'string' ||
       !(TOKEN_ALGORITHMS as readonly string[]).includes(header.alg)
