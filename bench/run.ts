@@ -25,7 +25,8 @@
  * than requests/s.
  *
  * Environment: BENCH_SCENARIOS (generate,verify,audit,propagation), BENCH_DURATION (seconds per round,
- * default 8), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3), BENCH_COLD_RUNS (3, 0 to skip),
+ * default 8), BENCH_CONNECTIONS (16), BENCH_ROUNDS (5: two disturbed rounds of a
+ * side cannot carry its median), BENCH_COLD_RUNS (3, 0 to skip),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default info as the service's own: every request's
  * line is written, to /dev/null through the service's destination; warn leaves them out), BENCH_PROFILE=1 (after the rounds, one more mint round, and verify round,
  * under the CPU profiler: writes artifacts/bench/{mint,verify}-*.cpuprofile and prints the self
@@ -83,7 +84,7 @@ function scenariosFromEnv(): Set<Scenario> {
 const SCENARIOS = scenariosFromEnv();
 const DURATION = intFromEnv('BENCH_DURATION', 8);
 const CONNECTIONS = intFromEnv('BENCH_CONNECTIONS', 16);
-const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 5);
 const COLD_RUNS = intFromEnv('BENCH_COLD_RUNS', 3, 0);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const WARMUP = Math.min(3, DURATION);
