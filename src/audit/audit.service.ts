@@ -73,7 +73,8 @@ const MAX_BATCH = 500;
 /**
  * The least time from one group's write to the next: under load, a group gathers what arrives
  * meanwhile, so one commit and one disk sync serve more events (each sync costs the disk, and the
- * kernel about 150 us of CPU). An event alone waits no longer than before.
+ * kernel about 150 us of CPU). An event that comes after a quiet spell of that length is written
+ * at once, as before.
  */
 const GROUP_INTERVAL_MS = 4;
 
@@ -81,9 +82,8 @@ const GROUP_INTERVAL_MS = 4;
  * The audit trail. Callers pass names and ids only: never a secret, password or token.
  * Writes are group-committed: one group is written at a time, and the events recorded meanwhile
  * (while it commits and syncs, and until GROUP_INTERVAL_MS after it began) form the next one.
- * Each caller's promise settles once its row is
- * stored, so an acknowledged request is always on record, at a fraction of the cost of one commit
- * per event. On SQLite the groups go through a SqliteAuditWriter, its own connection (see there).
+ * Each caller's promise settles once its row is stored, so an acknowledged request is always on
+ * record, at a fraction of the cost of one commit per event. On SQLite the groups go through a SqliteAuditWriter, its own connection (see there).
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {

@@ -1,12 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { Injectable } from '@nestjs/common';
-import {
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  type LabelValues,
-  Registry,
-} from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type LabelValues, Registry } from 'prom-client';
 import { RequestHistogram } from './request-histogram';
 
 /** The caches that count their lookups: the hit ratio is 1 - misses / lookups. */
@@ -42,9 +36,14 @@ type RequestObserver = (method: string, status: number, elapsedMs: number) => vo
  */
 class HotCounter<L extends string> {
   private readonly pending = new Map<string, { labels: LabelValues<L>; count: number }>();
-  readonly counter: Counter<L>;
+  private readonly counter: Counter<L>;
 
-  constructor(options: { name: string; help: string; labelNames: readonly L[]; registry: Registry }) {
+  constructor(options: {
+    name: string;
+    help: string;
+    labelNames: readonly L[];
+    registry: Registry;
+  }) {
     this.counter = new Counter({
       name: options.name,
       help: options.help,
