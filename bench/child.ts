@@ -1,4 +1,4 @@
-/** The bench's child processes (load generator, baseline server): TypeScript run through ts-node. */
+/** The bench's child processes (load generator, the service and the anchors): TypeScript run through ts-node. */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
@@ -29,18 +29,36 @@ export function stop(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill();
 }
 
+/** What a child answers besides its start: a command's name, and the work that answers it. */
+export type ChildCommands = Record<string, () => unknown>;
+
 /**
- * The protocol of a server forked by run.ts (baseline.ts, plain-nest.ts): the first message is the
- * `BaselineStart`, answered with `{ port }`; then each 'cpu' message with the process's CPU usage.
- * The server closes when run.ts disconnects.
+ * The protocol of a server forked by run.ts (service.ts, plain-nest.ts, baseline.ts): the first
+ * message is its start (the anchors' `BaselineStart`), answered with `{ port }`; then each 'cpu'
+ * message with the process's CPU usage, and each of `commands` with `{ result }`. The server
+ * closes when run.ts disconnects.
  */
 export function serveChild<Start>(
   start: (message: Start) => Promise<{ server: Server; close(): Promise<unknown> }>,
+  commands: ChildCommands = {},
 ): void {
   let close: (() => Promise<unknown>) | undefined;
-  process.on('message', (message: Start | 'cpu') => {
+  process.on('message', (message: Start | string) => {
     if (message === 'cpu') {
       process.send?.({ cpu: process.cpuUsage() });
+      return;
+    }
+    if (typeof message === 'string') {
+      const command = Object.hasOwn(commands, message) ? commands[message] : undefined;
+      Promise.resolve()
+        .then(() => {
+          if (!command) throw new Error(`no such command: ${message}`);
+          return command();
+        })
+        .then(
+          (result) => process.send?.({ result }),
+          (error: Error) => process.send?.({ error: `${message} failed: ${error.message}` }),
+        );
       return;
     }
     start(message).then(

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, MAIN, sleep } from '../test/support/service-process';
-import { ADMIN } from './service';
+import { ADMIN } from './credentials';
 
 export interface ColdStart {
   readyMs: number;

@@ -47,7 +47,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { BaselineStart } from './baseline';
 import { serveChild } from './child';
-import { ADMIN, basic } from './service';
+import { ADMIN, basic } from './credentials';
 
 class PayloadDto {
   @IsString() @IsNotEmpty() @MaxLength(128) username: string;

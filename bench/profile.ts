@@ -1,6 +1,7 @@
 /**
- * BENCH_PROFILE=1: a CPU profile of this process (where the service runs) while a load runs, written
- * as a .cpuprofile (open it in Chrome DevTools or VS Code), and its self time grouped by package.
+ * BENCH_PROFILE=1: a CPU profile of the service's process while a load runs, written as a
+ * .cpuprofile (open it in Chrome DevTools or VS Code), and its self time grouped by package. The
+ * service's child process takes it (`startProfile`, `stopProfile`) and run.ts reads it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -12,7 +13,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -26,18 +27,26 @@ function post<T>(session: Session, method: string, params?: object): Promise<T> 
   );
 }
 
-/** Runs `work` under the sampling profiler and answers the profile. */
-export async function profiled(work: () => Promise<unknown>): Promise<Profile> {
-  const session = new Session();
+let session: Session | undefined;
+
+/** Starts the sampling profiler in this process. */
+export async function startProfile(): Promise<void> {
+  if (session) throw new Error('a profile is already being taken');
+  session = new Session();
   session.connect();
+  await post(session, 'Profiler.enable');
+  await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
+  await post(session, 'Profiler.start');
+}
+
+/** Stops the profiler startProfile started, and answers what it sampled. */
+export async function stopProfile(): Promise<Profile> {
+  if (!session) throw new Error('no profile is being taken');
   try {
-    await post(session, 'Profiler.enable');
-    await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
-    await post(session, 'Profiler.start');
-    await work();
     return (await post<{ profile: Profile }>(session, 'Profiler.stop')).profile;
   } finally {
     session.disconnect();
+    session = undefined;
   }
 }
 

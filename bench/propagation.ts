@@ -23,7 +23,7 @@ import { parseSettings } from '../src/config/settings';
 import { createPostgresDatabase } from '../test/support/database';
 import { decodeToken } from '../test/support/jwt';
 import { callService } from '../test/support/service-process';
-import { ADMIN, basic } from './service';
+import { ADMIN, basic } from './credentials';
 
 const API = '/plugin/datafor-modeler/api';
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

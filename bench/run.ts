@@ -13,8 +13,8 @@
  * - propagation: 200 changes made on one instance, p50 and p99 of the delay until another refuses
  *   (propagation.ts; needs PostgreSQL, and Redis for its Redis side), after the load scenarios.
  *   Fails when a change is not seen within 5 s.
- * The service runs in this process, the anchors and autocannon (load.ts) in child processes, all on
- * 127.0.0.1. All sides alternate (round 1: each side once, round 2: each side once, ...) and each
+ * The service (service.ts), the anchors and autocannon (load.ts) each run in a child process of
+ * their own, all on 127.0.0.1, each as TypeScript through ts-node. All sides alternate (round 1: each side once, round 2: each side once, ...) and each
  * figure is the median of a side's rounds; with generate and audit both chosen, their "service"
  * side is the same measurement. Before the load: the cold start of `node dist/main.js` on a fresh
  * DATA_DIR to GET /health/ready (median of BENCH_COLD_RUNS spawns), its RSS 2 s after ready
@@ -37,15 +37,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditService } from '../src/audit/audit.service';
 import { verifyHmacToken } from '../test/support/jwt';
 import type { BaselineConfig, BaselineStart } from './baseline';
 import { ask, forkTs, stop } from './child';
 import { type ColdStart, measureColdStart } from './cold-start';
 import type { LoadRequest, LoadResult } from './load';
 import { benchPropagation } from './propagation';
-import { profiled, selfTimeByGroup, writeProfile } from './profile';
-import { ADMIN, basic, type RunningService, startService } from './service';
+import { ADMIN, basic } from './credentials';
+import { type Profile, selfTimeByGroup, writeProfile } from './profile';
+import type { ServiceStart } from './service';
 
 /** The bar (exit code): service/plain-NestJS requests/s, on mint and on verify. */
 const MIN_RATIO = 0.6;
@@ -158,7 +158,7 @@ async function post(url: string, body: string): Promise<Record<string, unknown>>
 }
 
 /** Creates the configuration the load mints with, and answers what the anchors need of it. */
-async function configure(service: RunningService): Promise<BaselineConfig> {
+async function configure(service: { origin: string }): Promise<BaselineConfig> {
   const config = JSON.stringify({ name: 'ERP', secret: SECRET, enable: '1' });
   await post(`${service.origin}${TOKEN_API}/update`, config);
   const response = await fetch(`${service.origin}${TOKEN_API}/content?name=ERP`, {
@@ -202,28 +202,33 @@ async function checkSameUser(sides: Side[]): Promise<void> {
 }
 
 /**
- * The same service with AuditService.record a no-op, only while `around` runs: callers reach the
- * instance's own property before the prototype's method, which is all that is there again after.
+ * The same service with AuditService.record a no-op, only while `around` runs (service.ts switches
+ * it in the service's process).
  */
-function auditSwitchedOff(audit: AuditService) {
-  let skipped = 0;
-  const noop: AuditService['record'] = () => {
-    skipped++;
-    return Promise.resolve();
-  };
+function auditSwitchedOff(service: ChildProcess) {
   return {
-    skipped: () => skipped,
+    skipped: async () => (await ask<{ result: number }>(service, 'audit-skipped')).result,
     async around<T>(work: () => Promise<T>): Promise<T> {
-      const own = Object.getOwnPropertyDescriptor(audit, 'record');
-      audit.record = noop;
+      await ask(service, 'audit-off');
       try {
         return await work();
       } finally {
-        if (own) Object.defineProperty(audit, 'record', own);
-        else Reflect.deleteProperty(audit, 'record');
+        await ask(service, 'audit-on');
       }
     },
   };
+}
+
+/** Runs `work` while the service's process takes a CPU profile, and answers the profile. */
+async function profiled(service: ChildProcess, work: () => Promise<unknown>): Promise<Profile> {
+  await ask(service, 'profile-start');
+  try {
+    await work();
+  } catch (error) {
+    await ask(service, 'profile-stop').catch(() => undefined);
+    throw error;
+  }
+  return (await ask<{ result: Profile }>(service, 'profile-stop')).result;
 }
 
 const LABEL_WIDTH = 30;
@@ -314,12 +319,12 @@ async function benchLoad(): Promise<boolean> {
   const load = forkTs('load.ts');
   const floorProcess = forkTs('baseline.ts');
   const plainProcess = forkTs('plain-nest.ts');
-  let service: RunningService | undefined;
+  const serviceProcess = forkTs('service.ts');
   const cleanUp = async () => {
-    stop(load);
-    stop(floorProcess);
-    stop(plainProcess);
-    await service?.app.close();
+    for (const child of [load, floorProcess, plainProcess, serviceProcess]) stop(child);
+    // The service closes its database when it sees the disconnect: give it that time.
+    if (serviceProcess.exitCode === null && serviceProcess.signalCode === null)
+      await new Promise((exited) => serviceProcess.once('exit', exited));
     rmSync(dataDir, { recursive: true, force: true });
   };
   // Bounded in time whatever happens: each side's rounds and warm-up, and three minutes of slack.
@@ -344,7 +349,9 @@ async function benchLoad(): Promise<boolean> {
     );
     const cold = await coldStarts();
 
-    service = await startService(dataDir, LOG_LEVEL);
+    const serviceStart: ServiceStart = { dataDir, logLevel: LOG_LEVEL };
+    const { port: servicePort } = await ask<{ port: number }>(serviceProcess, serviceStart);
+    const service = { origin: `http://127.0.0.1:${servicePort}` };
     const start: BaselineStart = {
       config: await configure(service),
       path: GENERATE,
@@ -360,7 +367,10 @@ async function benchLoad(): Promise<boolean> {
     };
     const floor = await anchor(floorProcess);
     const plain = await anchor(plainProcess);
-    const serviceSide = { origin: service.origin, cpuUsage: async () => process.cpuUsage() };
+    const serviceSide = {
+      origin: service.origin,
+      cpuUsage: async () => (await ask<{ cpu: NodeJS.CpuUsage }>(serviceProcess, 'cpu')).cpu,
+    };
     const servers: Record<Who, typeof floor> = { floor, plain, service: serviceSide };
     const labels: Record<Who, string> = {
       floor: 'floor (bare Fastify + HMAC)',
@@ -368,7 +378,7 @@ async function benchLoad(): Promise<boolean> {
       service: 'service',
     };
     const mint = { method: 'POST', headers: HEADERS, body: BODY } as const;
-    const noAudit = auditSwitchedOff(service.app.get(AuditService));
+    const noAudit = auditSwitchedOff(serviceProcess);
     const whoOf = (path: Path): Who[] =>
       path === 'generate' && !SCENARIOS.has('generate')
         ? ['service']
@@ -390,7 +400,7 @@ async function benchLoad(): Promise<boolean> {
         around: noAudit.around,
       });
     await checkSameMint(generateSides);
-    if (SCENARIOS.has('audit') && noAudit.skipped() === 0)
+    if (SCENARIOS.has('audit') && (await noAudit.skipped()) === 0)
       throw new Error('the no-audit side minted without reaching the no-op AuditService.record');
     const sides = SCENARIOS.has('generate') || SCENARIOS.has('audit') ? [...generateSides] : [];
 
@@ -474,7 +484,7 @@ async function benchLoad(): Promise<boolean> {
         `audit : service/service-no-audit ${ratio.toFixed(3)} ` +
           `(issue 4: the audit trail must not halve the mint throughput, >= ${AUDIT_TARGET}; ` +
           `reported, not in the exit code) -> ${verdict(ratio >= AUDIT_TARGET)}; ` +
-          `${noAudit.skipped()} audit records skipped on the no-audit side`,
+          `${await noAudit.skipped()} audit records skipped on the no-audit side`,
       );
       json.audit = {
         withAudit: summary(get('generate-service')),
@@ -488,7 +498,7 @@ async function benchLoad(): Promise<boolean> {
         const side = sides.find((s) => s.name === name);
         if (!side) continue;
         const label = name === 'generate-service' ? 'mint' : 'verify';
-        const profile = await profiled(() => measure(load, side, DURATION));
+        const profile = await profiled(serviceProcess, () => measure(load, side, DURATION));
         console.log(
           `profile of the service under the ${label} load: ${writeProfile(profile, label)}`,
         );

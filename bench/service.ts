@@ -1,18 +1,26 @@
 /**
  * The real service, as main.ts starts it (createApp), on a fresh SQLite file in a temporary
- * DATA_DIR, listening on an ephemeral loopback port.
+ * DATA_DIR, listening on an ephemeral loopback port. run.ts forks this file, so that the service
+ * has a process of its own like each anchor (see serveChild in child.ts for the messages); besides
+ * 'cpu', it answers 'audit-off' and 'audit-on' (AuditService.record a no-op in between, for the
+ * audit scenario), 'audit-skipped' (the records the no-op took), and 'profile-start' and
+ * 'profile-stop' (BENCH_PROFILE).
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app.setup';
+import { AuditService } from '../src/audit/audit.service';
 import { logDestination } from '../src/config/logger-options';
 import { parseSettings } from '../src/config/settings';
+import { serveChild } from './child';
+import { ADMIN } from './credentials';
+import { startProfile, stopProfile } from './profile';
 
-export const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
-
-export function basic(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+export interface ServiceStart {
+  dataDir: string;
+  /** The service's LOG_LEVEL. */
+  logLevel: string;
 }
 
 export interface RunningService {
@@ -26,7 +34,7 @@ export interface RunningService {
  * The per-client rate limit stays on, so that its cost is measured, but at a limit the one client
  * of the bench never reaches (it would measure 429 answers otherwise).
  */
-export async function startService(dataDir: string, logLevel: string): Promise<RunningService> {
+export async function startService({ dataDir, logLevel }: ServiceStart): Promise<RunningService> {
   const settings = parseSettings({
     DATA_DIR: dataDir,
     ADMIN_USERNAME: ADMIN.username,
@@ -45,4 +53,47 @@ export async function startService(dataDir: string, logLevel: string): Promise<R
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, origin: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * AuditService.record a no-op between `off` and `on`: callers reach the instance's own property
+ * before the prototype's method, which is all that is there again after.
+ */
+function auditSwitch(audit: AuditService) {
+  let skipped = 0;
+  const noop: AuditService['record'] = () => {
+    skipped++;
+    return Promise.resolve();
+  };
+  return {
+    off: () => {
+      audit.record = noop;
+    },
+    on: () => {
+      Reflect.deleteProperty(audit, 'record');
+    },
+    skipped: () => skipped,
+  };
+}
+
+if (require.main === module) {
+  let audit: ReturnType<typeof auditSwitch> | undefined;
+  const started = () => {
+    if (!audit) throw new Error('the service has not started');
+    return audit;
+  };
+  serveChild(
+    async (start: ServiceStart) => {
+      const { app } = await startService(start);
+      audit = auditSwitch(app.get(AuditService));
+      return { server: app.getHttpServer(), close: () => app.close() };
+    },
+    {
+      'audit-off': () => started().off(),
+      'audit-on': () => started().on(),
+      'audit-skipped': () => started().skipped(),
+      'profile-start': startProfile,
+      'profile-stop': stopProfile,
+    },
+  );
 }
