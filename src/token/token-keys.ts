@@ -1,10 +1,4 @@
-import {
-  createPublicKey,
-  hash,
-  createSecretKey,
-  KeyObject,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createPublicKey, hash, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
 import { keyFamily, TokenAlgorithm } from './token.constants';
 
 const CURVES: Record<string, string> = {

@@ -9,6 +9,7 @@ import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store
 import { TOKEN_ALGORITHMS, type TokenRejection } from './token.constants';
 import { TokenHeaderCache } from './token-header-cache';
 import { TokenRejectedError } from './token-rejected.error';
+import { type VerifiedEntry, VerifiedTokenCache } from './verified-token-cache';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -28,12 +29,15 @@ export interface VerifiedToken {
  * Checks a token made by this service or by an issuer that holds a configuration's key: the
  * configuration named by `kid` (else each enabled one that fits), only that configuration's
  * algorithm (never `none`, never HS against a public key), `exp`/`nbf` with a small leeway, and revocations.
+ * A token verified lately skips the signature and the parsing (VerifiedTokenCache), never the
+ * checks of time and revocation.
  */
 @Injectable()
 export class TokenVerifier {
   private readonly leeway: number;
   private readonly maxLifetime: number;
   private readonly headers = new TokenHeaderCache();
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     private readonly configs: TokenConfigStore,
@@ -62,11 +66,31 @@ export class TokenVerifier {
     const fitting = candidates.filter(({ config }) => config.algorithm === header.alg);
     if (fitting.length === 0) throw new TokenRejectedError('algorithm not allowed');
 
+    const now = Math.floor(this.clock.now() / 1000);
+    const key = this.verified.keyOf(token);
+    const known = this.verified.find(key, fitting);
+    if (known) {
+      try {
+        // The times jsonwebtoken checked when the signature was, then this service's own.
+        if (typeof known.claims.nbf === 'number' && known.claims.nbf > now + this.leeway)
+          throw new TokenRejectedError('not yet valid');
+        if (typeof known.claims.exp === 'number' && now >= known.claims.exp + this.leeway)
+          throw new TokenRejectedError('expired');
+        this.checkTimes(known.claims, now);
+      } catch (error) {
+        this.verified.forget(key);
+        throw error;
+      }
+      return this.unlessRevoked(known);
+    }
+
     // The error is made only when every candidate refused: an Error captures a stack trace.
     let rejection: TokenRejectedError | undefined;
     for (const resolved of fitting) {
       try {
-        return await this.verifyWith(token, resolved);
+        const verified = this.verifyWith(token, resolved, now);
+        this.verified.remember(key, verified);
+        return await this.unlessRevoked(verified);
       } catch (error) {
         if (!(error instanceof TokenRejectedError)) throw error;
         if (error.reason !== 'bad signature' || !rejection) rejection = error;
@@ -86,17 +110,16 @@ export class TokenVerifier {
     return tokenName ? enabled.filter(({ config }) => config.tokenName === tokenName) : enabled;
   }
 
-  private async verifyWith(
-    token: string,
-    { config, key }: ResolvedTokenConfig,
-  ): Promise<VerifiedToken> {
+  /** Signature, claims and times of `token` against one configuration; revocations aside. */
+  private verifyWith(token: string, resolved: ResolvedTokenConfig, now: number): VerifiedEntry {
+    const { config, key } = resolved;
     let claims: Record<string, unknown>;
     try {
       claims = this.jwt.verify(token, {
         publicKey: key as unknown as Buffer,
         algorithms: [config.algorithm],
         clockTolerance: this.leeway,
-        clockTimestamp: Math.floor(this.clock.now() / 1000),
+        clockTimestamp: now,
       });
     } catch (error) {
       const name = (error as Error).name;
@@ -108,9 +131,15 @@ export class TokenVerifier {
             : 'bad signature',
       );
     }
+    this.checkTimes(claims, now);
+    const username = canonicalUsername(claims[config.fieldmap.username] ?? claims[config.name]);
+    if (username === undefined) throw new TokenRejectedError('no username');
+    return { resolved, claims, username };
+  }
+
+  private checkTimes(claims: Readonly<Record<string, unknown>>, now: number): void {
     // A token without exp would never expire, and one living past the longest lifetime would
     // outlive its revocation entry: neither signs anyone in.
-    const now = Math.floor(this.clock.now() / 1000);
     if (typeof claims.exp !== 'number') throw new TokenRejectedError('no expiry');
     if (claims.exp > now + this.maxLifetime) throw new TokenRejectedError('lifetime too long');
     // Cut-off revocations compare iat: one set in the future would outlive them. A token without
@@ -119,9 +148,14 @@ export class TokenVerifier {
       if (typeof claims.iat !== 'number') throw new TokenRejectedError('iat not a number');
       if (claims.iat > now + this.leeway) throw new TokenRejectedError('issued in the future');
     }
+  }
+
+  private async unlessRevoked({
+    resolved: { config },
+    claims,
+    username,
+  }: VerifiedEntry): Promise<VerifiedToken> {
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
-    const username = canonicalUsername(claims[config.fieldmap.username] ?? claims[config.name]);
-    if (username === undefined) throw new TokenRejectedError('no username');
     return { config, claims, username };
   }
 }

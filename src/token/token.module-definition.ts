@@ -49,7 +49,9 @@ export const {
   .build();
 
 /** `forRoot`'s options: the module's, and `isGlobal` to use its guards in every host module. */
-export type TokenModuleRootOptions<TUser = unknown> = TokenModuleOptions<TUser> & { isGlobal?: boolean };
+export type TokenModuleRootOptions<TUser = unknown> = TokenModuleOptions<TUser> & {
+  isGlobal?: boolean;
+};
 
 /** `forRootAsync`'s options: a factory (or class) that gives the module's options. */
 export type TokenModuleAsyncOptions<TUser = unknown> = ConfigurableModuleAsyncOptions<

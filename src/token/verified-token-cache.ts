@@ -1,0 +1,62 @@
+import { hash } from 'node:crypto';
+import type { ResolvedTokenConfig } from './token-config.store';
+
+/** What a verification found: the claims are frozen, since every later hit shares them. */
+export interface VerifiedEntry {
+  /** The configuration, as resolved, whose key checked the signature. */
+  resolved: ResolvedTokenConfig;
+  claims: Readonly<Record<string, unknown>>;
+  username: string;
+}
+
+const MAX_ENTRIES = 4096;
+/** Longer tokens are verified every time: an entry's size stays bounded. */
+const MAX_TOKEN_LENGTH = 4096;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Tokens whose signature and claims were checked lately, so that a browser presenting the same
+ * token on every request pays for the HMAC and the JSON parsing once (Envoy's JWT filter keeps such
+ * a cache too). Entries are found by the token's SHA-256, so no token is kept, and a hit counts
+ * only for the very configuration object that verified it: a configuration changed, disabled or
+ * deleted since resolves to another object (or to none), and the token is verified again. What
+ * depends on the time (expiry, revocations) is still checked on every use, by the caller.
+ * Up to 4096 entries; the oldest goes first.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, VerifiedEntry>();
+
+  constructor(private readonly maxEntries = MAX_ENTRIES) {}
+
+  /** The key of `token`, or undefined for a token too long to keep. */
+  keyOf(token: string): string | undefined {
+    return token.length > MAX_TOKEN_LENGTH ? undefined : hash('sha256', token, 'base64');
+  }
+
+  /** The entry of `key` if one of `candidates` verified it. */
+  find(
+    key: string | undefined,
+    candidates: readonly ResolvedTokenConfig[],
+  ): VerifiedEntry | undefined {
+    const entry = key === undefined ? undefined : this.entries.get(key);
+    return entry && candidates.includes(entry.resolved) ? entry : undefined;
+  }
+
+  remember(key: string | undefined, entry: VerifiedEntry): void {
+    if (key === undefined) return;
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key))
+      this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { ...entry, claims: deepFreeze(entry.claims) });
+  }
+
+  forget(key: string | undefined): void {
+    if (key !== undefined) this.entries.delete(key);
+  }
+}
