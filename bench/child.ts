@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
+import { startProfile, stopProfile } from './profile';
 
 export function forkTs(file: string): ChildProcess {
   return fork(join(__dirname, file), [], {
@@ -35,13 +36,19 @@ export type ChildCommands = Record<string, () => unknown>;
 /**
  * The protocol of a server forked by run.ts (service.ts, plain-nest.ts, baseline.ts): the first
  * message is its start (the anchors' `BaselineStart`), answered with `{ port }`; then each 'cpu'
- * message with the process's CPU usage, and each of `commands` with `{ result }`. The server
- * closes when run.ts disconnects.
+ * message with the process's CPU usage, 'profile-start' and 'profile-stop' (a CPU profile of the
+ * process, answered by the latter), and each of `commands`, each answered with `{ result }`. The
+ * server closes when run.ts disconnects.
  */
 export function serveChild<Start>(
   start: (message: Start) => Promise<{ server: Server; close(): Promise<unknown> }>,
-  commands: ChildCommands = {},
+  ownCommands: ChildCommands = {},
 ): void {
+  const commands: ChildCommands = {
+    'profile-start': startProfile,
+    'profile-stop': stopProfile,
+    ...ownCommands,
+  };
   let close: (() => Promise<unknown>) | undefined;
   process.on('message', (message: Start | string) => {
     if (message === 'cpu') {

@@ -2,9 +2,8 @@
  * The real service, as main.ts starts it (createApp), on a fresh SQLite file in a temporary
  * DATA_DIR, listening on an ephemeral loopback port. run.ts forks this file, so that the service
  * has a process of its own like each anchor (see serveChild in child.ts for the messages); besides
- * 'cpu', it answers 'audit-off' and 'audit-on' (AuditService.record a no-op in between, for the
- * audit scenario), 'audit-skipped' (the records the no-op took), and 'profile-start' and
- * 'profile-stop' (BENCH_PROFILE).
+ * what every child answers, it answers 'audit-off' and 'audit-on' (AuditService.record a no-op in
+ * between, for the audit scenario) and 'audit-skipped' (the records the no-op took).
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,6 @@ import { logDestination } from '../src/config/logger-options';
 import { parseSettings } from '../src/config/settings';
 import { serveChild } from './child';
 import { ADMIN } from './credentials';
-import { startProfile, stopProfile } from './profile';
 
 export interface ServiceStart {
   dataDir: string;
@@ -92,8 +90,6 @@ if (require.main === module) {
       'audit-off': () => started().off(),
       'audit-on': () => started().on(),
       'audit-skipped': () => started().skipped(),
-      'profile-start': startProfile,
-      'profile-stop': stopProfile,
     },
   );
 }
