@@ -6,7 +6,9 @@
  * - the floor (baseline.ts): a bare Fastify route with node:crypto HMAC.
  * Scenarios (BENCH_SCENARIOS, comma-separated, default all three):
  * - generate (mint): POST /token/generate with Basic auth;
- * - verify: GET /user/detail with a Bearer token minted by the service;
+ * - verify: GET /user/detail with a Bearer token minted by the service; the service once as it
+ *   ships, and once with its verified-token cache off during that side's rounds only (every
+ *   request pays the HMAC and the parsing, as the anchors do; reported, not in the exit code);
  * - audit: POST /token/generate on the service as is, against the same service with
  *   AuditService.record replaced by a no-op during that side's rounds only (the cost of the audit
  *   trail; issue 4: writing it must not halve the mint throughput);
@@ -109,7 +111,7 @@ const HEADERS = {
 
 type Path = 'generate' | 'verify';
 type Who = 'floor' | 'plain' | 'service';
-type SideName = `${Path}-${Who}` | 'generate-service-no-audit';
+type SideName = `${Path}-${Who}` | 'generate-service-no-audit' | 'verify-service-no-cache';
 
 /** A server under test, with the request the load sends it. */
 interface Side {
@@ -190,7 +192,7 @@ async function checkSameMint(sides: Side[]): Promise<void> {
 async function checkSameUser(sides: Side[]): Promise<void> {
   const users = [];
   for (const side of sides) {
-    const answer = (await send(side)) as {
+    const answer = (await (side.around ? side.around(() => send(side)) : send(side))) as {
       success?: unknown;
       data?: { user?: { username?: unknown } };
     };
@@ -214,6 +216,21 @@ function auditSwitchedOff(service: ChildProcess) {
         return await work();
       } finally {
         await ask(service, 'audit-on');
+      }
+    },
+  };
+}
+
+/** The same service with its verified-token cache off, only while `around` runs (see service.ts). */
+function tokenCacheSwitchedOff(service: ChildProcess) {
+  return {
+    misses: async () => (await ask<{ result: number }>(service, 'token-cache-misses')).result,
+    async around<T>(work: () => Promise<T>): Promise<T> {
+      await ask(service, 'token-cache-off');
+      try {
+        return await work();
+      } finally {
+        await ask(service, 'token-cache-on');
       }
     },
   };
@@ -331,7 +348,7 @@ async function benchLoad(): Promise<boolean> {
   const sideCount =
     (SCENARIOS.has('generate') ? 3 : 0) +
     (SCENARIOS.has('audit') ? (SCENARIOS.has('generate') ? 1 : 2) : 0) +
-    (SCENARIOS.has('verify') ? 3 : 0);
+    (SCENARIOS.has('verify') ? 4 : 0);
   const budget =
     (sideCount * (ROUNDS * DURATION + WARMUP) + (PROFILE ? 2 * DURATION : 0) + 180) * 1000;
   const watchdog = setTimeout(() => {
@@ -379,6 +396,7 @@ async function benchLoad(): Promise<boolean> {
     };
     const mint = { method: 'POST', headers: HEADERS, body: BODY } as const;
     const noAudit = auditSwitchedOff(serviceProcess);
+    const noTokenCache = tokenCacheSwitchedOff(serviceProcess);
     const whoOf = (path: Path): Who[] =>
       path === 'generate' && !SCENARIOS.has('generate')
         ? ['service']
@@ -413,7 +431,16 @@ async function benchLoad(): Promise<boolean> {
         request: { ...bearer, url: `${servers[who].origin}${USER_DETAIL}` },
         cpuUsage: servers[who].cpuUsage,
       }));
+      verifySides.push({
+        name: 'verify-service-no-cache',
+        label: 'verify  service, no token cache',
+        request: { ...bearer, url: `${service.origin}${USER_DETAIL}` },
+        cpuUsage: serviceSide.cpuUsage,
+        around: noTokenCache.around,
+      });
       await checkSameUser(verifySides);
+      if ((await noTokenCache.misses()) === 0)
+        throw new Error('the no-cache side verified without reaching the switched-off cache');
       sides.push(...verifySides);
     }
 
@@ -477,6 +504,18 @@ async function benchLoad(): Promise<boolean> {
         servicePerFloor: round3(toFloor),
         minRatio: MIN_RATIO,
       };
+    }
+    if (SCENARIOS.has('verify')) {
+      const uncached = ratioOf('verify-service-no-cache', 'verify-plain');
+      console.log(
+        `verify, no token cache (every request pays the HMAC and the parsing): service/plain-NestJS ` +
+          `${uncached.toFixed(3)} (reported, not in the exit code)   CPU us/req ` +
+          `${get('verify-service-no-cache').cpuUsPerRequest.toFixed(0)}`,
+      );
+      Object.assign(json.verify as object, {
+        noTokenCache: summary(get('verify-service-no-cache')),
+        noTokenCachePerPlainNest: round3(uncached),
+      });
     }
     if (SCENARIOS.has('audit')) {
       const ratio = ratioOf('generate-service', 'generate-service-no-audit');

@@ -3,7 +3,8 @@
  * DATA_DIR, listening on an ephemeral loopback port. run.ts forks this file, so that the service
  * has a process of its own like each anchor (see serveChild in child.ts for the messages); besides
  * what every child answers, it answers 'audit-off' and 'audit-on' (AuditService.record a no-op in
- * between, for the audit scenario) and 'audit-skipped' (the records the no-op took).
+ * between, for the audit scenario) and 'audit-skipped' (the records the no-op took); likewise
+ * 'token-cache-off', 'token-cache-on' and 'token-cache-misses' for the verified-token cache.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { createApp } from '../src/app.setup';
 import { AuditService } from '../src/audit/audit.service';
 import { logDestination } from '../src/config/logger-options';
 import { parseSettings } from '../src/config/settings';
+import { VerifiedTokenCache } from '../src/token/verified-token-cache';
 import { serveChild } from './child';
 import { ADMIN } from './credentials';
 
@@ -74,7 +76,26 @@ function auditSwitch(audit: AuditService) {
   };
 }
 
+/** The verified-token cache finds nothing between `off` and `on`: every token is verified afresh. */
+function tokenCacheSwitch() {
+  const find = VerifiedTokenCache.prototype.find;
+  let misses = 0;
+  return {
+    off: () => {
+      VerifiedTokenCache.prototype.find = () => {
+        misses++;
+        return undefined;
+      };
+    },
+    on: () => {
+      VerifiedTokenCache.prototype.find = find;
+    },
+    misses: () => misses,
+  };
+}
+
 if (require.main === module) {
+  const tokenCache = tokenCacheSwitch();
   let audit: ReturnType<typeof auditSwitch> | undefined;
   const started = () => {
     if (!audit) throw new Error('the service has not started');
@@ -90,6 +111,9 @@ if (require.main === module) {
       'audit-off': () => started().off(),
       'audit-on': () => started().on(),
       'audit-skipped': () => started().skipped(),
+      'token-cache-off': tokenCache.off,
+      'token-cache-on': tokenCache.on,
+      'token-cache-misses': tokenCache.misses,
     },
   );
 }
