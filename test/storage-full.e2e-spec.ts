@@ -10,6 +10,7 @@
 import type { Database } from 'better-sqlite3';
 import { AuditService } from '../src/audit/audit.service';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
+import type { SqliteAuditWriter } from '../src/audit/sqlite-audit-writer';
 import { RevokedTokenEntity } from '../src/token/entities/revoked-token.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
 import { UserEntity } from '../src/users/entities/user.entity';
@@ -38,22 +39,23 @@ interface Disk {
 const sqliteOf = (t: TestApp) =>
   (t.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
 
-/** Both connections to the file: TypeORM's, and the audit writer's own (made by the first mint). */
-const sqliteConnections = (t: TestApp): Database[] => {
-  const writer = (t.app.get(AuditService) as unknown as { sqliteWriter?: { db: Database } })
+/** What runs a pragma on each connection to the file: TypeORM's, and the audit writer's own. */
+const sqliteConnections = (t: TestApp): ((pragma: string) => unknown)[] => {
+  const writer = (t.app.get(AuditService) as unknown as { sqliteWriter?: SqliteAuditWriter })
     .sqliteWriter;
   if (!writer) throw new Error('the audit writer has not opened its connection yet');
-  return [sqliteOf(t), writer.db];
+  const shared = sqliteOf(t);
+  return [(pragma) => shared.pragma(pragma, { simple: true }), (pragma) => writer.pragma(pragma)];
 };
 
 const sqliteDisk: Disk = {
   // The limit is per connection: a reopened app starts without it.
   fill: async (t) => {
-    for (const db of sqliteConnections(t))
-      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    for (const pragma of sqliteConnections(t))
+      await pragma(`max_page_count = ${(await pragma('page_count')) as number}`);
   },
   free: async (t) => {
-    for (const db of sqliteConnections(t)) db.pragma('max_page_count = 1073741823');
+    for (const pragma of sqliteConnections(t)) await pragma('max_page_count = 1073741823');
   },
   unreadyWhenFull: true,
 };

@@ -77,7 +77,7 @@ const MAX_BATCH = 500;
  * capped the mint rate at the connections in flight per wait (16 per 4 ms) on a fast machine.
  * Each caller's promise settles once its row is stored, so an acknowledged request is always on
  * record, at a fraction of the cost of one commit per event. On SQLite the groups go through a
- * SqliteAuditWriter, its own connection (see there).
+ * SqliteAuditWriter: its own connection, in a worker thread (see there).
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
@@ -124,8 +124,9 @@ export class AuditService implements OnApplicationShutdown {
   /** Groups still queued are written, then the writer's own connection is closed. */
   async onApplicationShutdown(): Promise<void> {
     await this.writing;
-    this.sqliteWriter?.close();
+    const writer = this.sqliteWriter;
     this.sqliteWriter = undefined;
+    await writer?.close();
   }
 
   /** Writes the groups in turn; a group leaves the queue before it is written, so none grows meanwhile. */

@@ -38,45 +38,57 @@ describe('SqliteAuditWriter', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'audit-writer-'));
   });
-  afterEach(() => {
-    writer?.close();
+  afterEach(async () => {
+    await writer?.close();
     writer = undefined;
     if (shared.open) shared.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('syncs the WAL file after the commit and before the write settles, when the shared connection syncs every commit', async () => {
-    openShared('FULL');
-    const events: string[] = [];
-    writer = SqliteAuditWriter.beside(shared, async (file) => {
-      events.push(`sync ${file} with ${targets(shared).join(',')} stored`);
-    });
-    await writer.write([row('a'), row('b')]);
-    events.push('settled');
-    expect(events).toEqual([`sync ${join(dir, 'audit.sqlite')}-wal with a,b stored`, 'settled']);
-  });
-
-  it('does not sync at each group when the shared connection does not (SQLITE_SYNCHRONOUS=normal)', async () => {
-    openShared('NORMAL');
-    const synced: string[] = [];
-    writer = SqliteAuditWriter.beside(shared, async (file) => {
-      synced.push(file);
-    });
-    await writer.write([row('a')]);
-    expect(synced).toEqual([]);
-    expect(targets(shared)).toEqual(['a']);
-  });
-
-  it('really syncs with the default: the write settles and its rows are stored', async () => {
+  it('commits a group on its own connection, as durably as the shared connection (FULL)', async () => {
     openShared('FULL');
     writer = SqliteAuditWriter.beside(shared);
+    await writer.write([row('a'), row('b')]);
+    // Settled: the rows are committed, and another connection sees them.
+    expect(targets(shared)).toEqual(['a', 'b']);
+    // It commits without a sync, which the thread then makes on the WAL file itself.
+    expect(await writer.pragma('synchronous')).toBe(1);
+    expect((writer as unknown as { workerData: { syncEachGroup: boolean } }).workerData).toEqual(
+      expect.objectContaining({ syncEachGroup: true }),
+    );
+    expect(await writer.pragma('busy_timeout')).toBe(5000);
+  });
+
+  it('syncs no more than the shared connection does (SQLITE_SYNCHRONOUS=normal)', async () => {
+    openShared('NORMAL');
+    writer = SqliteAuditWriter.beside(shared);
     await writer.write([row('a')]);
+    expect((writer as unknown as { workerData: { syncEachGroup: boolean } }).workerData).toEqual(
+      expect.objectContaining({ syncEachGroup: false }),
+    );
     expect(targets(shared)).toEqual(['a']);
+  });
+
+  it('keeps the event loop free while it waits for the write lock', async () => {
+    openShared('FULL');
+    writer = SqliteAuditWriter.beside(shared);
+    await writer.write([row('first')]);
+    shared.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const writing = writer.write([row('second')]).then(() => (settled = true));
+    // Timers still fire here while the writer's thread waits in SQLite's busy handler.
+    let ticks = 0;
+    for (; ticks < 5; ticks++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ticks).toBe(5);
+    expect(settled).toBe(false);
+    shared.exec('COMMIT');
+    await writing;
+    expect(targets(shared)).toEqual(['first', 'second']);
   });
 
   it('keeps its rows when a transaction held open on the shared connection rolls back', async () => {
     openShared('FULL');
-    writer = SqliteAuditWriter.beside(shared, async () => {});
+    writer = SqliteAuditWriter.beside(shared);
     shared.exec('BEGIN IMMEDIATE');
     shared
       .prepare(
@@ -84,7 +96,7 @@ describe('SqliteAuditWriter', () => {
       )
       .run();
     const writing = writer.write([row('kept')]);
-    // The group waits for the lock (without blocking the event loop) rather than join the transaction.
+    // The group waits for the lock rather than join the transaction.
     await new Promise((resolve) => setTimeout(resolve, 30));
     shared.exec('ROLLBACK');
     await writing;
@@ -93,19 +105,46 @@ describe('SqliteAuditWriter', () => {
 
   it('gives up with SQLITE_BUSY when the lock is not let go of in time', async () => {
     openShared('NORMAL');
-    writer = SqliteAuditWriter.beside(shared);
+    writer = SqliteAuditWriter.beside(shared, { busyTimeoutMs: 50 });
     shared.exec('BEGIN IMMEDIATE');
-    const now = Date.now;
-    const started = now();
-    // Time runs fast for the writer: its 5 s of patience pass in a few sleeps.
-    Date.now = () => started + (now() - started) * 1000;
     try {
       await expect(writer.write([row('late')])).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
     } finally {
-      Date.now = now;
       shared.exec('ROLLBACK');
     }
     expect(targets(shared)).toEqual([]);
+    // The writer goes on after a refused group.
+    await writer.write([row('after')]);
+    expect(targets(shared)).toEqual(['after']);
+  });
+
+  it('answers a full disk with the code SQLite gives, and writes again once there is room', async () => {
+    openShared('FULL');
+    writer = SqliteAuditWriter.beside(shared);
+    await writer.write([row('a')]);
+    const pages = await writer.pragma('page_count');
+    await writer.pragma(`max_page_count = ${pages as number}`);
+    const big = Array.from({ length: 200 }, (_, i) => ({
+      ...row(`b${i}`),
+      actor: 'x'.repeat(100),
+    }));
+    await expect(writer.write(big)).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    expect(targets(shared)).toEqual(['a']);
+    await writer.pragma('max_page_count = 1073741823');
+    await writer.write(big);
+    expect(targets(shared)).toHaveLength(201);
+  });
+
+  it('fails a group when its thread cannot open the file, and tries again for the next', async () => {
+    openShared('FULL');
+    // Started on first use: by then the file has gone.
+    writer = SqliteAuditWriter.beside(shared);
+    shared.close();
+    rmSync(join(dir, 'audit.sqlite'));
+    await expect(writer.write([row('a')])).rejects.toMatchObject({ code: 'SQLITE_CANTOPEN' });
+    openShared('FULL');
+    await writer.write([row('b')]);
+    expect(targets(shared)).toEqual(['b']);
   });
 
   it('writes on the shared connection itself when it is in memory', async () => {
@@ -116,9 +155,13 @@ describe('SqliteAuditWriter', () => {
         'outcome TEXT NOT NULL, details TEXT)',
     );
     writer = SqliteAuditWriter.beside(shared);
+    shared.exec('BEGIN');
     await writer.write([row('a')]);
+    // On the shared connection itself: the group joined its open transaction.
+    expect(shared.inTransaction).toBe(true);
+    shared.exec('COMMIT');
     expect(targets(shared)).toEqual(['a']);
-    writer.close();
+    await writer.close();
     expect(shared.open).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
-import { type FileHandle, open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
+import { type SqliteWriteGate, writeGateOf } from '../database/sqlite-write-gate';
 import type { AuditEventEntity } from './entities/audit-event.entity';
 
 export type AuditRow = Omit<AuditEventEntity, 'id'>;
@@ -9,106 +11,287 @@ export type AuditRow = Omit<AuditEventEntity, 'id'>;
 const BUSY_TIMEOUT_MS = 5000;
 const SQLITE_FULL_SYNC = 2;
 
+export interface AuditWriterOptions {
+  /** The longest wait for the write lock (default 5 s), then SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+/** What the writer's thread is told: a group to commit, a pragma to run, or to close. */
+type Request = { id: number } & ({ rows: AuditRow[] } | { pragma: string } | { close: true });
+/** A request's answer; a group is first `committed` (the write lock let go of), then answered. */
+type Reply = {
+  id: number;
+  committed?: true;
+  /** The thread could not open the database: it takes no more work. */
+  fatal?: true;
+  result?: unknown;
+  error?: { message: string; code?: unknown };
+};
+
 /**
- * The audit trail's own connection to the service's SQLite file (WAL mode), for the group commits
- * of `AuditService.record`:
- * - its transactions are its own: a group never joins a transaction that TypeORM holds open on
- *   the shared connection across awaits (and would roll back with it after being acknowledged);
- * - the disk sync leaves the event loop: a group commits with `synchronous = NORMAL`, then, when
- *   the shared connection syncs every commit (FULL, the default), the WAL file is fdatasync'ed on
- *   libuv's thread pool before any caller of the group hears back. A group is thus as durable as
- *   a FULL commit, without blocking every other request for the length of an fsync.
- * While the shared connection holds the write lock, a group retries after a short sleep rather
- * than wait in SQLite's busy handler, which would block the very event loop the lock's holder needs.
+ * A transaction function that inserts a group's rows on `db` (its `immediate` takes the write lock
+ * at once). Self-contained: the writer's thread runs it from its source too.
  */
-export class SqliteAuditWriter {
-  private readonly insertGroup: { immediate(rows: AuditRow[]): void };
-  private readonly walFile: string;
-  /**
-   * Open as long as this connection is: SQLite removes the WAL file only when the last connection
-   * to the database closes, so the descriptor keeps naming the live one.
-   */
-  private wal?: Promise<FileHandle>;
+function groupInserter(db: Database) {
+  const statement = db.prepare(
+    'INSERT INTO audit_events (at, actor, action, target, client, outcome, details) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  return db.transaction((rows: AuditRow[]) => {
+    for (const row of rows) {
+      statement.run(
+        row.at,
+        row.actor,
+        row.action,
+        row.target,
+        row.client,
+        row.outcome,
+        row.details === null ? null : JSON.stringify(row.details),
+      );
+    }
+  });
+}
 
-  private constructor(
-    private readonly db: Database,
-    private readonly own: boolean,
-    private readonly syncEachGroup: boolean,
-    private readonly sync?: (file: string) => Promise<void>,
-  ) {
-    this.walFile = `${db.name}-wal`;
-    const statement = db.prepare(
-      'INSERT INTO audit_events (at, actor, action, target, client, outcome, details) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.insertGroup = db.transaction((rows: AuditRow[]) => {
-      for (const row of rows) {
-        statement.run(
-          row.at,
-          row.actor,
-          row.action,
-          row.target,
-          row.client,
-          row.outcome,
-          row.details === null ? null : JSON.stringify(row.details),
-        );
-      }
-    });
-  }
-
-  /**
-   * A writer with its own connection beside `shared` (TypeORM's). Where a second connection would
-   * not see the same data the same way (an in-memory database, a journal mode other than WAL), one
-   * that writes on `shared` itself, in its transaction if one is open.
-   */
-  static beside(shared: Database, sync?: (file: string) => Promise<void>): SqliteAuditWriter {
-    const separate =
-      !shared.memory &&
-      !shared.readonly &&
-      shared.pragma('journal_mode', { simple: true }) === 'wal';
-    if (!separate) return new SqliteAuditWriter(shared, false, false, sync);
-    // The class of the shared connection: better-sqlite3 is an optional peer of this package.
-    const Connection = shared.constructor as new (
+/**
+ * The writer's thread, as the source of a function: it runs in a worker of its own, so it uses no
+ * binding of this module but groupInserter (whose source goes with it), and loads the same
+ * better-sqlite3 the service does, by its path.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+function writerThread(): void {
+  const { parentPort, workerData } =
+    require('node:worker_threads') as typeof import('node:worker_threads');
+  const { closeSync, fdatasyncSync, openSync } = require('node:fs') as typeof import('node:fs');
+  const { driver, file, syncEachGroup, busyTimeoutMs } = workerData as {
+    driver: string;
+    file: string;
+    syncEachGroup: boolean;
+    busyTimeoutMs: number;
+  };
+  const errorOf = (error: unknown) => {
+    const { message, code } = error as { message: string; code?: unknown };
+    return { message, code };
+  };
+  let db: Database;
+  let insertGroup: ReturnType<typeof groupInserter>;
+  try {
+    const Connection = require(driver) as new (
       file: string,
       options: { fileMustExist: boolean },
     ) => Database;
-    const db = new Connection(shared.name, { fileMustExist: true });
+    db = new Connection(file, { fileMustExist: true });
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    // The commit only writes the WAL; the sync comes after, once the write lock is let go of.
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 0');
-    const syncEachGroup =
-      (shared.pragma('synchronous', { simple: true }) as number) >= SQLITE_FULL_SYNC;
-    return new SqliteAuditWriter(db, true, syncEachGroup, sync);
+    insertGroup = groupInserter(db);
+  } catch (error) {
+    // Every request hears why; the writer then drops this thread and starts another next time.
+    const failure = errorOf(error);
+    parentPort!.on('message', ({ id }: Request) =>
+      parentPort!.postMessage({ id, error: failure, fatal: true } satisfies Reply),
+    );
+    return;
   }
-
-  /** Commits the rows in one transaction; settles once they are on disk as the shared connection would have them. */
-  async write(rows: AuditRow[]): Promise<void> {
-    const deadline = Date.now() + BUSY_TIMEOUT_MS;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
-      try {
-        this.insertGroup.immediate(rows);
-        break;
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline)
-          throw error;
+  // Open as long as the connection is: SQLite removes the WAL file only when the last connection
+  // to the database closes, so the descriptor keeps naming the live one.
+  let wal: number | undefined;
+  parentPort!.on('message', (request: Request) => {
+    let reply: Reply;
+    try {
+      if ('rows' in request) {
+        insertGroup.immediate(request.rows);
+        parentPort!.postMessage({ id: request.id, committed: true } satisfies Reply);
+        if (syncEachGroup) fdatasyncSync((wal ??= openSync(`${file}-wal`, 'r')));
+        reply = { id: request.id };
+      } else if ('pragma' in request) {
+        reply = { id: request.id, result: db.pragma(request.pragma, { simple: true }) };
+      } else {
+        if (wal !== undefined) closeSync(wal);
+        db.close();
+        reply = { id: request.id };
       }
-      await sleep(wait);
+    } catch (error) {
+      reply = { id: request.id, error: errorOf(error) };
     }
-    if (this.syncEachGroup) await (this.sync ?? this.syncWal)(this.walFile);
-  }
+    parentPort!.postMessage(reply);
+  });
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Where better-sqlite3 is, as this module would load it; undefined where it cannot be found. */
+function driverPath(): string | undefined {
+  try {
+    // Compiled as CommonJS, this module has its own file name; under Jest's ES modules, the project's.
+    const from = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js');
+    return createRequire(from).resolve('better-sqlite3');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a group of rows and settles once they are stored. */
+export interface SqliteAuditWriter {
+  write(rows: AuditRow[]): Promise<void>;
+  /** Runs a pragma on the connection the rows go through (for tests and operators' checks). */
+  pragma(source: string): Promise<unknown>;
   /** Closes its own connection (never the shared one). */
-  close(): void {
-    void this.wal?.then((handle) => handle.close()).catch(() => undefined);
-    this.wal = undefined;
-    if (this.own && this.db.open) this.db.close();
+  close(): Promise<void>;
+}
+
+export const SqliteAuditWriter = {
+  /**
+   * The writer of `AuditService`'s group commits on SQLite (WAL mode): a connection of its own to
+   * the service's file, in a worker thread.
+   * - Its transactions are its own: a group never joins a transaction that TypeORM holds open on
+   *   the shared connection across awaits (and would roll back with it after being acknowledged).
+   * - It is as durable as the shared connection (`synchronous = FULL` by default): a group
+   *   commits with `synchronous = NORMAL`, then the WAL file is fdatasync'ed before any caller
+   *   of the group hears back, so the write lock is not held for the length of a sync. The
+   *   commit, the sync and the WAL checkpoints cost the event loop nothing: they happen in the
+   *   worker, as does a wait for the write lock (up to 5 s, then SQLITE_BUSY).
+   * - A group and a transaction of the shared connection take turns (SqliteWriteGate): in WAL
+   *   mode, a commit landing between a transaction's read and its write would fail the write.
+   * Where a second connection would not see the same data the same way (an in-memory database, a
+   * journal mode other than WAL), or better-sqlite3 cannot be found by path, the groups are written
+   * on `shared` itself, in its transaction if one is open.
+   */
+  beside(shared: Database, options: AuditWriterOptions = {}): SqliteAuditWriter {
+    const driver = driverPath();
+    const separate =
+      driver !== undefined &&
+      !shared.memory &&
+      !shared.readonly &&
+      shared.pragma('journal_mode', { simple: true }) === 'wal';
+    if (!separate) return new SharedConnectionWriter(shared);
+    return new ThreadWriter(writeGateOf(shared), {
+      driver,
+      file: shared.name,
+      syncEachGroup: (shared.pragma('synchronous', { simple: true }) as number) >= SQLITE_FULL_SYNC,
+      busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS,
+    });
+  },
+};
+
+class SharedConnectionWriter implements SqliteAuditWriter {
+  private readonly insertGroup: (rows: AuditRow[]) => void;
+
+  constructor(private readonly db: Database) {
+    this.insertGroup = groupInserter(db);
   }
 
-  /** fdatasync on libuv's thread pool: the event loop goes on meanwhile. */
-  private readonly syncWal = async (file: string): Promise<void> => {
-    this.wal ??= open(file, 'r').catch((error: unknown) => {
-      this.wal = undefined;
-      throw error;
+  async write(rows: AuditRow[]): Promise<void> {
+    this.insertGroup(rows);
+  }
+
+  async pragma(source: string): Promise<unknown> {
+    return this.db.pragma(source, { simple: true });
+  }
+
+  async close(): Promise<void> {}
+}
+
+class ThreadWriter implements SqliteAuditWriter {
+  private worker?: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<
+    number,
+    { worker: Worker; settle(reply: Reply): void; committed?(): void }
+  >();
+
+  constructor(
+    private readonly gate: SqliteWriteGate,
+    private readonly workerData: {
+      driver: string;
+      file: string;
+      syncEachGroup: boolean;
+      busyTimeoutMs: number;
+    },
+  ) {}
+
+  async write(rows: AuditRow[]): Promise<void> {
+    await this.gate.beforeAuditCommit();
+    let holding = true;
+    const release = () => {
+      if (holding) this.gate.afterAuditCommit();
+      holding = false;
+    };
+    try {
+      await this.ask({ rows }, release);
+    } finally {
+      release();
+    }
+  }
+
+  pragma(source: string): Promise<unknown> {
+    return this.ask({ pragma: source });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.ask({ close: true }).catch(() => undefined);
+    this.worker = undefined;
+    await worker.terminate();
+  }
+
+  private ask(
+    request: { rows: AuditRow[] } | { pragma: string } | { close: true },
+    committed?: () => void,
+  ) {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, {
+        worker,
+        committed,
+        settle: ({ result, error }) =>
+          error
+            ? reject(Object.assign(new Error(error.message), { code: error.code }))
+            : resolve(result),
+      });
+      // A thread with work in hand keeps the process alive; an idle one does not.
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ id, ...request } as Request);
     });
-    await (await this.wal).datasync();
-  };
+  }
+
+  /** The worker, started on first use and again after one that failed. */
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(`${groupInserter.toString()}\n(${writerThread.toString()})()`, {
+      eval: true,
+      workerData: this.workerData,
+    });
+    worker.on('message', (reply: Reply) => {
+      if (reply.committed) {
+        this.pending.get(reply.id)?.committed?.();
+        return;
+      }
+      if (reply.fatal && this.worker === worker) {
+        this.worker = undefined;
+        void worker.terminate();
+      }
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      waiting?.settle(reply);
+    });
+    // A thread that dies: the groups it had in hand fail, and the next write starts another.
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      const code = (error as { code?: unknown }).code;
+      for (const [id, waiting] of this.pending) {
+        if (waiting.worker !== worker) continue;
+        this.pending.delete(id);
+        waiting.settle({ id, error: { message: error.message, code } });
+      }
+    };
+    worker.on('error', fail);
+    worker.on('exit', (exitCode) =>
+      fail(new Error(`the audit writer's thread exited (${exitCode})`)),
+    );
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { writeGateOf } from './sqlite-write-gate';
 
 /** The transaction count TypeORM keeps on each query runner (BaseQueryRunner), writable here. */
 interface CountedRunner extends QueryRunner {
@@ -17,7 +18,9 @@ const guarded = new WeakSet<QueryRunner>();
  * transaction then opened as a SAVEPOINT inside a transaction that was never committed: answered,
  * readable, and gone at restart. After a failed COMMIT or ROLLBACK, this sets the count from what
  * the connection says (SQLite), or discards a PostgreSQL connection whose ROLLBACK failed rather
- * than hand it, maybe still inside a transaction, to the next request. Call it on a new DataSource.
+ * than hand it, maybe still inside a transaction, to the next request. On SQLite it also makes
+ * each outermost transaction take its turn with the audit writer's thread (SqliteWriteGate).
+ * Call it on a new DataSource.
  */
 export function recoverTransactionState(dataSource: DataSource): DataSource {
   const driver = dataSource.driver;
@@ -36,12 +39,35 @@ export function recoverTransactionState(dataSource: DataSource): DataSource {
 function guard(runner: CountedRunner, dataSource: DataSource): void {
   const commit = runner.commitTransaction.bind(runner);
   const rollback = runner.rollbackTransaction.bind(runner);
+  const db =
+    dataSource.options.type === 'better-sqlite3'
+      ? (dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection
+      : undefined;
+  const gate = db && writeGateOf(db);
+  // The gate opens again once the outermost transaction is over, whichever way it ended.
+  const ended = () => {
+    if (gate && runner.transactionDepth === 0 && !db?.inTransaction) gate.afterSharedEnd();
+  };
+  if (gate) {
+    const start = runner.startTransaction.bind(runner);
+    runner.startTransaction = async (isolationLevel) => {
+      if (runner.transactionDepth === 0) await gate.beforeSharedBegin();
+      try {
+        await start(isolationLevel);
+      } catch (error) {
+        ended();
+        throw error;
+      }
+    };
+  }
   runner.commitTransaction = async () => {
     try {
       await commit();
     } catch (error) {
       afterFailure(runner, dataSource, 'commit', error);
       throw error;
+    } finally {
+      ended();
     }
   };
   runner.rollbackTransaction = async () => {
@@ -50,6 +76,8 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
     } catch (error) {
       afterFailure(runner, dataSource, 'rollback', error);
       throw error;
+    } finally {
+      ended();
     }
   };
 }
