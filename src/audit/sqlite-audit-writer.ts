@@ -10,6 +10,9 @@ export type AuditRow = Omit<AuditEventEntity, 'id'>;
 /** How long a group waits, at most, for a transaction of the shared connection to let go of the write lock. */
 const BUSY_TIMEOUT_MS = 5000;
 const SQLITE_FULL_SYNC = 2;
+const CLOSE_TIMEOUT_MS = 5000;
+/** The code of a group whose thread died or was closed: a 503, as a database that is unavailable. */
+export const WRITER_GONE = 'ERR_AUDIT_WRITER_GONE';
 
 export interface AuditWriterOptions {
   /** The longest wait for the write lock (default 5 s), then SQLITE_BUSY. */
@@ -61,7 +64,9 @@ function groupInserter(db: Database) {
 function writerThread(): void {
   const { parentPort, workerData } =
     require('node:worker_threads') as typeof import('node:worker_threads');
-  const { closeSync, fdatasyncSync, openSync } = require('node:fs') as typeof import('node:fs');
+  const { closeSync, fdatasyncSync, fsyncSync, openSync } =
+    require('node:fs') as typeof import('node:fs');
+  const { dirname } = require('node:path') as typeof import('node:path');
   const { driver, file, syncEachGroup, busyTimeoutMs } = workerData as {
     driver: string;
     file: string;
@@ -93,15 +98,41 @@ function writerThread(): void {
     return;
   }
   // Open as long as the connection is: SQLite removes the WAL file only when the last connection
-  // to the database closes, so the descriptor keeps naming the live one.
+  // to the database closes, so the descriptor keeps naming the live one. Its directory entry is
+  // synced once, when it is first opened here.
   let wal: number | undefined;
+  const openWal = () => {
+    const fd = openSync(`${file}-wal`, 'r');
+    const dir = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    return fd;
+  };
+  // After a failed sync the kernel may have dropped the dirty pages and report the next sync as a
+  // success: this thread then takes no more work, and the writer starts another.
+  let broken: ReturnType<typeof errorOf> | undefined;
   parentPort!.on('message', (request: Request) => {
+    if (broken) {
+      parentPort!.postMessage({ id: request.id, error: broken, fatal: true } satisfies Reply);
+      return;
+    }
     let reply: Reply;
     try {
       if ('rows' in request) {
         insertGroup.immediate(request.rows);
         parentPort!.postMessage({ id: request.id, committed: true } satisfies Reply);
-        if (syncEachGroup) fdatasyncSync((wal ??= openSync(`${file}-wal`, 'r')));
+        if (syncEachGroup) {
+          try {
+            fdatasyncSync((wal ??= openWal()));
+          } catch (error) {
+            broken = errorOf(error);
+            parentPort!.postMessage({ id: request.id, error: broken, fatal: true } satisfies Reply);
+            return;
+          }
+        }
         reply = { id: request.id };
       } else if ('pragma' in request) {
         reply = { id: request.id, result: db.pragma(request.pragma, { simple: true }) };
@@ -192,6 +223,7 @@ class SharedConnectionWriter implements SqliteAuditWriter {
 
 class ThreadWriter implements SqliteAuditWriter {
   private worker?: Worker;
+  private closed = false;
   private nextId = 0;
   private readonly pending = new Map<
     number,
@@ -209,7 +241,7 @@ class ThreadWriter implements SqliteAuditWriter {
   ) {}
 
   async write(rows: AuditRow[]): Promise<void> {
-    await this.gate.beforeAuditCommit();
+    await this.gate.beforeAuditCommit(this.workerData.busyTimeoutMs);
     let holding = true;
     const release = () => {
       if (holding) this.gate.afterAuditCommit();
@@ -226,10 +258,17 @@ class ThreadWriter implements SqliteAuditWriter {
     return this.ask({ pragma: source });
   }
 
+  /** Writes what it has in hand, then closes its connection; it takes no work after. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     if (!worker) return;
-    await this.ask({ close: true }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.ask({ close: true }, undefined, true).catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
     this.worker = undefined;
     await worker.terminate();
   }
@@ -237,7 +276,12 @@ class ThreadWriter implements SqliteAuditWriter {
   private ask(
     request: { rows: AuditRow[] } | { pragma: string } | { close: true },
     committed?: () => void,
+    closing = false,
   ) {
+    if (this.closed && !closing)
+      return Promise.reject(
+        Object.assign(new Error('the audit writer is closed'), { code: WRITER_GONE }),
+      );
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
@@ -250,7 +294,7 @@ class ThreadWriter implements SqliteAuditWriter {
             : resolve(result),
       });
       // A thread with work in hand keeps the process alive; an idle one does not.
-      if (this.pending.size === 1) worker.ref();
+      worker.ref();
       worker.postMessage({ id, ...request } as Request);
     });
   }
@@ -273,13 +317,13 @@ class ThreadWriter implements SqliteAuditWriter {
       }
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
+      if (!this.inHand(worker)) worker.unref();
       waiting?.settle(reply);
     });
     // A thread that dies: the groups it had in hand fail, and the next write starts another.
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
-      const code = (error as { code?: unknown }).code;
+      const code = (error as { code?: unknown }).code ?? WRITER_GONE;
       for (const [id, waiting] of this.pending) {
         if (waiting.worker !== worker) continue;
         this.pending.delete(id);
@@ -293,5 +337,10 @@ class ThreadWriter implements SqliteAuditWriter {
     worker.unref();
     this.worker = worker;
     return worker;
+  }
+
+  private inHand(worker: Worker): boolean {
+    for (const waiting of this.pending.values()) if (waiting.worker === worker) return true;
+    return false;
   }
 }

@@ -1,36 +1,69 @@
 import type { Database } from 'better-sqlite3';
 
+/** What an audit group that waited too long for its turn fails with: a 503, as a busy database. */
+export class GateTimeoutError extends Error {
+  readonly code = 'SQLITE_BUSY';
+
+  constructor(ms: number) {
+    super(`the audit writer waited ${ms} ms for an open transaction to end`);
+  }
+}
+
 /**
  * Takes turns between the two writers of a SQLite file: the shared connection's transactions
  * (TypeORM's) and the audit writer's commits, which run in a thread of their own. In WAL mode a
  * transaction that has read and then writes fails at once (SQLITE_BUSY) if another connection
- * committed in between; so neither starts while the other is at it, and outermost transactions
- * of the shared connection go one at a time. The wait is a promise: the event loop never blocks on it.
+ * committed in between; so an audit group never commits while a shared transaction is open, and
+ * a transaction that begins at depth 0 waits for an audit commit in flight, and for another one
+ * that began the same way. (A transaction that begins while another is open on TypeORM's one
+ * SQLite runner becomes a savepoint of it, as it always did.) Waits are promises: the event loop
+ * never blocks on them.
  */
 export class SqliteWriteGate {
   private sharedOpen = false;
   private auditCommitting = false;
+  private releaseQueued = false;
   private waiting: (() => void)[] = [];
 
-  /**
-   * Before the shared connection's outermost BEGIN: waits for an audit commit in flight, and for
-   * another outermost transaction (two BEGINs on one connection would fail the second).
-   */
+  /** Before the shared connection's outermost BEGIN. */
   async beforeSharedBegin(): Promise<void> {
     while (this.auditCommitting || this.sharedOpen) await this.turn();
     this.sharedOpen = true;
   }
 
-  /** Once the shared connection's transaction has ended (committed or not). */
-  afterSharedEnd(): void {
-    if (!this.sharedOpen) return;
-    this.sharedOpen = false;
-    this.wake();
+  /**
+   * Once the shared connection's outermost transaction may be over: `stillIdle` is asked again
+   * after the current turn of the event loop, since TypeORM follows a failed COMMIT with a
+   * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner.
+   */
+  afterSharedEnd(stillIdle: () => boolean): void {
+    if (!this.sharedOpen || this.releaseQueued) return;
+    this.releaseQueued = true;
+    setImmediate(() => {
+      this.releaseQueued = false;
+      if (!this.sharedOpen || !stillIdle()) return;
+      this.sharedOpen = false;
+      this.wake();
+    });
   }
 
-  /** Before an audit group commits: waits while a shared transaction is open or a group commits. */
-  async beforeAuditCommit(): Promise<void> {
-    while (this.sharedOpen || this.auditCommitting) await this.turn();
+  /**
+   * Before an audit group commits: waits while a shared transaction is open or a group commits,
+   * at most `timeoutMs` (a host transaction that awaits an audit record would otherwise wait for
+   * ever), then fails with GateTimeoutError.
+   */
+  async beforeAuditCommit(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sharedOpen || this.auditCommitting) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new GateTimeoutError(timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.turn(),
+        new Promise((resolve) => (timer = setTimeout(resolve, left))),
+      ]);
+      clearTimeout(timer);
+    }
     this.auditCommitting = true;
   }
 

@@ -22,6 +22,12 @@ const SQLITE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOP
 const SQLITE_UNAVAILABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_READONLY']);
 /** Node file system errors (the audit writer syncs the SQLite WAL file itself). */
 const FILE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO']);
+/** The audit trail's writer thread died or was closed (sqlite-audit-writer.ts), or Node could not run one. */
+const WORKER_CODES = new Set([
+  'ERR_AUDIT_WRITER_GONE',
+  'ERR_WORKER_OUT_OF_MEMORY',
+  'ERR_WORKER_INIT_FAILED',
+]);
 /** Node socket errors met while reaching PostgreSQL. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -66,7 +72,7 @@ export function storageFailureOf(error: unknown): StorageFailure | undefined {
     if (code === '53100') return FULL;
     if (/^(53|08)/.test(code) || /^57P0/.test(code) || code === '57014' || code === '25P03')
       return UNAVAILABLE;
-    if (NETWORK_CODES.has(code)) return UNAVAILABLE;
+    if (NETWORK_CODES.has(code) || WORKER_CODES.has(code)) return UNAVAILABLE;
   }
   return undefined;
 }

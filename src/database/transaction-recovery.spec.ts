@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { writeGateOf } from './sqlite-write-gate';
 import { recoverTransactionState } from './transaction-recovery';
 
 describe('recoverTransactionState on SQLite', () => {
@@ -62,6 +63,78 @@ describe('recoverTransactionState on SQLite', () => {
 
     expect(db.inTransaction).toBe(false);
     expect(committed()).toEqual(['after-1', 'after-2']);
+  });
+
+  it('lets a transaction that waited for its turn commit, after one that failed on SQLITE_FULL', async () => {
+    const db = connection();
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const failing = dataSource.transaction(async (manager) => {
+      for (let i = 0; i < 100; i++)
+        await manager.query('INSERT INTO t (v) VALUES (?)', ['x'.repeat(1000)]);
+    });
+    // Begun while the failing one is open: it waits for its turn, then runs whole.
+    const waiting = dataSource.transaction(async (manager) => {
+      db.pragma('max_page_count = 1073741823');
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['waited']);
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['waited-2']);
+    });
+    await expect(failing).rejects.toMatchObject({ driverError: { code: 'SQLITE_FULL' } });
+    await waiting;
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toEqual(['waited', 'waited-2']);
+  });
+
+  it('lets a waiting transaction commit whole after a COMMIT that failed (and the ROLLBACK after it)', async () => {
+    const db = connection();
+    const runner = dataSource.createQueryRunner() as QueryRunner & {
+      query(sql: string, parameters?: unknown[]): Promise<unknown>;
+    };
+    // The first COMMIT fails the way a full disk fails it: SQLite has rolled back already.
+    const query = runner.query.bind(runner);
+    let fail = true;
+    runner.query = async (sql: string, parameters?: unknown[]) => {
+      if (sql === 'COMMIT' && fail) {
+        fail = false;
+        db.exec('ROLLBACK');
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      }
+      return query(sql, parameters);
+    };
+    const failing = dataSource.transaction((manager) =>
+      manager.query('INSERT INTO t (v) VALUES (?)', ['lost']),
+    );
+    const waiting = dataSource.transaction(async (manager) => {
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['waited']);
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['waited-2']);
+    });
+    await expect(failing).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    await waiting;
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toEqual(['waited', 'waited-2']);
+  });
+
+  it('takes turns with the audit writer: no transaction begins while a group commits', async () => {
+    const gate = writeGateOf(connection());
+    await gate.beforeAuditCommit(5000);
+    let begun = false;
+    const transaction = dataSource.transaction(async (manager) => {
+      begun = true;
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['after-group']);
+    });
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(begun).toBe(false);
+    gate.afterAuditCommit();
+    await transaction;
+    expect(committed()).toEqual(['after-group']);
+    // And a group waits for a transaction that is open.
+    let release!: () => void;
+    const open = dataSource.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    await expect(gate.beforeAuditCommit(20)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    release();
+    await open;
+    await gate.beforeAuditCommit(5000);
+    gate.afterAuditCommit();
   });
 });
 

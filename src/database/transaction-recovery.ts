@@ -45,8 +45,9 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
       : undefined;
   const gate = db && writeGateOf(db);
   // The gate opens again once the outermost transaction is over, whichever way it ended.
+  const idle = () => runner.transactionDepth === 0 && !db?.inTransaction;
   const ended = () => {
-    if (gate && runner.transactionDepth === 0 && !db?.inTransaction) gate.afterSharedEnd();
+    if (gate && idle()) gate.afterSharedEnd(idle);
   };
   if (gate) {
     const start = runner.startTransaction.bind(runner);

@@ -9,7 +9,7 @@ import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store
 import { TOKEN_ALGORITHMS, type TokenRejection } from './token.constants';
 import { TokenHeaderCache } from './token-header-cache';
 import { TokenRejectedError } from './token-rejected.error';
-import { type VerifiedEntry, VerifiedTokenCache } from './verified-token-cache';
+import { deepFreeze, type VerifiedEntry, VerifiedTokenCache } from './verified-token-cache';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -21,7 +21,8 @@ export { TokenRejectedError };
 
 export interface VerifiedToken {
   config: TokenConfigEntity;
-  claims: Record<string, unknown>;
+  /** Frozen: tokens verified lately share theirs (VerifiedTokenCache). */
+  claims: Readonly<Record<string, unknown>>;
   username: string;
 }
 
@@ -134,7 +135,7 @@ export class TokenVerifier {
     this.checkTimes(claims, now);
     const username = canonicalUsername(claims[config.fieldmap.username] ?? claims[config.name]);
     if (username === undefined) throw new TokenRejectedError('no username');
-    return { resolved, claims, username };
+    return { resolved, claims: deepFreeze(claims), username };
   }
 
   private checkTimes(claims: Readonly<Record<string, unknown>>, now: number): void {

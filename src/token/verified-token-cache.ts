@@ -13,7 +13,8 @@ const MAX_ENTRIES = 4096;
 /** Longer tokens are verified every time: an entry's size stays bounded. */
 const MAX_TOKEN_LENGTH = 4096;
 
-function deepFreeze<T>(value: T): T {
+/** `value` frozen, and every object and array under it. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
