@@ -3,8 +3,9 @@
  * DATA_DIR, listening on an ephemeral loopback port. run.ts forks this file, so that the service
  * has a process of its own like each anchor (see serveChild in child.ts for the messages); besides
  * what every child answers, it answers 'audit-off' and 'audit-on' (AuditService.record a no-op in
- * between, for the audit scenario) and 'audit-skipped' (the records the no-op took); likewise
- * 'token-cache-off', 'token-cache-on' and 'token-cache-misses' for the verified-token cache.
+ * between, for the audit scenario) and 'audit-count' (the records the no-op took); likewise
+ * 'token-cache-off', 'token-cache-on' and 'token-cache-count' (the lookups it failed) for the
+ * verified-token cache.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -110,10 +111,10 @@ if (require.main === module) {
     {
       'audit-off': () => started().off(),
       'audit-on': () => started().on(),
-      'audit-skipped': () => started().skipped(),
+      'audit-count': () => started().skipped(),
       'token-cache-off': tokenCache.off,
       'token-cache-on': tokenCache.on,
-      'token-cache-misses': tokenCache.misses,
+      'token-cache-count': tokenCache.misses,
     },
   );
 }
