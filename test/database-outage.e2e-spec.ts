@@ -10,12 +10,12 @@
  * postgres://postgres@127.0.0.1:5432/test. It fails (never skips) when that server does not answer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PostgresClient } from '../src/database/postgres-client';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
+import { TcpProxy } from './support/tcp-proxy';
 import {
   alive,
   type ServiceProcess,
@@ -38,80 +38,6 @@ const DB_ENV = { DB_CONNECT_TIMEOUT: '1', DB_QUERY_TIMEOUT: '1', SHUTDOWN_TIMEOU
 const OUTAGE_ANSWER_MS = 5_000;
 /** After the network heals, the service must answer 200 again within this. */
 const RECOVERY_MS = 8_000;
-
-interface Link {
-  frozen: boolean;
-}
-
-/**
- * A TCP proxy that fails like a dead route. `freeze()`: every open connection stops forwarding
- * in both directions without being closed or reset (bytes and closes are dropped), and
- * connections accepted while frozen are held open but never forwarded, so only the client's own
- * timeouts end them. `heal()`: new connections are forwarded again; the frozen ones stay frozen.
- */
-class FreezingProxy {
-  private readonly server: Server = createServer((socket) => this.accept(socket));
-  private readonly sockets = new Set<Socket>();
-  private readonly links = new Set<Link>();
-  private frozen = false;
-  /** Connections accepted while frozen (never forwarded). */
-  blackholed = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  listen(): Promise<number> {
-    return new Promise((done, fail) => {
-      this.server.once('error', fail);
-      this.server.listen(0, '127.0.0.1', () => {
-        const address = this.server.address();
-        done(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  }
-
-  freeze(): void {
-    this.frozen = true;
-    for (const link of this.links) link.frozen = true;
-  }
-
-  heal(): void {
-    this.frozen = false;
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((done) => this.server.close(() => done()));
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
-  }
-
-  private accept(client: Socket): void {
-    this.track(client);
-    if (this.frozen) {
-      this.blackholed++;
-      client.on('data', () => undefined);
-      return;
-    }
-    const upstream = connect(this.target.port, this.target.host);
-    this.track(upstream);
-    const link: Link = { frozen: false };
-    this.links.add(link);
-    const forward = (from: Socket, to: Socket) => {
-      from.on('data', (chunk: Buffer) => {
-        if (!link.frozen) to.write(chunk);
-      });
-      from.on('close', () => {
-        if (!link.frozen) to.destroy();
-      });
-    };
-    forward(client, upstream);
-    forward(upstream, client);
-  }
-}
 
 type Answer = ServiceAnswer;
 
@@ -141,14 +67,14 @@ const UNAVAILABLE = {
 describe('database outage: a half-open PostgreSQL connection (always on PostgreSQL)', () => {
   let dataDir: string;
   let postgres: { url: string; drop: () => Promise<void> } | undefined;
-  let proxy: FreezingProxy | undefined;
+  let proxy: TcpProxy | undefined;
   let service: ServiceProcess | undefined;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'datafor-outage-'));
     postgres = await createPostgresDatabase(REQUIRED_POSTGRES_URL);
     const direct = new URL(postgres.url);
-    proxy = new FreezingProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+    proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const proxied = new URL(postgres.url);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(await proxy.listen());
@@ -213,7 +139,7 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
   }, 25_000);
 
   it('works again within seconds once new connections get through', async () => {
-    proxy!.heal();
+    await proxy!.heal();
     const deadline = Date.now() + RECOVERY_MS;
     const seen: number[] = [];
     let last: Answer | undefined;
