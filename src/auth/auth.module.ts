@@ -18,6 +18,7 @@ import {
   RateLimiterLoginAttemptStore,
 } from './login-attempt.store';
 import { LoginAttempts } from './login-attempts';
+import { PasswordWork } from './password-work';
 import { SessionEntity } from './entities/session.entity';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
@@ -33,6 +34,7 @@ import { SessionService } from './session.service';
     CredentialCache,
     CredentialVerifier,
     LoginAttempts,
+    PasswordWork,
     // With REDIS_URL, every instance counts in one place: N instances do not give N times the guesses.
     {
       provide: LOGIN_ATTEMPT_STORE,

@@ -7,6 +7,7 @@ import { CredentialCache } from './credential-cache';
 import { DeviceCookies } from './device-cookies';
 import { SIGN_IN_ACTIONS } from './known-addresses';
 import { LoginAttempts, type SignInClient, TooManyFailuresException } from './login-attempts';
+import { PasswordWork } from './password-work';
 
 /** What a sign-in request carries besides the credentials. */
 export interface SignInRequest {
@@ -18,7 +19,8 @@ export interface SignInRequest {
 /**
  * Checks a username and password, for Basic and for session logins alike: throttling first (so a
  * locked-out stranger learns nothing, even from the cache), then recently verified credentials
- * from the cache, failed attempts counted, every outcome and every lock audited.
+ * from the cache; a password check first takes its share of the failure budgets, then waits its
+ * turn for the CPU (PasswordWork); every outcome and every lock audited.
  */
 @Injectable()
 export class CredentialVerifier {
@@ -29,6 +31,7 @@ export class CredentialVerifier {
     private readonly devices: DeviceCookies,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly passwordWork: PasswordWork,
   ) {}
 
   /** The user, or null for wrong credentials; throws TooManyFailuresException while blocked. */
@@ -42,25 +45,27 @@ export class CredentialVerifier {
       address: request.address,
       device: this.devices.deviceOf(request.deviceCookie, username),
     };
-    const checked = await this.attempts.check(username, client).catch((error: unknown) => {
-      if (error instanceof TooManyFailuresException) this.metrics.passwordSignIn(via, 'throttled');
-      throw error;
-    });
     const fingerprint = this.cache.fingerprint(username, password);
     const cached = this.cache.get(fingerprint);
     this.metrics.cacheLookup('credentials');
     if (cached) {
+      await this.throttled(via, this.attempts.admitKnownGood(username, client));
       this.metrics.passwordSignIn(via, 'success');
-      await this.attempts.succeeded(username, client, checked);
       return { ...cached, via };
     }
     this.metrics.cacheMiss('credentials');
-    const user = await this.users.verifyCredentials(username, password);
+    const attempt = await this.throttled(via, this.attempts.reserve(username, client));
+    const user = await this.passwordWork
+      .run(request.address, () => this.users.verifyCredentials(username, password))
+      .catch(async (error: unknown) => {
+        await this.attempts.release(attempt);
+        throw error;
+      });
     const actor = { username, client: request.address };
     const action = SIGN_IN_ACTIONS[via];
     if (!user) {
       this.metrics.passwordSignIn(via, 'failure');
-      const lock = await this.attempts.failed(username, client);
+      const lock = await this.attempts.failed(attempt);
       const failure = this.audit.record({ actor, action, target: username, outcome: 'failure' });
       const locked = lock
         ? this.audit.record({
@@ -73,11 +78,19 @@ export class CredentialVerifier {
       await Promise.all([failure, locked]);
       return null;
     }
-    await this.attempts.succeeded(username, client, checked);
+    await this.attempts.succeeded(attempt);
     this.metrics.passwordSignIn(via, 'success');
     await this.audit.record({ actor, action, target: username });
     const authenticated = authenticatedUser(user, via);
     this.cache.set(fingerprint, authenticated);
     return authenticated;
+  }
+
+  /** Counts a refusal in the metrics on its way out. */
+  private throttled<T>(via: 'basic' | 'session', admission: Promise<T>): Promise<T> {
+    return admission.catch((error: unknown) => {
+      if (error instanceof TooManyFailuresException) this.metrics.passwordSignIn(via, 'throttled');
+      throw error;
+    });
   }
 }

@@ -13,8 +13,13 @@ export interface LoginAttemptCount {
  * `new RateLimiterLoginAttemptStore(new RateLimiterRedis({ storeClient, keyPrefix }))`.
  */
 export interface LoginAttemptStore {
-  /** Adds one to `key`; a new count lives `ttlSeconds` from its first hit (a fixed window). */
+  /**
+   * Adds one to `key` atomically (two concurrent calls never see the same count); a new count
+   * lives `ttlSeconds` from its first hit (a fixed window).
+   */
   increment(key: string, ttlSeconds: number): Promise<LoginAttemptCount>;
+  /** Takes one back from a live `key` atomically (a reserved try that turned out not to count). */
+  decrement(key: string): Promise<void>;
   /** The live count of `key`, else undefined. */
   get(key: string): Promise<LoginAttemptCount | undefined>;
   /** Replaces `key` with `count`, living `ttlSeconds` from now. */
@@ -31,6 +36,10 @@ export class RateLimiterLoginAttemptStore implements LoginAttemptStore {
   async increment(key: string, ttlSeconds: number): Promise<LoginAttemptCount> {
     const res = await this.limiter.penalty(key, 1, { customDuration: ttlSeconds });
     return { count: res.consumedPoints, msLeft: res.msBeforeNext };
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.limiter.reward(key, 1);
   }
 
   async get(key: string): Promise<LoginAttemptCount | undefined> {

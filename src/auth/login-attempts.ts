@@ -1,7 +1,11 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { KnownAddresses } from './known-addresses';
-import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from './login-attempt.store';
+import {
+  LOGIN_ATTEMPT_STORE,
+  type LoginAttemptCount,
+  type LoginAttemptStore,
+} from './login-attempt.store';
 
 export class TooManyFailuresException extends HttpException {
   constructor(readonly retryAfter: number) {
@@ -15,15 +19,29 @@ export interface SignInClient {
   device?: string;
 }
 
-/** What a sign-in's check found, for its success: the failures counted for its username and client. */
-export interface SignInCheck {
-  pairFailures: number;
+/**
+ * A password check that took its share of every budget before it ran: settle it with `failed`
+ * or `succeeded` once the password is known to be wrong or right.
+ */
+export interface SignInTry {
+  readonly username: string;
+  readonly client: SignInClient;
+  /** This try's rank among the username's tries in the window (0: nothing counted). */
+  readonly userRank: number;
 }
 
 /** A lock that a failure put on a username: how long, and its rank among recent locks. */
 export interface UsernameLock {
   seconds: number;
   lockNumber: number;
+}
+
+/** The budgets of one sign-in as the store holds them, this try included when it reserved. */
+interface Budgets {
+  pair?: LoginAttemptCount;
+  user?: LoginAttemptCount;
+  address?: LoginAttemptCount;
+  lock?: LoginAttemptCount;
 }
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -37,6 +55,10 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * - for a username from one client (device, else address), refuse that pair until the window ends.
  * A known client (a device cookie of the user, or an address the user signed in from before)
  * passes the first two: the owner keeps signing in while strangers are held back.
+ *
+ * A password check first takes one unit of each budget with an atomic increment, and counts as a
+ * failure until it succeeds; so N concurrent guesses, on one instance or across a fleet sharing
+ * the store, check at most the budget's passwords, and exactly one of them locks the username.
  */
 @Injectable()
 export class LoginAttempts {
@@ -61,59 +83,110 @@ export class LoginAttempts {
   }
 
   /**
-   * Throws TooManyFailuresException (with the seconds to wait) when `client` may not try `username`
-   * now; else answers what `succeeded` needs to know.
+   * Takes this try's share of every budget before its password is checked; throws
+   * TooManyFailuresException (with the seconds to wait), and takes nothing, when `client` may
+   * not try `username` now.
    */
-  async check(username: string, client: SignInClient): Promise<SignInCheck> {
-    if (this.max === 0) return { pairFailures: 0 };
-    // Read together: one round trip to a shared store rather than three.
-    const [pair, lock, address] = await Promise.all([
-      this.store.get(this.pairKey(username, client)),
-      this.store.get(`lock:${username}`),
-      this.store.get(`address:${client.address}`),
+  async reserve(username: string, client: SignInClient): Promise<SignInTry> {
+    if (this.max === 0) return { username, client, userRank: 0 };
+    const keys = this.keys(username, client);
+    const [pair, user, address, lock] = await Promise.all([
+      this.store.increment(keys.pair, this.window),
+      this.store.increment(keys.user, this.window),
+      this.store.increment(keys.address, this.window),
+      this.store.get(keys.lock),
     ]);
-    if (pair && pair.count >= this.max) throw new TooManyFailuresException(seconds(pair.msLeft));
-    const checked = { pairFailures: pair?.count ?? 0 };
-    const slowed = address !== undefined && address.count >= this.max;
-    if (!lock && !slowed) return checked;
-    if (client.device !== undefined || (await this.known.has(username, client.address)))
-      return checked;
-    if (lock) throw new TooManyFailuresException(seconds(lock.msLeft));
-    const slot = await this.store.increment(`address-slot:${client.address}`, this.slotSeconds);
-    if (slot.count > 1) throw new TooManyFailuresException(seconds(slot.msLeft));
-    return checked;
+    const attempt = { username, client, userRank: user.count };
+    try {
+      await this.admit(username, client, { pair, user, address, lock }, 1);
+    } catch (error) {
+      await this.release(attempt);
+      throw error;
+    }
+    return attempt;
   }
 
-  /** Counts a failed sign-in; answers the lock it put on the username, if it reached the limit. */
-  async failed(username: string, client: SignInClient): Promise<UsernameLock | undefined> {
-    if (this.max === 0) return undefined;
-    await this.store.increment(this.pairKey(username, client), this.window);
-    await this.store.increment(`address:${client.address}`, this.window);
-    const failures = await this.store.increment(`user:${username}`, this.window);
-    // Exactly at the limit: concurrent failures past it do not lock twice.
-    if (failures.count !== this.max) return undefined;
-    await this.store.delete(`user:${username}`);
+  /** Gives back every unit of a try whose password was never checked (refused, or the check failed). */
+  async release(attempt: SignInTry): Promise<void> {
+    if (this.max === 0) return;
+    const keys = this.keys(attempt.username, attempt.client);
+    await Promise.all([keys.pair, keys.user, keys.address].map((key) => this.store.decrement(key)));
+  }
+
+  /**
+   * For a password already known to be right (a recently verified credential), which needs no
+   * check: throws TooManyFailuresException when `client` may not sign in as `username` now, else
+   * clears the pair's count as a success does.
+   */
+  async admitKnownGood(username: string, client: SignInClient): Promise<void> {
+    if (this.max === 0) return;
+    const keys = this.keys(username, client);
+    const [pair, user, address, lock] = await Promise.all(
+      [keys.pair, keys.user, keys.address, keys.lock].map((key) => this.store.get(key)),
+    );
+    await this.admit(username, client, { pair, user, address, lock }, 0);
+    if (pair) await this.store.delete(keys.pair);
+  }
+
+  /** The try's password was wrong: its units stay spent; answers the lock it put, if any. */
+  async failed(attempt: SignInTry): Promise<UsernameLock | undefined> {
+    // Exactly the try that reached the limit locks: those past it were refused before checking.
+    if (this.max === 0 || attempt.userRank !== this.max) return undefined;
+    const { username } = attempt;
     const lockNumber = ((await this.store.get(`lock-number:${username}`))?.count ?? 0) + 1;
     const lockSeconds = Math.min(this.lockMax, this.lockBase * 2 ** Math.min(lockNumber - 1, 30));
-    await this.store.set(`lock-number:${username}`, lockNumber, lockSeconds + this.lockReset);
-    const current = await this.store.get(`lock:${username}`);
-    if (!current || current.msLeft < lockSeconds * 1000)
-      await this.store.set(`lock:${username}`, lockNumber, lockSeconds);
+    // The lock is a counter too: only the failure whose increment created it locks, even when a
+    // success's refund let a second try reach the limit meanwhile.
+    const claim = await this.store.increment(`lock:${username}`, lockSeconds);
+    if (claim.count !== 1) return undefined;
+    await Promise.all([
+      this.store.set(`lock-number:${username}`, lockNumber, lockSeconds + this.lockReset),
+      this.store.delete(`user:${username}`),
+    ]);
     return { seconds: lockSeconds, lockNumber };
   }
 
   /**
-   * A success clears the pair's count only: never the username's or the address's. Given the
-   * `check` before it, a pair that had no failures then costs the store nothing.
+   * The try's password was right: it gives back its units of the username's and the address's
+   * budgets, and clears the pair's count (the owner's own typos), never the others.
    */
-  async succeeded(username: string, client: SignInClient, checked?: SignInCheck): Promise<void> {
-    if (this.max === 0 || checked?.pairFailures === 0) return;
-    await this.store.delete(this.pairKey(username, client));
+  async succeeded(attempt: SignInTry): Promise<void> {
+    if (this.max === 0) return;
+    const keys = this.keys(attempt.username, attempt.client);
+    await Promise.all([
+      this.store.delete(keys.pair),
+      this.store.decrement(keys.user),
+      this.store.decrement(keys.address),
+    ]);
   }
 
-  private pairKey(username: string, client: SignInClient): string {
+  /** Refuses when a budget is spent; `own` is how many units of each count are this try's. */
+  private async admit(
+    username: string,
+    client: SignInClient,
+    { pair, user, address, lock }: Budgets,
+    own: number,
+  ): Promise<void> {
+    const spent = (count?: LoginAttemptCount) => (count?.count ?? 0) - own >= this.max;
+    if (spent(pair)) throw new TooManyFailuresException(seconds(pair!.msLeft));
+    // Tries in flight past the username's budget hold it as a lock would, until they settle.
+    const locked = lock !== undefined || spent(user);
+    const slowed = spent(address);
+    if (!locked && !slowed) return;
+    if (client.device !== undefined || (await this.known.has(username, client.address))) return;
+    if (locked) throw new TooManyFailuresException(seconds(lock?.msLeft ?? this.lockBase * 1000));
+    const slot = await this.store.increment(`address-slot:${client.address}`, this.slotSeconds);
+    if (slot.count > 1) throw new TooManyFailuresException(seconds(slot.msLeft));
+  }
+
+  private keys(username: string, client: SignInClient) {
     const from =
       client.device === undefined ? `address:${client.address}` : `device:${client.device}`;
-    return `user-client:${username}\u0000${from}`;
+    return {
+      pair: `user-client:${username}\u0000${from}`,
+      user: `user:${username}`,
+      address: `address:${client.address}`,
+      lock: `lock:${username}`,
+    };
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseSettings, settingDefaults, SettingsError } from './settings';
@@ -32,6 +33,8 @@ describe('parseSettings', () => {
       loginLockMaxDuration: 3600,
       loginLockReset: 86400,
       loginKnownClientTtl: 2592000,
+      passwordHashConcurrency: availableParallelism(),
+      passwordHashQueue: 16,
       corsOrigins: [],
       cookieSecure: false,
       trustProxy: false,

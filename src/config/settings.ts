@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -15,6 +16,9 @@ import {
 } from 'class-validator';
 import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
 import { usernameProblem } from '../common/validation/username';
+
+const PASSWORD_HASH_CONCURRENCY_RANGE =
+  'PASSWORD_HASH_CONCURRENCY must be a number of password checks from 0 (one per core) to 256';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -214,6 +218,18 @@ class EnvironmentVariables {
   })
   LOGIN_KNOWN_CLIENT_TTL = 2592000;
 
+  @Transform(toInt)
+  @IsInt({ message: PASSWORD_HASH_CONCURRENCY_RANGE })
+  @Min(0, { message: PASSWORD_HASH_CONCURRENCY_RANGE })
+  @Max(256, { message: PASSWORD_HASH_CONCURRENCY_RANGE })
+  PASSWORD_HASH_CONCURRENCY = 0;
+
+  @Transform(toInt)
+  @IsInt({ message: 'PASSWORD_HASH_QUEUE must be a number of sign-ins from 1 to 10000' })
+  @Min(1, { message: 'PASSWORD_HASH_QUEUE must be a number of sign-ins from 1 to 10000' })
+  @Max(10000, { message: 'PASSWORD_HASH_QUEUE must be a number of sign-ins from 1 to 10000' })
+  PASSWORD_HASH_QUEUE = 16;
+
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*$/, {
@@ -338,6 +354,8 @@ export interface Settings {
   loginLockMaxDuration: number;
   loginLockReset: number;
   loginKnownClientTtl: number;
+  passwordHashConcurrency: number;
+  passwordHashQueue: number;
   corsOrigins: string[];
   cookieSecure: boolean;
   trustProxy: TrustProxy;
@@ -409,6 +427,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     loginLockMaxDuration: vars.LOGIN_LOCK_MAX_DURATION,
     loginLockReset: vars.LOGIN_LOCK_RESET,
     loginKnownClientTtl: vars.LOGIN_KNOWN_CLIENT_TTL,
+    passwordHashConcurrency: vars.PASSWORD_HASH_CONCURRENCY || availableParallelism(),
+    passwordHashQueue: vars.PASSWORD_HASH_QUEUE,
     corsOrigins: vars.CORS_ORIGINS
       ? vars.CORS_ORIGINS.split(',').map((origin) => origin.trim())
       : [],
