@@ -1,6 +1,6 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, LessThan, Repository } from 'typeorm';
+import { type EntityManager, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { type Clock, CLOCK } from '../common/clock';
 import { MetricsService } from '../metrics/metrics.service';
@@ -17,6 +17,8 @@ interface Snapshot {
 
 /** A safety net: revocations made by another instance are announced (CHANGE_BUS), else seen within this time. */
 const SNAPSHOT_TTL_MS = 2000;
+/** How often a reload may also delete expired revocations (best effort, never in its way). */
+const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Revoked token ids and per-configuration cut-offs. Checked on every token sign-in, so they are
@@ -24,7 +26,9 @@ const SNAPSHOT_TTL_MS = 2000;
  */
 @Injectable()
 export class RevocationStore {
+  private readonly logger = new Logger(RevocationStore.name);
   private snapshot?: Promise<Snapshot>;
+  private nextPrune = 0;
 
   constructor(
     @InjectRepository(RevokedTokenEntity) private readonly revoked: Repository<RevokedTokenEntity>,
@@ -92,11 +96,14 @@ export class RevocationStore {
   private reload(): Promise<Snapshot> {
     this.metrics.cacheMiss('revocations');
     const loading = (async () => {
-      await this.revoked.delete({ expiresAt: LessThan(this.clock.now()) });
+      const now = this.clock.now();
+      // Expired revocations are left out, not deleted first: a read never waits on a write, which
+      // a full disk or a busy writer would fail.
       const [revoked, cutoffs] = await Promise.all([
-        this.revoked.find({ select: { jti: true } }),
+        this.revoked.find({ select: { jti: true }, where: { expiresAt: MoreThanOrEqual(now) } }),
         this.cutoffs.find(),
       ]);
+      this.pruneExpired(now);
       return {
         jtis: new Set(revoked.map((r) => r.jti)),
         cutoffs: new Map(cutoffs.map((c) => [c.configName, c.issuedBefore])),
@@ -108,5 +115,14 @@ export class RevocationStore {
       if (this.snapshot === loading) this.snapshot = undefined;
     });
     return loading;
+  }
+
+  /** Deletes expired revocations at most once a minute, in the background; a failure only logs. */
+  private pruneExpired(now: number): void {
+    if (now < this.nextPrune) return;
+    this.nextPrune = now + PRUNE_INTERVAL_MS;
+    this.revoked.delete({ expiresAt: LessThan(now) }).catch((error: Error) => {
+      this.logger.warn(`expired revocations were not deleted (tried again later): ${error.message}`);
+    });
   }
 }
