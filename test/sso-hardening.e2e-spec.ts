@@ -98,6 +98,36 @@ describe('sessions end when their user changes', () => {
     expect((await list(cookie)).statusCode).toBe(401);
   });
 
+  it('after a type change, and not after a profile or roles edit', async () => {
+    await t.admin('POST', `${USER_API}/insertOrUpdate`, {
+      username: 'dora',
+      password: 'dora-password-1',
+      usertype: 'Administrator',
+    });
+    const cookie = await loginCookie('dora', 'dora-password-1');
+    await t.admin('POST', `${USER_API}/insertOrUpdate`, {
+      username: 'dora',
+      name: 'Dora Explorer',
+      email: 'dora@example.com',
+      roles: ['Manager'],
+      // The type she already has: no change of access.
+      usertype: 'ADMINISTRATOR',
+    });
+    const detail = await t.inject({
+      method: 'GET',
+      url: `${USER_API}/detail`,
+      headers: { cookie },
+    });
+    expect(detail.json().data.user).toMatchObject({ name: 'Dora Explorer', roles: ['Manager'] });
+    expect((await list(cookie)).statusCode).toBe(200);
+    await t.admin('POST', `${USER_API}/insertOrUpdate`, { username: 'dora', usertype: 'SYS_Creator' });
+    await t.admin('POST', `${USER_API}/insertOrUpdate`, {
+      username: 'dora',
+      usertype: 'Administrator',
+    });
+    expect((await list(cookie)).statusCode).toBe(401);
+  });
+
   it('after the user is deleted and another created under the name', async () => {
     const cookie = await loginCookie(ADMIN.username, ADMIN.password);
     await t.admin('POST', `${USER_API}/insertOrUpdate`, {

@@ -43,15 +43,16 @@ export class SessionService {
   }
 
   /**
-   * The user of a live session, else undefined. A session ends when its user changes after it
-   * began: a new password, type or flag, or a user deleted and created again under the name.
+   * The user of a live session, else undefined. A session ends when its user's access changes
+   * after it began: a new password, type or flag, or a user deleted and created again under the
+   * name. A profile or roles edit leaves it alone (roles are read afresh on every request).
    */
   async find(id: string | undefined): Promise<UserEntity | undefined> {
     if (!id || id.length > 128) return undefined;
     const session = await this.sessions.findOneBy({ idHash: hashOf(id) });
     if (!session || session.expiresAt <= Date.now()) return undefined;
     const user = await this.users.findByUsername(session.username);
-    return user?.enabled && user.lastModifiedDate <= session.createdDate ? user : undefined;
+    return user?.enabled && user.accessChangedDate <= session.createdDate ? user : undefined;
   }
 
   async close(id: string | undefined): Promise<void> {

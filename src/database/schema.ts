@@ -9,6 +9,7 @@ import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-s
 import { TokenRevocation1764500000000 } from './migrations/1764500000000-token-revocation';
 import { AuditKnownClients1764600000000 } from './migrations/1764600000000-audit-known-clients';
 import { SecretsKeyCheck1764900000000 } from './migrations/1764900000000-secrets-key-check';
+import { UserAccessChanges1765000000000 } from './migrations/1765000000000-user-access-changes';
 
 /** What a host app hands its TypeORM data source so that TokenModule finds its tables. */
 export const TOKEN_SERVICE_ENTITIES = [
@@ -25,4 +26,5 @@ export const TOKEN_SERVICE_MIGRATIONS = [
   TokenRevocation1764500000000,
   AuditKnownClients1764600000000,
   SecretsKeyCheck1764900000000,
+  UserAccessChanges1765000000000,
 ];

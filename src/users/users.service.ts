@@ -120,6 +120,7 @@ export class UsersService {
       enabled: user.enabled ?? true,
       createdDate: now,
       lastModifiedDate: now,
+      accessChangedDate: now,
     });
     try {
       await manager.insert(UserEntity, entity);
@@ -161,11 +162,17 @@ export class UsersService {
         if (!user) throw new ConflictException(`user ${dto.username} was created meanwhile`);
         return true;
       }
-      const changes: Partial<UserEntity> = { ...profile, lastModifiedDate: Date.now() };
+      const now = Date.now();
+      const changes: Partial<UserEntity> = { ...profile, lastModifiedDate: now };
       if (passwordHash !== undefined) changes.passwordHash = passwordHash;
       if (dto.usertype !== undefined) changes.usertype = dto.usertype as UserType;
       if (dto.roles !== undefined) changes.roles = dto.roles;
       if (dto.enabled !== undefined) changes.enabled = dto.enabled === '1';
+      const accessChanged =
+        passwordHash !== undefined ||
+        (changes.usertype ?? existing.usertype) !== existing.usertype ||
+        (changes.enabled ?? existing.enabled) !== existing.enabled;
+      if (accessChanged) changes.accessChangedDate = now;
       const staysAdmin =
         (changes.usertype ?? existing.usertype) === ADMINISTRATOR &&
         (changes.enabled ?? existing.enabled);

@@ -52,4 +52,8 @@ export class UserEntity {
 
   @Column({ name: 'last_modified_date', type: 'bigint', transformer: epochMillis })
   lastModifiedDate: number;
+
+  /** When the password, type or enabled flag last changed: sessions older than this end. */
+  @Column({ name: 'access_changed_date', type: 'bigint', transformer: epochMillis })
+  accessChangedDate: number;
 }
