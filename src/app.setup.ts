@@ -97,6 +97,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   registerSecurityHeaders(fastify, settings.securityHeadersTls);
   await registerRateLimit(app, settings);
   registerMetrics(app, settings);
+  // The same normalised origins as the cross-site check (SameOriginGuard): one reading of CORS_ORIGINS.
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });
   }
