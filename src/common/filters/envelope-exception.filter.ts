@@ -77,6 +77,8 @@ function describeFrameworkError(
         status: 400,
         msg: 'body must not be empty when the content type is application/json',
       };
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, msg: 'the URL is malformed (a bad percent-encoding)' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, msg: 'body is not valid JSON' };
