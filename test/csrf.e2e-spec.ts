@@ -345,12 +345,17 @@ describe('401 challenges: Basic for clients, no Basic prompt for browsers', () =
   it.each<[string, string, Headers]>([
     ['no browser header (curl, a server)', BASIC, {}],
     ['a wrong password and no browser header', BASIC, { authorization: WRONG_AUTH }],
+    ["Sec-Fetch-Mode alone (Node's fetch)", BASIC, { 'sec-fetch-mode': 'cors' }],
     [
-      'Sec-Fetch-Mode: navigate (a page opened over HTTPS)',
+      'Sec-Fetch-Site: none (a page opened over HTTPS)',
       NO_PROMPT,
-      { 'sec-fetch-mode': 'navigate' },
+      { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' },
     ],
-    ['Sec-Fetch-Site only', NO_PROMPT, { 'sec-fetch-site': 'same-origin' }],
+    [
+      'Sec-Fetch-Site: same-origin (a script over HTTPS)',
+      NO_PROMPT,
+      { 'sec-fetch-site': 'same-origin' },
+    ],
     [
       'Upgrade-Insecure-Requests (a page opened over plain HTTP)',
       NO_PROMPT,
@@ -360,7 +365,7 @@ describe('401 challenges: Basic for clients, no Basic prompt for browsers', () =
     [
       'a wrong password from a browser',
       NO_PROMPT,
-      { authorization: WRONG_AUTH, 'sec-fetch-mode': 'cors' },
+      { authorization: WRONG_AUTH, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
     ],
   ])(
     'answers %s with the envelope and WWW-Authenticate: %s',

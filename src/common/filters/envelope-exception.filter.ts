@@ -15,10 +15,11 @@ export const BASIC_CHALLENGE = 'Basic realm="datafor"';
 export const BROWSER_CHALLENGE = 'Bearer realm="datafor"';
 
 /**
- * Headers that only browsers send: fetch metadata (Chromium sends it only over HTTPS and to
- * localhost), Origin (cross-origin requests and posts) and a navigation's Upgrade-Insecure-Requests.
+ * Headers that only browsers send: Sec-Fetch-Site (over HTTPS and to localhost only; Node's fetch
+ * sends Sec-Fetch-Mode alone), Origin (cross-origin requests and posts) and a navigation's
+ * Upgrade-Insecure-Requests (plain HTTP included).
  */
-const BROWSER_MARKERS = ['sec-fetch-mode', 'sec-fetch-site', 'origin', 'upgrade-insecure-requests'];
+const BROWSER_MARKERS = ['sec-fetch-site', 'origin', 'upgrade-insecure-requests'];
 
 /** The request headers the filter reads, as both adapters give them. */
 export type RequestHeaders = Record<string, string | string[] | undefined>;
