@@ -7,6 +7,7 @@ import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
 import { setupApiDocs } from './common/http/api-docs';
+import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { registerRateLimit } from './common/http/rate-limit';
 import { applyOpenApiMarks } from './common/http/openapi';
 import { registerSecurityHeaders } from './common/http/security-headers';
@@ -26,7 +27,7 @@ export interface CreateAppOptions extends AppModuleOptions {
  * (request id, no query, redacted), and configureApp hands it to Nest for every other line.
  */
 export function fastifyAdapter(
-  settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy' | 'logLevel'>,
+  settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy' | 'logLevel' | 'securityHeadersTls'>,
   destination?: DestinationStream,
 ): FastifyAdapter {
   const { trustProxy } = settings;
@@ -43,6 +44,9 @@ export function fastifyAdapter(
         ? (_address: string, hop: number) => hop < trustProxy
         : trustProxy,
     return503OnClosing: true,
+    // Errors answered before Nest and the hooks: the envelope and the security headers all the same.
+    frameworkErrors: frameworkErrors(settings.securityHeadersTls),
+    clientErrorHandler: clientErrorHandler(settings.securityHeadersTls),
   });
 }
 
@@ -97,6 +101,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   registerSecurityHeaders(fastify, settings.securityHeadersTls);
   await registerRateLimit(app, settings);
   registerMetrics(app, settings);
+  // The same normalised origins as the cross-site check (SameOriginGuard): one reading of CORS_ORIGINS.
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, credentials: true, maxAge: 600 });
   }

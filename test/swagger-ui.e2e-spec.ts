@@ -6,10 +6,11 @@
  * 127.0.0.1 itself, so the traffic stays on loopback while the page sees a remote origin.
  * The screenshot stays in artifacts/ (git-ignored) for CI to keep.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium';
 import { createPostgresDatabase, POSTGRES_URL } from './support/database';
 import { verifyHmacToken } from './support/jwt';
 import {
@@ -18,7 +19,6 @@ import {
   stopServiceProcess,
 } from './support/service-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = { username: 'admin', password: 'swagger-ui-admin-password' };
 const SECRET = 'swagger-ui-browser-secret-0123456789abcdef';
 const SCREENSHOT = resolve(process.cwd(), 'artifacts/swagger-ui.png');
@@ -66,11 +66,6 @@ describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
   let postgres: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is missing at ${CHROMIUM}: install Debian's package with \`apt-get install chromium\``,
-      );
-    }
     dataDir = mkdtempSync(join(tmpdir(), 'datafor-swagger-ui-'));
     profile = mkdtempSync(join(tmpdir(), 'datafor-chromium-profile-'));
     postgres = POSTGRES_URL ? await createPostgresDatabase() : undefined;
@@ -79,23 +74,7 @@ describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
       databaseUrl: postgres?.url,
       admin: ADMIN,
     });
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--host-resolver-rules=MAP ${REMOTE_HOST} 127.0.0.1`,
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    context = await launchChromium(profile, { hosts: [REMOTE_HOST] });
   }, 45_000);
 
   afterAll(async () => {

@@ -62,11 +62,11 @@ import { SessionService } from './session.service';
     KnownAddresses,
     DeviceCookies,
     AdminBootstrapService,
-    // In this order: a presented token first, then Basic credentials or the session cookie, then
-    // the cross-site check, which needs to know how the caller signed in.
+    // In this order: the cross-site check (before any password work), then a presented token,
+    // then Basic credentials or the session cookie.
+    { provide: APP_GUARD, useClass: SameOriginGuard },
     { provide: APP_GUARD, useExisting: TokenAuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
-    { provide: APP_GUARD, useClass: SameOriginGuard },
   ],
 })
 export class AuthModule {}

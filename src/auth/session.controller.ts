@@ -21,7 +21,6 @@ import { createValidationPipe } from '../common/validation/validation.pipe';
 import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
 import { NoTokenSignUp } from '../token/guards/admin-only.decorator';
 import { CredentialVerifier } from './credential-verifier.service';
-import { SameOriginOnly } from './guards/same-origin-only.decorator';
 import { DEVICE_COOKIE, DeviceCookies } from './device-cookies';
 import { LoginDto, LoginResponseDto } from './dto/login.dto';
 import { SESSION_COOKIE, SessionService } from './session.service';
@@ -44,7 +43,6 @@ export class SessionController {
   }
 
   @Post('login')
-  @SameOriginOnly()
   @HttpCode(200)
   @ApiPublic()
   @ApiOperation({

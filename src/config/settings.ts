@@ -14,6 +14,7 @@ import {
   ValidateBy,
   validateSync,
 } from 'class-validator';
+import { parseCorsOrigins } from './cors-origins';
 import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
 import { usernameProblem } from '../common/validation/username';
 
@@ -232,10 +233,18 @@ class EnvironmentVariables {
 
   @Transform(toTrimmed)
   @IsOptional()
-  @Matches(/^https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*$/, {
-    message:
-      'CORS_ORIGINS must be a comma-separated list of origins such as https://erp.example.com',
-  })
+  @ValidateBy(
+    {
+      name: 'isCorsOrigins',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseCorsOrigins(value) !== undefined,
+      },
+    },
+    {
+      message:
+        'CORS_ORIGINS must be a comma-separated list of origins such as https://erp.example.com (scheme, host and port only)',
+    },
+  )
   CORS_ORIGINS?: string;
 
   @Transform(toBool)
@@ -298,7 +307,8 @@ class EnvironmentVariables {
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, {
-    message: 'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
+    message:
+      'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
   })
   REDIS_URL?: string;
 
@@ -356,6 +366,7 @@ export interface Settings {
   loginKnownClientTtl: number;
   passwordHashConcurrency: number;
   passwordHashQueue: number;
+  /** Normalised as browsers send `Origin` (lower case, no trailing slash). */
   corsOrigins: string[];
   cookieSecure: boolean;
   trustProxy: TrustProxy;
@@ -429,9 +440,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     loginKnownClientTtl: vars.LOGIN_KNOWN_CLIENT_TTL,
     passwordHashConcurrency: vars.PASSWORD_HASH_CONCURRENCY || availableParallelism(),
     passwordHashQueue: vars.PASSWORD_HASH_QUEUE,
-    corsOrigins: vars.CORS_ORIGINS
-      ? vars.CORS_ORIGINS.split(',').map((origin) => origin.trim())
-      : [],
+    corsOrigins: vars.CORS_ORIGINS ? (parseCorsOrigins(vars.CORS_ORIGINS) ?? []) : [],
     cookieSecure: vars.COOKIE_SECURE,
     trustProxy: parseTrustProxy(vars.TRUST_PROXY) ?? false,
     shutdownDrain: vars.SHUTDOWN_DRAIN,

@@ -5,61 +5,39 @@ import {
   Inject,
   Injectable,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { originOf } from '../../config/cors-origins';
 import { type AppSettings, settingsConfig } from '../../config/settings.config';
-import type { AuthenticatedUser } from '../authenticated-user';
-import { SAME_ORIGIN_ONLY } from './same-origin-only.decorator';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The origin of a URL, or undefined for an opaque (`null`) or malformed one. */
-function originOf(url: string): string | undefined {
-  try {
-    const { origin } = new URL(url);
-    return origin === 'null' ? undefined : origin;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Refuses cross-site requests that act with the session cookie (CSRF): an unsafe method
- * authenticated by the cookie must come from this service's origin or one of CORS_ORIGINS, as
- * Origin says, else Sec-Fetch-Site, else Referer. A request with none of them (curl, a server)
- * passes; Basic and Bearer callers are not concerned, since a browser never adds those by itself.
+ * Refuses cross-site requests that change something (CSRF), however they authenticate: a browser
+ * adds cookies and the Basic credentials of its own prompt by itself. An unsafe method must come
+ * from this service's origin or one of CORS_ORIGINS, as Origin says, else Sec-Fetch-Site, else
+ * Referer. A request with none of them (curl, a server) passes. It runs before authentication,
+ * so a forged request costs no password check and counts no failed sign-in.
  */
 @Injectable()
 export class SameOriginGuard implements CanActivate {
   private readonly allowed: Set<string>;
 
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(settingsConfig.KEY) settings: AppSettings,
-  ) {
-    this.allowed = new Set(
-      settings.corsOrigins.map(originOf).filter((origin) => origin !== undefined),
-    );
+  constructor(@Inject(settingsConfig.KEY) settings: AppSettings) {
+    this.allowed = new Set(settings.corsOrigins);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (SAFE_METHODS.has(request.method)) return true;
-    const viaSession = (request.user as AuthenticatedUser | undefined)?.via === 'session';
-    const sameOriginOnly = this.reflector.getAllAndOverride<boolean>(SAME_ORIGIN_ONLY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!viaSession && !sameOriginOnly) return true;
-    if (this.fromAllowedSite(request)) return true;
+    if (SAFE_METHODS.has(request.method) || this.fromAllowedSite(request)) return true;
     throw new ForbiddenException(
-      "a request from another site cannot act with this service's session: its Origin, Sec-Fetch-Site or Referer names another origin",
+      'a request from another site cannot act on this service: its Origin, Sec-Fetch-Site or Referer names another origin',
     );
   }
 
   private fromAllowedSite(request: FastifyRequest): boolean {
     const { origin, referer } = request.headers;
     if (origin !== undefined) return this.isAllowed(origin, request);
+    // Without Origin, `same-site` does not say which site: only the own origin is certain.
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined) return site === 'same-origin' || site === 'none';
     if (referer !== undefined) return this.isAllowed(referer, request);

@@ -11,6 +11,24 @@ import { FieldsBadRequestException } from '../http/bad-request';
 import { storageFailureOf } from '../../database/storage-failure';
 
 export const BASIC_CHALLENGE = 'Basic realm="datafor"';
+/** A scheme browsers do not prompt for: no password dialog whose answer they would then resend. */
+export const BROWSER_CHALLENGE = 'Bearer realm="datafor"';
+
+/**
+ * Headers that only browsers send: Sec-Fetch-Site (over HTTPS and to localhost only; Node's fetch
+ * sends Sec-Fetch-Mode alone), Origin (cross-origin requests and posts) and a navigation's
+ * Upgrade-Insecure-Requests (plain HTTP included).
+ */
+const BROWSER_MARKERS = ['sec-fetch-site', 'origin', 'upgrade-insecure-requests'];
+
+/** The request headers the filter reads, as both adapters give them. */
+export type RequestHeaders = Record<string, string | string[] | undefined>;
+
+/** Basic for curl and servers, as the contract says; a browser is not invited to its Basic prompt. */
+export function challengeFor(headers: RequestHeaders | undefined): string {
+  const browser = BROWSER_MARKERS.some((name) => headers?.[name] !== undefined);
+  return browser ? BROWSER_CHALLENGE : BASIC_CHALLENGE;
+}
 
 interface FrameworkError {
   statusCode?: number;
@@ -60,6 +78,8 @@ function describeFrameworkError(
         status: 400,
         msg: 'body must not be empty when the content type is application/json',
       };
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, msg: 'the URL is malformed (a bad percent-encoding)' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, msg: 'body is not valid JSON' };
@@ -80,12 +100,18 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<HttpReply>();
-    sendError(reply, exception, this.logger);
+    const http = host.switchToHttp();
+    const { headers } = http.getRequest<{ headers?: RequestHeaders }>();
+    sendError(http.getResponse<HttpReply>(), exception, this.logger, headers);
   }
 }
 
-export function sendError(reply: HttpReply, exception: unknown, logger: Logger): void {
+export function sendError(
+  reply: HttpReply,
+  exception: unknown,
+  logger: Logger,
+  headers: RequestHeaders | undefined,
+): void {
   let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
   let msg = 'internal error';
   let errors;
@@ -110,7 +136,7 @@ export function sendError(reply: HttpReply, exception: unknown, logger: Logger):
   if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('Retry-After')) {
     reply.header('Retry-After', '5');
   }
-  if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', BASIC_CHALLENGE);
+  if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', challengeFor(headers));
   const retryAfter = (exception as { retryAfter?: unknown } | null)?.retryAfter;
   if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') {
     reply.header('Retry-After', String(retryAfter));

@@ -24,7 +24,7 @@ const DEFAULTS: Record<ErrorStatus, { description: string; msg: string; errors?:
     msg: 'authentication is required',
   },
   403: {
-    description: 'Authenticated, but not an Administrator (or signed in with an SSO token); or a request from another site acting with the session cookie',
+    description: 'Authenticated, but not an Administrator (or signed in with an SSO token); or a request from another site (Origin, Sec-Fetch-Site or Referer)',
     msg: 'only an Administrator may call this endpoint',
   },
   404: {

@@ -1,6 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { type HttpReply, sendError } from '../filters/envelope-exception.filter';
+import {
+  type HttpReply,
+  type RequestHeaders,
+  sendError,
+} from '../filters/envelope-exception.filter';
 
 /** Where the module's controllers live, under whatever prefix the host gives them. */
 export const MODULE_ROUTES_ROOT = '/plugin/datafor-modeler/api/';
@@ -10,7 +14,7 @@ const isModuleUrl = (url: string | undefined) =>
 
 type ExpressErrorMiddleware = (
   error: unknown,
-  request: { originalUrl?: string },
+  request: { originalUrl?: string; headers: RequestHeaders },
   response: HttpReply,
   next: (error: unknown) => void,
 ) => void;
@@ -28,12 +32,17 @@ export function answerModuleRouteErrorsWithEnvelope(adapter: AbstractHttpAdapter
   if (type === 'fastify') {
     adapter.getInstance().addHook('onRoute', (route: { url: string; errorHandler?: unknown }) => {
       if (!isModuleUrl(route.url) || route.errorHandler) return;
-      route.errorHandler = (error: unknown, _request: unknown, reply: HttpReply) =>
-        sendError(reply, error, logger);
+      route.errorHandler = (
+        error: unknown,
+        request: { headers: RequestHeaders },
+        reply: HttpReply,
+      ) => sendError(reply, error, logger, request.headers);
     });
   } else if (type === 'express') {
     const middleware: ExpressErrorMiddleware = (error, request, response, next) =>
-      isModuleUrl(request.originalUrl) ? sendError(response, error, logger) : next(error);
+      isModuleUrl(request.originalUrl)
+        ? sendError(response, error, logger, request.headers)
+        : next(error);
     adapter.use(middleware);
   } else {
     throw new Error(`TokenModule runs on the Fastify and Express adapters, not on "${type}".`);

@@ -49,10 +49,19 @@ export const TLS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'strict-transport-security': 'max-age=31536000; includeSubDomains',
 });
 
+/** The set for one answer: TLS's when the request came over TLS (or a trusted proxy's https), or always. */
+export function securityHeadersFor(
+  mode: SecurityHeadersTlsMode,
+  protocol: string,
+): Readonly<Record<string, string>> {
+  return mode === 'always' || protocol === 'https' ? TLS_HEADERS : PLAIN_HTTP_HEADERS;
+}
+
 /**
  * Sets the security headers on every answer from the two sets built above, so no request pays for
  * building a policy. `request.protocol` is https over TLS, or through a trusted proxy's
- * X-Forwarded-Proto (the adapter's trustProxy decides whom to trust).
+ * X-Forwarded-Proto (the adapter's trustProxy decides whom to trust). Errors Fastify answers
+ * before this hook runs get them from framework-errors.ts.
  */
 export function registerSecurityHeaders(
   fastify: FastifyInstance,
@@ -60,14 +69,9 @@ export function registerSecurityHeaders(
 ): void {
   fastify.addHook(
     'onRequest',
-    mode === 'always'
-      ? (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-          void reply.headers(TLS_HEADERS);
-          done();
-        }
-      : (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-          void reply.headers(request.protocol === 'https' ? TLS_HEADERS : PLAIN_HTTP_HEADERS);
-          done();
-        },
+    (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      void reply.headers(securityHeadersFor(mode, request.protocol));
+      done();
+    },
   );
 }
