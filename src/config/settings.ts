@@ -239,7 +239,8 @@ class EnvironmentVariables {
       message:
         `TRUST_PROXY must be false, the number of reverse proxies in front of the service (1 to ${MAX_PROXY_HOPS}), ` +
         'or a comma-separated list of their addresses and CIDRs such as 10.0.0.0/8,127.0.0.1; ' +
-        'true is refused because it would let any client choose its own address with X-Forwarded-For',
+        'true is refused because it would let any client choose its own address with X-Forwarded-For, ' +
+        'and so is a list that covers all of IPv4 or all of IPv6',
     },
   )
   TRUST_PROXY = 'false';
@@ -282,7 +283,8 @@ class EnvironmentVariables {
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, {
-    message: 'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
+    message:
+      'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
   })
   REDIS_URL?: string;
 
