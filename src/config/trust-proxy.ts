@@ -34,6 +34,21 @@ export function parseTrustProxy(value: string): TrustProxy | undefined {
 }
 
 /**
+ * Whether a TCP peer is one of the trusted proxies. With a hop count every peer is taken for one
+ * (every connection passes through a proxy); with a list, the addresses it covers.
+ */
+export function trustedPeer(trustProxy: TrustProxy): (address: string) => boolean {
+  if (trustProxy === false) return () => false;
+  if (typeof trustProxy === 'number') return () => true;
+  const ranges = trustProxy.flatMap((entry) => RANGE_NAMES[entry] ?? [entry]).map(rangeOf);
+  return (address) => {
+    if (isIP(address) === 0) return false;
+    const [value] = rangeOf(address);
+    return ranges.some(([start, end]) => value >= start && value <= end);
+  };
+}
+
+/**
  * Whether the entries together cover all of IPv4 or all of IPv6 (`::ffff:0.0.0.0/96`,
  * `0.0.0.0/1,128.0.0.0/1`...): trusting them is trusting every client, like `true`.
  */
