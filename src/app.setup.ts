@@ -11,10 +11,12 @@ import { clientErrorHandler, frameworkErrors } from './common/http/framework-err
 import { registerRateLimit } from './common/http/rate-limit';
 import { applyOpenApiMarks } from './common/http/openapi';
 import { registerSecurityHeaders } from './common/http/security-headers';
+import { limitConnectionsPerAddress } from './common/http/connection-limit';
 import { logDestination, loggerOptions, requestId } from './config/logger-options';
 import { PinoNestLogger } from './config/pino-nest-logger';
 import { RequestLogController } from './config/request-log-controller';
 import { type AppSettings, settingsConfig } from './config/settings.config';
+import { trustedPeer } from './config/trust-proxy';
 import { registerMetrics } from './metrics/metrics-endpoint';
 
 export interface CreateAppOptions extends AppModuleOptions {
@@ -27,13 +29,23 @@ export interface CreateAppOptions extends AppModuleOptions {
  * (request id, no query, redacted), and configureApp hands it to Nest for every other line.
  */
 export function fastifyAdapter(
-  settings: Pick<AppSettings, 'bodyLimit' | 'trustProxy' | 'logLevel' | 'securityHeadersTls'>,
+  settings: Pick<
+    AppSettings,
+    | 'bodyLimit'
+    | 'trustProxy'
+    | 'logLevel'
+    | 'httpHeadersTimeout'
+    | 'httpRequestTimeout'
+    | 'httpKeepaliveTimeout'
+    | 'httpMaxConnectionsPerAddress'
+    | 'securityHeadersTls'
+  >,
   destination?: DestinationStream,
 ): FastifyAdapter {
   const { trustProxy } = settings;
   const options = loggerOptions(settings.logLevel);
   // return503OnClosing: requests that arrive while the server drains get 503, not a dropped connection.
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     loggerInstance: pino(options, destination ?? logDestination()),
     logController: new RequestLogController(),
     genReqId: requestId,
@@ -47,7 +59,18 @@ export function fastifyAdapter(
     // Errors answered before Nest and the hooks: the envelope and the security headers all the same.
     frameworkErrors: frameworkErrors(settings.securityHeadersTls),
     clientErrorHandler: clientErrorHandler(settings.securityHeadersTls),
+    // Slow or idle clients: headers, then the whole request, must arrive in time (408 and closed
+    // otherwise), checked every second rather than Node's 30; an idle keep-alive is closed.
+    http: { headersTimeout: settings.httpHeadersTimeout * 1000, connectionsCheckingInterval: 1000 },
+    requestTimeout: settings.httpRequestTimeout * 1000,
+    keepAliveTimeout: settings.httpKeepaliveTimeout * 1000,
   });
+  limitConnectionsPerAddress(
+    adapter.getInstance().server,
+    settings.httpMaxConnectionsPerAddress,
+    trustedPeer(trustProxy),
+  );
+  return adapter;
 }
 
 /** The OpenAPI document, generated from the controllers and DTOs. */

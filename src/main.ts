@@ -1,16 +1,26 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { Logger as Pino } from 'pino';
 import { createApp } from './app.setup';
+import { flushLogsBeforeExit } from './config/logger-options';
 import { type AppSettings, settingsConfig } from './config/settings.config';
 import { Readiness } from './health/readiness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The part of SHUTDOWN_TIMEOUT kept for writing the last log lines. */
+const LOG_FLUSH_MS = 250;
 
 async function bootstrap(): Promise<void> {
   const app = await createApp();
   const settings = app.get<AppSettings>(settingsConfig.KEY);
   const logger = new Logger('Main');
   const readiness = app.get(Readiness);
+  const pinoLogger = app.getHttpAdapter().getInstance().log as Pino;
+  // Whatever happened to standard output (its reader gone or stalled), the exit is not held by it.
+  const exit = async (code: number) => {
+    await flushLogsBeforeExit(pinoLogger, LOG_FLUSH_MS);
+    process.exit(code);
+  };
   // Once shutdown begins, each answer closes its connection: a keep-alive socket whose request was
   // in flight at SIGTERM (say, waiting on a dead database) would otherwise hold the server open.
   app
@@ -33,15 +43,18 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: shutting down`);
-    const deadline = setTimeout(() => {
-      logger.error(`shutdown took more than ${settings.shutdownTimeout} s: exiting`);
-      process.exit(1);
-    }, settings.shutdownTimeout * 1000);
+    const deadline = setTimeout(
+      () => {
+        logger.error(`shutdown took more than ${settings.shutdownTimeout} s: exiting`);
+        void exit(1);
+      },
+      settings.shutdownTimeout * 1000 - LOG_FLUSH_MS,
+    );
     deadline.unref();
     readiness.drain();
     await sleep(settings.shutdownDrain * 1000);
     await app.close();
-    process.exit(0);
+    await exit(0);
   };
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));

@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
+import { MAIN } from './support/service-process';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API } from './support/test-app';
 
 /**
@@ -128,4 +133,27 @@ describe('TRUST_PROXY as the proxies addresses and CIDRs', () => {
     expect((await from(t, '198.51.100.60', '203.0.113.41', wrong)).statusCode).toBe(401);
     expect(await failureClients(t, 'cidr-victim')).toEqual(['203.0.113.40', '198.51.100.60']);
   });
+});
+
+describe('TRUST_PROXY lists that trust every client', () => {
+  it.each(['::ffff:0.0.0.0/96', '0.0.0.0/1,128.0.0.0/1', '::/1,8000::/1', '10.0.0.1,::/1'])(
+    'stops the start of the real process when TRUST_PROXY is %p, naming the variable',
+    (value) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'datafor-trust-'));
+      try {
+        const started = spawnSync(process.execPath, [MAIN], {
+          env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: '0', TRUST_PROXY: value },
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
+        expect(started.status).toBe(1);
+        expect(started.stderr).toMatch(
+          /TRUST_PROXY must be .*a list that covers all of IPv4 or all of IPv6/,
+        );
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import pino, { type LoggerOptions } from 'pino';
+import pino, { type Logger as Pino, type LoggerOptions } from 'pino';
 import { censorSecrets } from './log-censor';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
@@ -82,6 +82,31 @@ export function logDestination(dest: number | string = 1): ReturnType<typeof pin
   stream.write = (line: string | Buffer) =>
     writeBuffer(typeof line === 'string' ? Buffer.from(line) : line);
   return stream;
+}
+
+/**
+ * Writes what the logger's buffer holds, waiting at most `ms`, then turns off the synchronous
+ * flush pino runs at exit: a reader that stopped reading (or a closed pipe, on older sonic-boom)
+ * would hold that flush, and the process, forever. Call it just before `process.exit`.
+ */
+export function flushLogsBeforeExit(logger: Pino, ms: number): Promise<void> {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    { flush?: (done: (error?: Error) => void) => void; flushSync?: () => void } | undefined;
+  const flush = stream?.flush?.bind(stream);
+  if (!stream || !flush) return Promise.resolve();
+  return new Promise((done) => {
+    const finish = () => {
+      clearTimeout(timer);
+      stream.flushSync = () => undefined;
+      done();
+    };
+    const timer = setTimeout(finish, ms);
+    try {
+      flush(finish);
+    } catch {
+      finish();
+    }
+  });
 }
 
 /**

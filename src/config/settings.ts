@@ -40,6 +40,11 @@ export type SecurityHeadersTlsMode = (typeof SECURITY_HEADERS_TLS_MODES)[number]
 export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
 export type SqliteSynchronousMode = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
 
+const HTTP_REQUEST_TIMEOUT_RULE =
+  'HTTP_REQUEST_TIMEOUT must be a number of seconds from 1 to 3600, at least HTTP_HEADERS_TIMEOUT';
+const HTTP_MAX_CONNECTIONS_RULE =
+  'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a number of connections from 0 (off) to 100000';
+
 /**
  * The service's environment, validated once at start-up. Each rule's message names the variable
  * and never repeats its value (ADMIN_PASSWORD and SECRETS_KEY are secrets).
@@ -264,7 +269,8 @@ class EnvironmentVariables {
       message:
         `TRUST_PROXY must be false, the number of reverse proxies in front of the service (1 to ${MAX_PROXY_HOPS}), ` +
         'or a comma-separated list of their addresses and CIDRs such as 10.0.0.0/8,127.0.0.1; ' +
-        'true is refused because it would let any client choose its own address with X-Forwarded-For',
+        'true is refused because it would let any client choose its own address with X-Forwarded-For, ' +
+        'and so is a list that covers all of IPv4 or all of IPv6',
     },
   )
   TRUST_PROXY = 'false';
@@ -280,6 +286,41 @@ class EnvironmentVariables {
   @Min(1, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
   @Max(600, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
   SHUTDOWN_TIMEOUT = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: 'HTTP_HEADERS_TIMEOUT must be a number of seconds from 1 to 300' })
+  @Min(1, { message: 'HTTP_HEADERS_TIMEOUT must be a number of seconds from 1 to 300' })
+  @Max(300, { message: 'HTTP_HEADERS_TIMEOUT must be a number of seconds from 1 to 300' })
+  HTTP_HEADERS_TIMEOUT = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: HTTP_REQUEST_TIMEOUT_RULE })
+  @Min(1, { message: HTTP_REQUEST_TIMEOUT_RULE })
+  @Max(3600, { message: HTTP_REQUEST_TIMEOUT_RULE })
+  @ValidateBy(
+    {
+      name: 'isNotBelowHeadersTimeout',
+      validator: {
+        validate: (value, args) =>
+          typeof value === 'number' &&
+          value >= (args?.object as EnvironmentVariables).HTTP_HEADERS_TIMEOUT,
+      },
+    },
+    { message: HTTP_REQUEST_TIMEOUT_RULE },
+  )
+  HTTP_REQUEST_TIMEOUT = 30;
+
+  @Transform(toInt)
+  @IsInt({ message: 'HTTP_KEEPALIVE_TIMEOUT must be a number of seconds from 1 to 3600' })
+  @Min(1, { message: 'HTTP_KEEPALIVE_TIMEOUT must be a number of seconds from 1 to 3600' })
+  @Max(3600, { message: 'HTTP_KEEPALIVE_TIMEOUT must be a number of seconds from 1 to 3600' })
+  HTTP_KEEPALIVE_TIMEOUT = 72;
+
+  @Transform(toInt)
+  @IsInt({ message: HTTP_MAX_CONNECTIONS_RULE })
+  @Min(0, { message: HTTP_MAX_CONNECTIONS_RULE })
+  @Max(100000, { message: HTTP_MAX_CONNECTIONS_RULE })
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS = 100;
 
   @Transform(toInt)
   @IsOptional()
@@ -372,6 +413,12 @@ export interface Settings {
   trustProxy: TrustProxy;
   shutdownDrain: number;
   shutdownTimeout: number;
+  /** Seconds a client gets to send a request's headers, and the whole request; an idle keep-alive lasts. */
+  httpHeadersTimeout: number;
+  httpRequestTimeout: number;
+  httpKeepaliveTimeout: number;
+  /** Open connections one peer address may hold (0: no limit); trusted proxies are not counted. */
+  httpMaxConnectionsPerAddress: number;
   secretsKey?: string;
   /** `always` behind a TLS terminator whose X-Forwarded-Proto is not trusted or not sent. */
   securityHeadersTls: SecurityHeadersTlsMode;
@@ -445,6 +492,10 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     trustProxy: parseTrustProxy(vars.TRUST_PROXY) ?? false,
     shutdownDrain: vars.SHUTDOWN_DRAIN,
     shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
+    httpHeadersTimeout: vars.HTTP_HEADERS_TIMEOUT,
+    httpRequestTimeout: vars.HTTP_REQUEST_TIMEOUT,
+    httpKeepaliveTimeout: vars.HTTP_KEEPALIVE_TIMEOUT,
+    httpMaxConnectionsPerAddress: vars.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
     secretsKey: vars.SECRETS_KEY,
     securityHeadersTls: vars.SECURITY_HEADERS_TLS,
     metricsPort: vars.METRICS_PORT,

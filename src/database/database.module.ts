@@ -5,6 +5,7 @@ import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { DatabaseLink } from './database-link';
 import { runMigrationsLocked } from './migration-lock';
 import { PostgresClient } from './postgres-client';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
@@ -15,14 +16,22 @@ export const SQLITE_FILE = 'datafor-token.sqlite';
 /**
  * node-postgres pool options: without them a dead network (sockets open, nothing answering) holds
  * every request and every pooled connection forever. The server-side timeouts end work nobody
- * waits for; the client-side `query_timeout` is what ends the wait when the network is gone.
+ * waits for; the client-side `query_timeout` is what ends the wait when the network is gone, and
+ * the link (see DatabaseLink) makes that wait once per outage rather than once per query.
  */
 export function poolOptions(settings: AppSettings) {
   const queryTimeoutMs = settings.dbQueryTimeout * 1000;
+  const connectTimeoutMs = settings.dbConnectTimeout * 1000;
   return {
     Client: PostgresClient,
+    // pg-pool hands its options to each client it creates: this is how they share the link.
+    link: new DatabaseLink({
+      connectionString: settings.databaseUrl,
+      connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: queryTimeoutMs,
+    }),
     max: settings.dbPoolMax,
-    connectionTimeoutMillis: settings.dbConnectTimeout * 1000,
+    connectionTimeoutMillis: connectTimeoutMs,
     query_timeout: queryTimeoutMs,
     statement_timeout: queryTimeoutMs,
     // A transaction left open by a client that vanished would hold its row locks until then.

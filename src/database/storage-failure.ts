@@ -1,3 +1,5 @@
+import { DATABASE_UNREACHABLE } from './database-link';
+
 /**
  * Database errors that mean "the store cannot take this now" rather than "this request is wrong":
  * a full disk, a database that does not answer, a connection lost or timed out. They answer 503
@@ -28,6 +30,8 @@ const WORKER_CODES = new Set([
   'ERR_WORKER_OUT_OF_MEMORY',
   'ERR_WORKER_INIT_FAILED',
 ]);
+/** PostgreSQL stopped answering and is not asked again until it does (database-link.ts). */
+const LINK_CODES = new Set([DATABASE_UNREACHABLE]);
 /** Node socket errors met while reaching PostgreSQL. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -72,7 +76,8 @@ export function storageFailureOf(error: unknown): StorageFailure | undefined {
     if (code === '53100') return FULL;
     if (/^(53|08)/.test(code) || /^57P0/.test(code) || code === '57014' || code === '25P03')
       return UNAVAILABLE;
-    if (NETWORK_CODES.has(code) || WORKER_CODES.has(code)) return UNAVAILABLE;
+    if (NETWORK_CODES.has(code) || WORKER_CODES.has(code) || LINK_CODES.has(code))
+      return UNAVAILABLE;
   }
   return undefined;
 }
