@@ -96,7 +96,7 @@ export function sendError(reply: HttpReply, exception: unknown, logger: Logger):
   } else {
     const storage = storageFailureOf(exception);
     const known = storage
-      ? { status: HttpStatus.SERVICE_UNAVAILABLE, msg: storage.msg }
+      ? { status: storage.status, msg: storage.msg }
       : describeFrameworkError((exception ?? {}) as FrameworkError);
     if (known) ({ status, msg } = known);
   }
