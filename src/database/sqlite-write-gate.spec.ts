@@ -82,7 +82,7 @@ describe('SqliteWriteGate: the order of turns', () => {
       shared: (name: string) =>
         gate.beforeSharedBegin().then(() => {
           order.push(name);
-          gate.afterSharedEnd(idle, true);
+          gate.afterSharedEnd(idle);
         }),
       audit: (name: string) =>
         gate.beforeAuditCommit(5000).then(() => {
@@ -97,7 +97,7 @@ describe('SqliteWriteGate: the order of turns', () => {
     await gate.beforeSharedBegin();
     const r = recorder(gate);
     const all = [r.audit('group'), r.shared('t1'), r.shared('t2')];
-    gate.afterSharedEnd(idle, true);
+    gate.afterSharedEnd(idle);
     await Promise.all(all);
     expect(r.order).toEqual(['group', 't1', 't2']);
   });
@@ -114,7 +114,7 @@ describe('SqliteWriteGate: the order of turns', () => {
       r.audit('g1'),
       r.audit('g2'),
     ];
-    gate.afterSharedEnd(idle, true);
+    gate.afterSharedEnd(idle);
     await Promise.all(all);
     expect(r.order).toEqual(['g1', 't1', 'g2', 't2', 't3']);
   });
@@ -128,7 +128,7 @@ describe('SqliteWriteGate: the order of turns', () => {
         await gate.beforeSharedBegin();
         order.push(name);
         await Promise.resolve();
-        gate.afterSharedEnd(idle, true);
+        gate.afterSharedEnd(idle);
       }
     };
     const groups = async (times: number) => {
@@ -159,18 +159,8 @@ describe('SqliteWriteGate: the order of turns', () => {
     await expect(late).rejects.toBeInstanceOf(GateTimeoutError);
     const r = recorder(gate);
     const all = [r.shared('t1'), r.audit('g1')];
-    gate.afterSharedEnd(idle, true);
+    gate.afterSharedEnd(idle);
     await Promise.all(all);
     expect(r.order).toEqual(['g1', 't1']);
-  });
-
-  it('hands the turn over at once after a COMMIT that succeeded', async () => {
-    const gate = new SqliteWriteGate();
-    await gate.beforeSharedBegin();
-    let granted = false;
-    void gate.beforeAuditCommit(5000).then(() => (granted = true));
-    gate.afterSharedEnd(idle, true);
-    await Promise.resolve();
-    expect(granted).toBe(true);
   });
 });

@@ -41,15 +41,11 @@ export class SqliteWriteGate {
   /**
    * Once the shared connection's outermost transaction may be over: `stillIdle` is asked again
    * after the current turn of the event loop, since TypeORM follows a failed COMMIT with a
-   * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner. After a COMMIT
-   * that succeeded (`committed`) nothing follows, and the turn is handed over at once.
+   * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner. (That turn
+   * also lets the requests that arrive meanwhile queue here, rather than join the transaction.)
    */
-  afterSharedEnd(stillIdle: () => boolean, committed = false): void {
+  afterSharedEnd(stillIdle: () => boolean): void {
     if (this.holder !== 'shared' || this.releaseQueued) return;
-    if (committed && stillIdle()) {
-      this.handOver('shared');
-      return;
-    }
     this.releaseQueued = true;
     setImmediate(() => {
       this.releaseQueued = false;
