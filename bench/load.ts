@@ -11,6 +11,8 @@ export interface LoadRequest {
   headers: Record<string, string>;
   /** POST only. */
   body?: string;
+  /** Each `[<id>]` in the body becomes a fresh random id on every request. */
+  idReplacement?: boolean;
   connections: number;
   /** Seconds. */
   duration: number;
@@ -34,6 +36,7 @@ async function measure(request: LoadRequest): Promise<LoadResult> {
     method: request.method,
     headers: request.headers,
     body: request.body,
+    idReplacement: request.idReplacement,
     connections: request.connections,
     duration: request.duration,
     timeout: 10,

@@ -12,6 +12,10 @@
  * - audit: POST /token/generate on the service as is, against the same service with
  *   AuditService.record replaced by a no-op during that side's rounds only (the cost of the audit
  *   trail; issue 4: writing it must not halve the mint throughput);
+ * - fairness: mints beside 4 and 8 admin writers (revokes) on SQLite, against mints alone
+ *   (fairness.ts, issue 17: the audit writer and admin transactions take fair turns); after the
+ *   other load scenarios, on a service of its own. Fails when a request fails, or when beside 8
+ *   writers mints keep less than half their solo rate or their p99 reaches 250 ms.
  * - propagation: 200 changes made on one instance, p50 and p99 of the delay until another refuses
  *   (propagation.ts; needs PostgreSQL, and Redis for its Redis side), after the load scenarios.
  *   Fails when a change is not seen within 5 s.
@@ -26,7 +30,7 @@
  * The server CPU time per answered request is a figure other work on the machine disturbs less
  * than requests/s.
  *
- * Environment: BENCH_SCENARIOS (generate,verify,audit,propagation), BENCH_DURATION (seconds per round,
+ * Environment: BENCH_SCENARIOS (generate,verify,audit,fairness,propagation), BENCH_DURATION (seconds per round,
  * default 8), BENCH_CONNECTIONS (16), BENCH_ROUNDS (5: two disturbed rounds of a
  * side cannot carry its median), BENCH_COLD_RUNS (3, 0 to skip),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default info as the service's own: every request's
@@ -44,6 +48,7 @@ import type { BaselineConfig, BaselineStart } from './baseline';
 import { ask, forkTs, stop } from './child';
 import { type ColdStart, measureColdStart } from './cold-start';
 import type { LoadRequest, LoadResult } from './load';
+import { benchFairness } from './fairness';
 import { benchPropagation } from './propagation';
 import { ADMIN, basic } from './credentials';
 import { type Profile, selfTimeByGroup, writeProfile } from './profile';
@@ -69,7 +74,7 @@ function intFromEnv(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-const SCENARIO_NAMES = ['generate', 'verify', 'audit', 'propagation'] as const;
+const SCENARIO_NAMES = ['generate', 'verify', 'audit', 'fairness', 'propagation'] as const;
 type Scenario = (typeof SCENARIO_NAMES)[number];
 
 function scenariosFromEnv(): Set<Scenario> {
@@ -303,7 +308,8 @@ async function coldStarts(): Promise<
 
 async function main(): Promise<number> {
   const loaded = ['generate', 'verify', 'audit'].some((name) => SCENARIOS.has(name as Scenario));
-  const loadPassed = loaded ? await benchLoad() : true;
+  let loadPassed = loaded ? await benchLoad() : true;
+  if (SCENARIOS.has('fairness')) loadPassed = (await fairness()) && loadPassed;
   // After the load: the two instances it starts would otherwise stay in this process's heap (and
   // keep their connections' timers) while the service is measured, which cost it about 8%.
   if (!SCENARIOS.has('propagation')) return loadPassed ? 0 : 1;
@@ -314,6 +320,26 @@ async function main(): Promise<number> {
     `propagation: ${missed} changes not seen within 5 s -> ${missed === 0 ? 'PASS' : 'FAIL'}`,
   );
   return loadPassed && missed === 0 ? 0 : 1;
+}
+
+/** The fairness scenario (fairness.ts), bounded in time like the others. */
+async function fairness(): Promise<boolean> {
+  // Three sides, each round with a second of ramp on either side of the mint load.
+  const budget = (3 * (ROUNDS * (DURATION + 2) + WARMUP + 2) + 180) * 1000;
+  const watchdog = setTimeout(() => {
+    console.error(`bench: fairness still running after ${budget / 1000} s, giving up`);
+    process.exit(2);
+  }, budget);
+  try {
+    return await benchFairness({
+      rounds: ROUNDS,
+      duration: DURATION,
+      warmup: WARMUP,
+      logLevel: LOG_LEVEL,
+    });
+  } finally {
+    clearTimeout(watchdog);
+  }
 }
 
 /** The load scenarios: true when every request succeeded and the ratios meet the bar. */

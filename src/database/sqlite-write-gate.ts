@@ -9,6 +9,8 @@ export class GateTimeoutError extends Error {
   }
 }
 
+type Side = 'shared' | 'audit';
+
 /**
  * Takes turns between the two writers of a SQLite file: the shared connection's transactions
  * (TypeORM's) and the audit writer's commits, which run in a thread of their own. In WAL mode a
@@ -18,68 +20,78 @@ export class GateTimeoutError extends Error {
  * that began the same way. (A transaction that begins while another is open on TypeORM's one
  * SQLite runner becomes a savepoint of it, as it always did.) Waits are promises: the event loop
  * never blocks on them.
+ *
+ * The turn is handed over, never raced for: each side waits in a queue of its own, first come
+ * first served, and when both sides wait the turn alternates. Woken all at once to race, the
+ * transactions always won (they resumed a microtask before a group), so a steady stream of admin
+ * writes kept the groups, and every mint awaiting one, waiting for seconds (issue 17).
  */
 export class SqliteWriteGate {
-  private sharedOpen = false;
-  private auditCommitting = false;
+  /** Who has the turn: one outermost shared transaction, one audit group, or nobody. */
+  private holder?: Side;
   private releaseQueued = false;
-  private waiting: (() => void)[] = [];
+  private readonly queues: Record<Side, (() => void)[]> = { shared: [], audit: [] };
 
   /** Before the shared connection's outermost BEGIN. */
-  async beforeSharedBegin(): Promise<void> {
-    while (this.auditCommitting || this.sharedOpen) await this.turn();
-    this.sharedOpen = true;
+  beforeSharedBegin(): Promise<void> {
+    if (this.take('shared')) return Promise.resolve();
+    return new Promise((resolve) => this.queues.shared.push(resolve));
   }
 
   /**
    * Once the shared connection's outermost transaction may be over: `stillIdle` is asked again
    * after the current turn of the event loop, since TypeORM follows a failed COMMIT with a
-   * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner.
+   * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner. (That turn
+   * also lets the requests that arrive meanwhile queue here, rather than join the transaction.)
    */
   afterSharedEnd(stillIdle: () => boolean): void {
-    if (!this.sharedOpen || this.releaseQueued) return;
+    if (this.holder !== 'shared' || this.releaseQueued) return;
     this.releaseQueued = true;
     setImmediate(() => {
       this.releaseQueued = false;
-      if (!this.sharedOpen || !stillIdle()) return;
-      this.sharedOpen = false;
-      this.wake();
+      if (this.holder === 'shared' && stillIdle()) this.handOver('shared');
     });
   }
 
   /**
    * Before an audit group commits: waits while a shared transaction is open or a group commits,
    * at most `timeoutMs` (a host transaction that awaits an audit record would otherwise wait for
-   * ever), then fails with GateTimeoutError.
+   * ever), then fails with GateTimeoutError and leaves the queue.
    */
-  async beforeAuditCommit(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.sharedOpen || this.auditCommitting) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new GateTimeoutError(timeoutMs);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.turn(),
-        new Promise((resolve) => (timer = setTimeout(resolve, left))),
-      ]);
-      clearTimeout(timer);
-    }
-    this.auditCommitting = true;
+  beforeAuditCommit(timeoutMs: number): Promise<void> {
+    if (this.take('audit')) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.audit;
+      const granted = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        queue.splice(queue.indexOf(granted), 1);
+        reject(new GateTimeoutError(timeoutMs));
+      }, timeoutMs);
+      queue.push(granted);
+    });
   }
 
   afterAuditCommit(): void {
-    this.auditCommitting = false;
-    this.wake();
+    if (this.holder === 'audit') this.handOver('audit');
   }
 
-  private turn(): Promise<void> {
-    return new Promise((resolve) => this.waiting.push(resolve));
+  /** Takes a free turn; nobody waits while the turn is free, since a turn that ends is handed over. */
+  private take(side: Side): boolean {
+    if (this.holder) return false;
+    this.holder = side;
+    return true;
   }
 
-  private wake(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const resolve of waiting) resolve();
+  /** Ends `ending`'s turn: the other side's first waiter has the next one, else this side's. */
+  private handOver(ending: Side): void {
+    const other: Side = ending === 'shared' ? 'audit' : 'shared';
+    const side = this.queues[other].length > 0 ? other : ending;
+    const next = this.queues[side].shift();
+    this.holder = next ? side : undefined;
+    next?.();
   }
 }
 

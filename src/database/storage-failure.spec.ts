@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { storageFailureOf } from './storage-failure';
+import { isUniqueViolation, storageFailureOf } from './storage-failure';
 
 const unavailable = expect.objectContaining({ reason: 'unavailable' });
 const pgError = (message: string, code?: string) => Object.assign(new Error(message), { code });
@@ -35,8 +35,6 @@ describe('storageFailureOf on PostgreSQL errors met when the network is dead', (
   });
 
   it('leaves errors of the request itself alone', () => {
-    const duplicate = pgError('duplicate key value violates unique constraint', '23505');
-    expect(storageFailureOf(new QueryFailedError('INSERT', [], duplicate))).toBeUndefined();
     expect(storageFailureOf(new Error('Client closed the form'))).toBeUndefined();
   });
 });
@@ -47,6 +45,22 @@ const withCode = (code: string, message = 'driver text with a value: s3cr3t') =>
 const wrapped = (driverError: Error) => new QueryFailedError('INSERT ...', [], driverError);
 
 describe('storageFailureOf: the codes it knows', () => {
+  it.each(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE'])(
+    'counts a unique key taken meanwhile (%s) as a conflict, 409',
+    (code) => {
+      expect(storageFailureOf(wrapped(withCode(code)))).toMatchObject({
+        reason: 'conflict',
+        status: 409,
+      });
+      expect(isUniqueViolation(withCode(code))).toBe(true);
+    },
+  );
+
+  it('leaves other constraints alone (a request the service should have refused first)', () => {
+    for (const code of ['23503', '23502', 'SQLITE_CONSTRAINT_NOTNULL', 'SQLITE_CONSTRAINT_CHECK'])
+      expect(storageFailureOf(wrapped(withCode(code)))).toBeUndefined();
+  });
+
   it.each([
     'SQLITE_FULL',
     'SQLITE_IOERR',
@@ -101,9 +115,7 @@ describe('storageFailureOf: the codes it knows', () => {
   });
 
   it.each([
-    ['SQLITE_CONSTRAINT_UNIQUE', 'a unique violation'],
     ['SQLITE_ERROR', 'an SQL error'],
-    ['23505', 'a PostgreSQL unique violation'],
     ['22P02', 'a PostgreSQL bad value'],
     ['42P01', 'a PostgreSQL missing table'],
   ])('leaves %s (%s) to the other error handling', (code) => {

@@ -2,22 +2,39 @@ import { DATABASE_UNREACHABLE } from './database-link';
 
 /**
  * Database errors that mean "the store cannot take this now" rather than "this request is wrong":
- * a full disk, a database that does not answer, a connection lost or timed out. They answer 503
- * with the error envelope (never 500), and never carry the driver's text, which may quote values.
+ * a full disk, a database that does not answer, a connection lost or timed out (503), or a row
+ * that a concurrent request inserted first (409). They answer with the error envelope (never
+ * 500), and never carry the driver's text, which may quote values.
  */
 export interface StorageFailure {
-  reason: 'full' | 'unavailable';
+  reason: 'full' | 'unavailable' | 'conflict';
+  status: 503 | 409;
   msg: string;
 }
 
 const FULL: StorageFailure = {
   reason: 'full',
+  status: 503,
   msg: 'the database is out of space: the change was not saved, try again later',
 };
 const UNAVAILABLE: StorageFailure = {
   reason: 'unavailable',
+  status: 503,
   msg: 'the database is unavailable: the request was not completed, try again later',
 };
+const CONFLICT: StorageFailure = {
+  reason: 'conflict',
+  status: 409,
+  msg: 'a concurrent request changed the same record first: the change was not saved, try again',
+};
+
+/** A unique key taken meanwhile: PostgreSQL unique_violation, SQLite's primary key or UNIQUE. */
+const UNIQUE_CODES = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);
+
+/** Whether `error` (or the driver's error it wraps) is a unique key taken by a concurrent write. */
+export function isUniqueViolation(error: unknown): boolean {
+  return storageFailureOf(error)?.reason === 'conflict';
+}
 
 /** SQLite result codes (better-sqlite3's `code`) that leave the store unable to write. */
 const SQLITE_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN']);
@@ -67,6 +84,7 @@ export function storageFailureOf(error: unknown): StorageFailure | undefined {
       if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return UNAVAILABLE;
       continue;
     }
+    if (UNIQUE_CODES.has(code)) return CONFLICT;
     const sqliteBase = code.startsWith('SQLITE_') ? code.replace(/^(SQLITE_[A-Z]+).*$/, '$1') : '';
     if (SQLITE_FULL_CODES.has(sqliteBase) || FILE_FULL_CODES.has(code)) return FULL;
     if (SQLITE_UNAVAILABLE_CODES.has(sqliteBase)) return UNAVAILABLE;

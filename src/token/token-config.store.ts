@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
 import { type EntityManager, In, Repository } from 'typeorm';
@@ -19,6 +19,13 @@ interface EnabledConfigs {
   resolved: ResolvedTokenConfig[];
   tokenNames: Set<string>;
   until: number;
+}
+
+/** A configuration created or deleted by a concurrent request, after the caller read it. */
+export class ConfigChangedError extends ConflictException {
+  constructor(name: string) {
+    super(`token configuration ${name} was changed by a concurrent request: try again`);
+  }
 }
 
 /** A safety net: changes made by another instance are announced (CHANGE_BUS), else seen within this time. */
@@ -104,11 +111,20 @@ export class TokenConfigStore implements OnModuleInit {
     return this.box.open(config.secretSealed, config.name);
   }
 
+  /**
+   * Creates or replaces a configuration, in the caller's transaction, as the caller computed it
+   * from the row it found: `existed` says whether there was one. A configuration created or deleted
+   * meanwhile fails it with ConfigChangedError, or a concurrent creation (PostgreSQL, where both
+   * saw none) with a unique violation: the caller computes it again.
+   */
   async save(
     config: Omit<TokenConfigEntity, 'secretSealed'>,
     secret: string,
+    existed: boolean,
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
+    if ((await manager.existsBy(TokenConfigEntity, { name: config.name })) !== existed)
+      throw new ConfigChangedError(config.name);
     const sealed = { ...config, secretSealed: this.box.seal(secret, config.name) };
     await manager.save(TokenConfigEntity, sealed);
   }

@@ -9,6 +9,7 @@ import {
 import { type Actor, AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
+import { isUniqueViolation } from '../database/storage-failure';
 import { UserProvisioner } from '../users/user-provisioner.service';
 import { PasswordHasher } from '../users/password-hasher.service';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-types';
@@ -18,7 +19,7 @@ import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { TokenConfigViewDto } from './dto/token-config-view.dto';
 import { type FieldMap, TokenConfigEntity } from './entities/token-config.entity';
 import { buildClaims } from './token-claims';
-import { TokenConfigStore } from './token-config.store';
+import { ConfigChangedError, TokenConfigStore } from './token-config.store';
 import { KeyFormatError, keyFor, secretsEqual } from './token-keys';
 import { TokenSigner } from './token-signer.service';
 import { RevocationStore } from './revocation.store';
@@ -51,6 +52,8 @@ export interface SaveOutcome {
 }
 
 const MAX_BATCH = 1000;
+/** Saves of a configuration raced by concurrent ones, before a 409: one loss is the usual most. */
+const SAVE_ATTEMPTS = 3;
 
 /** The rules of token configurations and of minting (contract sections 2 and 3). */
 @Injectable()
@@ -149,8 +152,23 @@ export class TokenService {
     return TokenConfigViewDto.of(config);
   }
 
-  /** Creates or replaces a configuration: omitted fields take their defaults, but secret and initpwd are kept. */
+  /**
+   * Creates or replaces a configuration: omitted fields take their defaults, but secret and initpwd
+   * are kept. Concurrent creations of one name: one creates it, the others are saved again, as
+   * updates of it (after SAVE_ATTEMPTS, 409).
+   */
   async save(dto: UpdateTokenConfigDto, actor: Actor): Promise<SaveOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.saveAsFound(dto, actor);
+      } catch (error) {
+        const raced = error instanceof ConfigChangedError || isUniqueViolation(error);
+        if (!raced || attempt >= SAVE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async saveAsFound(dto: UpdateTokenConfigDto, actor: Actor): Promise<SaveOutcome> {
     const existing = await this.store.find(dto.name);
     const algorithm: TokenAlgorithm = dto.algorithm ?? TOKEN_DEFAULTS.algorithm;
     const secret = this.secretFor(dto, existing, algorithm);
@@ -185,7 +203,7 @@ export class TokenService {
       creatorId: existing?.creatorId ?? actor.username,
     };
     await this.audit.recordChange(
-      (manager) => this.store.save(config, secret, manager),
+      (manager) => this.store.save(config, secret, existing !== null, manager),
       () => [
         {
           actor,

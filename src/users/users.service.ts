@@ -12,6 +12,7 @@ import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, UserType } from './user-types';
+import { isUniqueViolation } from '../database/storage-failure';
 
 const KNOWN_TTL_MS = 5000;
 const MAX_KNOWN = 10000;
@@ -126,7 +127,8 @@ export class UsersService {
       await manager.insert(UserEntity, entity);
       return entity;
     } catch (error) {
-      if (await manager.existsBy(UserEntity, { username: user.username })) return null;
+      // On PostgreSQL the failed INSERT aborted the caller's transaction: no query may follow it.
+      if (isUniqueViolation(error)) return null;
       throw error;
     }
   }

@@ -122,7 +122,7 @@ export function sendError(
   } else {
     const storage = storageFailureOf(exception);
     const known = storage
-      ? { status: HttpStatus.SERVICE_UNAVAILABLE, msg: storage.msg }
+      ? { status: storage.status, msg: storage.msg }
       : describeFrameworkError((exception ?? {}) as FrameworkError);
     if (known) ({ status, msg } = known);
   }
