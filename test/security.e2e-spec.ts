@@ -181,6 +181,23 @@ describe('GET /audit/list', () => {
     expect(future).toMatchObject({ total: 0, data: [] });
   });
 
+  it('takes the whole documented range of from and to, up to 8.64e15, and refuses past it', async () => {
+    const widest = await t.admin('GET', `${AUDIT_API}/list?from=0&to=8640000000000000`);
+    expect(widest.statusCode).toBe(200);
+    expect(widest.json().total).toBeGreaterThan(0);
+    const sixteenDigits = await t.admin('GET', `${AUDIT_API}/list?from=1000000000000000`);
+    expect(sixteenDigits.json()).toMatchObject({ success: true, total: 0 });
+    for (const past of ['8640000000000001', '9007199254740993', '99999999999999999']) {
+      const refused = await t.admin('GET', `${AUDIT_API}/list?to=${past}`);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({
+        success: false,
+        code: '400',
+        errors: [{ field: 'to', message: 'must be epoch milliseconds' }],
+      });
+    }
+  });
+
   it('never shows a secret or a token', async () => {
     const response = await t.admin('GET', `${AUDIT_API}/list?size=500`);
     expect(response.body).not.toContain(SECRET);

@@ -42,9 +42,11 @@ export function toNested<T>(type: ClassConstructor<T>) {
   };
 }
 
-/** Integers as they are; in forms, a string of digits. */
+/** Integers as they are; in forms and queries, a string of digits that is a safe integer. */
 export function toInteger({ value }: TransformFnParams): unknown {
-  return typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value) ? Number(value) : value;
+  if (typeof value !== 'string' || !/^\s*-?\d{1,16}\s*$/.test(value)) return value;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : value;
 }
 
 /** JSON text becomes a value only within the limits a JSON body has (refused with a 400 otherwise). */
