@@ -58,10 +58,18 @@ describe('concurrent guesses on one instance', () => {
     t = await startTestApp({ env: THROTTLED });
     // The owner signed in from the office before the attack.
     expect((await login(t, ADMIN.username, ADMIN.password, '10.9.0.1')).statusCode).toBe(200);
-    await t.admin('POST', `${USER_API}/insertOrUpdate`, {
-      username: 'carol',
-      password: 'carol-password-1',
-    });
+    for (const [username, password, usertype] of [
+      ['carol', 'carol-password-1', 'SYS_Reader'],
+      ['dave', 'dave-password-1', 'SYS_Reader'],
+      ['erp-service', 'erp-service-password-1', 'Administrator'],
+    ]) {
+      const created = await t.admin('POST', `${USER_API}/insertOrUpdate`, {
+        username,
+        password,
+        usertype,
+      });
+      expect(created.statusCode).toBe(200);
+    }
   });
   afterAll(() => t.close());
 
@@ -100,11 +108,17 @@ describe('concurrent guesses on one instance', () => {
     expect(await auditRows(t, 'auth.lock', 'carol')).toBe(1);
   });
 
+  it('checks the password once for 60 requests at once with the same right credentials (a cold cache)', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        basicCall(t, 'erp-service', 'erp-service-password-1', '10.9.0.60'),
+      ),
+    );
+    expect(statuses(answers)).toEqual({ 200: 60 });
+    expect(await auditRows(t, 'auth.basic', 'erp-service', 'success')).toBe(1);
+  });
+
   it('checks at most LOGIN_MAX_FAILURES of 80 session logins at once, then one per slot', async () => {
-    await t.admin('POST', `${USER_API}/insertOrUpdate`, {
-      username: 'dave',
-      password: 'dave-password-1',
-    });
     const answers = await Promise.all(
       Array.from({ length: 80 }, (_, i) => login(t, 'dave', `guess-${i}`, '192.0.2.80')),
     );

@@ -20,10 +20,14 @@ export interface SignInRequest {
  * Checks a username and password, for Basic and for session logins alike: throttling first (so a
  * locked-out stranger learns nothing, even from the cache), then recently verified credentials
  * from the cache; a password check first takes its share of the failure budgets, then waits its
- * turn for the CPU (PasswordWork); every outcome and every lock audited.
+ * turn for the CPU (PasswordWork), and serves the same credentials sent meanwhile; every check's
+ * outcome and every lock audited.
  */
 @Injectable()
 export class CredentialVerifier {
+  /** Checks in flight, by credential fingerprint. */
+  private readonly checking = new Map<string, Promise<AuthenticatedUser | null>>();
+
   constructor(
     private readonly users: UsersService,
     private readonly cache: CredentialCache,
@@ -33,6 +37,7 @@ export class CredentialVerifier {
     private readonly metrics: MetricsService,
     private readonly passwordWork: PasswordWork,
   ) {}
+
 
   /** The user, or null for wrong credentials; throws TooManyFailuresException while blocked. */
   async verify(
@@ -48,20 +53,55 @@ export class CredentialVerifier {
     const fingerprint = this.cache.fingerprint(username, password);
     const cached = this.cache.get(fingerprint);
     this.metrics.cacheLookup('credentials');
-    if (cached) {
-      await this.throttled(via, this.attempts.admitKnownGood(username, client));
-      this.metrics.passwordSignIn(via, 'success');
-      return { ...cached, via };
-    }
+    if (cached) return this.admitKnownGood(cached, client, via);
     this.metrics.cacheMiss('credentials');
+    // The same credentials in a check already (a client's burst on a cold cache): its outcome
+    // serves them all, for one unit of the budgets and one hash.
+    const pending = this.checking.get(fingerprint);
+    if (pending) {
+      const outcome = await pending.catch(() => undefined);
+      if (outcome) return this.admitKnownGood(outcome, client, via);
+      if (outcome === null) {
+        this.metrics.passwordSignIn(via, 'failure');
+        return null;
+      }
+      // That check was refused or failed for its own client: this one tries for itself.
+    }
+    const check = this.check(username, password, client, via, fingerprint);
+    this.checking.set(fingerprint, check);
+    try {
+      return await check;
+    } finally {
+      if (this.checking.get(fingerprint) === check) this.checking.delete(fingerprint);
+    }
+  }
+
+  /** A password known to be right: only the refusals of a lock or a spent budget apply. */
+  private async admitKnownGood(
+    user: AuthenticatedUser,
+    client: SignInClient,
+    via: 'basic' | 'session',
+  ): Promise<AuthenticatedUser> {
+    await this.throttled(via, this.attempts.admitKnownGood(user.username, client));
+    this.metrics.passwordSignIn(via, 'success');
+    return { ...user, via };
+  }
+
+  private async check(
+    username: string,
+    password: string,
+    client: SignInClient,
+    via: 'basic' | 'session',
+    fingerprint: string,
+  ): Promise<AuthenticatedUser | null> {
     const attempt = await this.throttled(via, this.attempts.reserve(username, client));
     const user = await this.passwordWork
-      .run(request.address, () => this.users.verifyCredentials(username, password))
+      .run(client.address, () => this.users.verifyCredentials(username, password))
       .catch(async (error: unknown) => {
         await this.attempts.release(attempt);
         throw error;
       });
-    const actor = { username, client: request.address };
+    const actor = { username, client: client.address };
     const action = SIGN_IN_ACTIONS[via];
     if (!user) {
       this.metrics.passwordSignIn(via, 'failure');
