@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import { DATABASE_UNREACHABLE } from './storage-failure';
 
-/** The code of the error a query or a connection gets at once while the link is down. */
-export const DATABASE_UNREACHABLE = 'ERR_DATABASE_UNREACHABLE';
 
 /** Time between two probes of a server that stopped answering. */
 const PROBE_INTERVAL_MS = 1000;

@@ -1,4 +1,3 @@
-import { DATABASE_UNREACHABLE } from './database-link';
 
 /**
  * Database errors that mean "the store cannot take this now" rather than "this request is wrong":
@@ -48,6 +47,8 @@ const WORKER_CODES = new Set([
   'ERR_WORKER_INIT_FAILED',
 ]);
 /** PostgreSQL stopped answering and is not asked again until it does (database-link.ts). */
+/** What a query gets at once while the PostgreSQL link is down (database-link.ts, which loads pg). */
+export const DATABASE_UNREACHABLE = 'ERR_DATABASE_UNREACHABLE';
 const LINK_CODES = new Set([DATABASE_UNREACHABLE]);
 /** Node socket errors met while reaching PostgreSQL. */
 const NETWORK_CODES = new Set([
