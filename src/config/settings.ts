@@ -282,7 +282,8 @@ class EnvironmentVariables {
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, {
-    message: 'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
+    message:
+      'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
   })
   REDIS_URL?: string;
 
@@ -291,6 +292,13 @@ class EnvironmentVariables {
     message: 'REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 : . _ -',
   })
   REDIS_PREFIX = 'datafor:';
+
+  // Above a healthy round trip, far below what a sign-in may wait: a dead Redis costs this once.
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
+  @Min(5, { message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
+  @Max(10000, { message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
+  REDIS_COMMAND_TIMEOUT = 50;
 
   @Transform(toTrimmed)
   @IsOptional()
@@ -353,6 +361,8 @@ export interface Settings {
   redisUrl?: string;
   /** Prepended to every Redis key and channel name. */
   redisPrefix: string;
+  /** Milliseconds a Redis command may take before it counts as unanswered. */
+  redisCommandTimeout: number;
 }
 
 export class SettingsError extends Error {
@@ -422,5 +432,6 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     metricsToken: vars.METRICS_TOKEN,
     redisUrl: vars.REDIS_URL,
     redisPrefix: vars.REDIS_PREFIX,
+    redisCommandTimeout: vars.REDIS_COMMAND_TIMEOUT,
   };
 }
