@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TokenAuthenticationGuard } from '../token/guards/token-authentication.guard';
@@ -35,29 +34,17 @@ import { SessionService } from './session.service';
     CredentialVerifier,
     LoginAttempts,
     PasswordWork,
-    // With REDIS_URL, every instance counts in one place: N instances do not give N times the guesses.
+    // With REDIS_URL, every instance counts in one place: N instances do not give N times the
+    // guesses. While Redis does not answer, the limiter counts in process (RedisConnection.limiter).
     {
       provide: LOGIN_ATTEMPT_STORE,
       inject: [RedisConnection],
-      useFactory: ({ client, prefix }: RedisConnection) =>
-        client
-          ? new RateLimiterLoginAttemptStore(
-              // Points and duration are unused: every call gives its own count and lifetime.
-              new RateLimiterRedis({
-                storeClient: client,
-                keyPrefix: `${prefix}login`,
-                points: 1,
-                duration: 1,
-                // While Redis does not answer, count in process (per instance) rather than fail
-                // every sign-in, as the rate limit lets requests through.
-                insuranceLimiter: new RateLimiterMemory({
-                  keyPrefix: `${prefix}login`,
-                  points: 1,
-                  duration: 1,
-                }),
-              }),
-            )
-          : new InMemoryLoginAttemptStore(),
+      useFactory: (redis: RedisConnection) => {
+        const limiter = redis.limiter('login');
+        return limiter
+          ? new RateLimiterLoginAttemptStore(limiter)
+          : new InMemoryLoginAttemptStore();
+      },
     },
     KnownAddresses,
     DeviceCookies,

@@ -60,11 +60,13 @@ export class RedisChangeBus implements ChangeBus, OnApplicationBootstrap, OnAppl
     await this.subscriber?.quit().catch(() => undefined);
   }
 
+  /** Best effort, never waiting: the change is committed whether or not the others hear of it. */
   async publish(change: Exclude<Change, { kind: 'reset' }>): Promise<void> {
+    // During an outage (already logged once) other instances see changes when their caches expire.
+    if (!this.redis.available) return;
     try {
       await this.redis.client!.publish(this.channel, serializeChange(change));
     } catch (error) {
-      // The change is committed; other instances see it when their caches expire.
       this.logger.warn(
         `could not announce a change to the other instances: ${(error as Error).message}`,
       );

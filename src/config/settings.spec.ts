@@ -50,6 +50,7 @@ describe('parseSettings', () => {
       metricsToken: undefined,
       redisUrl: undefined,
       redisPrefix: 'datafor:',
+      redisCommandTimeout: 50,
     });
   });
 
@@ -142,6 +143,9 @@ describe('parseSettings', () => {
     ['SQLITE_SYNCHRONOUS', 'off'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['REDIS_PREFIX', 'has space'],
+    ['REDIS_COMMAND_TIMEOUT', '0'],
+    ['REDIS_COMMAND_TIMEOUT', '50ms'],
+    ['REDIS_COMMAND_TIMEOUT', '10001'],
   ])('stops the start with a sentence naming %s when it is %p', (name, value) => {
     expect(() => parseSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [name]: value })).toThrow(new RegExp(`${name} must`));

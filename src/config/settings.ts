@@ -359,6 +359,13 @@ class EnvironmentVariables {
   })
   REDIS_PREFIX = 'datafor:';
 
+  // Above a healthy round trip, far below what a sign-in may wait: a dead Redis costs this once.
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
+  @Min(5, { message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
+  @Max(10000, { message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
+  REDIS_COMMAND_TIMEOUT = 50;
+
   @Transform(toTrimmed)
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, {
@@ -429,6 +436,8 @@ export interface Settings {
   redisUrl?: string;
   /** Prepended to every Redis key and channel name. */
   redisPrefix: string;
+  /** Milliseconds a Redis command may take before it counts as unanswered. */
+  redisCommandTimeout: number;
 }
 
 export class SettingsError extends Error {
@@ -502,5 +511,6 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     metricsToken: vars.METRICS_TOKEN,
     redisUrl: vars.REDIS_URL,
     redisPrefix: vars.REDIS_PREFIX,
+    redisCommandTimeout: vars.REDIS_COMMAND_TIMEOUT,
   };
 }

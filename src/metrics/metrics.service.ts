@@ -234,6 +234,27 @@ export class MetricsService {
     }).set(max);
   }
 
+  /** Redis's circuit breaker (REDIS_URL set), read at each scrape. */
+  watchRedis(redis: { available: boolean; outages: number }): void {
+    new Gauge({
+      name: 'datafor_redis_available',
+      help: '1 while Redis answers; 0 while rate limits and sign-in failure counts fall back to process memory',
+      registers: [this.registry],
+      collect() {
+        this.set(redis.available ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'datafor_redis_outages_total',
+      help: 'Times Redis stopped answering and the counts fell back to process memory',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(redis.outages);
+      },
+    });
+  }
+
   /** The Prometheus text exposition of every metric. */
   scrape(): Promise<string> {
     return this.registry.metrics();

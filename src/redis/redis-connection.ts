@@ -6,15 +6,23 @@ import {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+} from 'rate-limiter-flexible';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { MetricsService } from '../metrics/metrics.service';
+import { FailFastRedis } from './fail-fast-redis';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * The Redis every instance shares, when REDIS_URL is set: rate limits, sign-in failure counts and
  * change announcements live there. Without it those stay in this process (SQLite's single-process
- * default). The URL may hold a password: it never appears in a log line or an error.
+ * default). While Redis does not answer, commands fail at once (FailFastRedis) and the counts fall
+ * back to this process. The URL may hold a password: it never appears in a log line or an error.
  */
 @Injectable()
 export class RedisConnection
@@ -22,29 +30,62 @@ export class RedisConnection
 {
   private readonly logger = new Logger(RedisConnection.name);
   /** The command connection; undefined without REDIS_URL. */
-  readonly client?: Redis;
+  readonly client?: FailFastRedis;
   readonly prefix: string;
+  private readonly options: RedisOptions;
 
-  constructor(@Inject(settingsConfig.KEY) private readonly settings: AppSettings) {
+  constructor(
+    @Inject(settingsConfig.KEY) private readonly settings: AppSettings,
+    metrics: MetricsService,
+  ) {
     this.prefix = settings.redisPrefix;
+    this.options = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, keepAlive: 10_000 };
     if (settings.redisUrl) {
-      this.client = new Redis(settings.redisUrl, {
-        lazyConnect: true,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        maxRetriesPerRequest: 2,
-        // A Redis that stops answering without closing the socket must not hold sign-ins or writes.
-        commandTimeout: CONNECT_TIMEOUT_MS,
-        keepAlive: 10_000,
-      });
-      // ioredis reconnects by itself; without a listener an outage would be an uncaught error event.
-      this.client.on('error', () => undefined);
+      const client = new FailFastRedis(
+        settings.redisUrl,
+        this.options,
+        settings.redisCommandTimeout,
+      );
+      this.client = client;
+      metrics.watchRedis(client);
     }
   }
 
-  /** A connection of its own (a subscriber cannot send commands), named for CLIENT LIST. */
+  /** Whether commands go to Redis now (false without REDIS_URL and during an outage). */
+  get available(): boolean {
+    return this.client?.available ?? false;
+  }
+
+  /**
+   * Counters under `<REDIS_PREFIX><name>:` shared by every instance (undefined without REDIS_URL).
+   * While Redis does not answer they count in this process instead, from zero, for this instance
+   * alone; what they counted there is not carried into Redis when it is back.
+   */
+  limiter(name: string): RateLimiterAbstract | undefined {
+    if (!this.client) return undefined;
+    const keyPrefix = `${this.prefix}${name}`;
+    // Points and duration are unused: every call gives its own count and lifetime.
+    return new RateLimiterRedis({
+      storeClient: this.client,
+      keyPrefix,
+      points: 1,
+      duration: 1,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix, points: 1, duration: 1 }),
+    });
+  }
+
+  /**
+   * A connection of its own, named for CLIENT LIST: a subscriber cannot send commands, and being off
+   * the request path it keeps ioredis's patient defaults (its commands queue while it reconnects).
+   */
   duplicate(name: string): Redis {
-    if (!this.client) throw new Error('REDIS_URL is not set');
-    const connection = this.client.duplicate({ connectionName: `${this.prefix}${name}` });
+    if (!this.settings.redisUrl) throw new Error('REDIS_URL is not set');
+    const connection = new Redis(this.settings.redisUrl, {
+      ...this.options,
+      commandTimeout: CONNECT_TIMEOUT_MS,
+      connectionName: `${this.prefix}${name}`,
+    });
     connection.on('error', () => undefined);
     return connection;
   }
@@ -57,7 +98,10 @@ export class RedisConnection
       await this.client.ping();
     } catch {
       this.client.disconnect();
-      throw new Error(`Redis at REDIS_URL does not answer within ${CONNECT_TIMEOUT_MS} ms`);
+      throw new Error(
+        `Redis at REDIS_URL does not answer (connect within ${CONNECT_TIMEOUT_MS} ms, commands ` +
+          `within REDIS_COMMAND_TIMEOUT=${this.settings.redisCommandTimeout} ms)`,
+      );
     }
   }
 
@@ -70,6 +114,6 @@ export class RedisConnection
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client?.quit().catch(() => undefined);
+    await this.client?.close();
   }
 }

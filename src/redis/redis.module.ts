@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnection } from './redis-connection';
 
 @Global()
-@Module({ providers: [RedisConnection], exports: [RedisConnection] })
+@Module({ imports: [MetricsModule], providers: [RedisConnection], exports: [RedisConnection] })
 export class RedisModule {}
