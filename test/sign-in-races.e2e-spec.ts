@@ -62,6 +62,7 @@ describe('concurrent guesses on one instance', () => {
       ['carol', 'carol-password-1', 'SYS_Reader'],
       ['dave', 'dave-password-1', 'SYS_Reader'],
       ['erp-service', 'erp-service-password-1', 'Administrator'],
+      ['frank', 'frank-password-1', 'SYS_Reader'],
     ]) {
       const created = await t.admin('POST', `${USER_API}/insertOrUpdate`, {
         username,
@@ -118,7 +119,19 @@ describe('concurrent guesses on one instance', () => {
     expect(await auditRows(t, 'auth.basic', 'erp-service', 'success')).toBe(1);
   });
 
-  it('checks at most LOGIN_MAX_FAILURES of 80 session logins at once, then one per slot', async () => {
+  it('checks the same wrong password once for 60 requests at once, answering and auditing each', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, () => login(t, 'frank', 'the-same-guess', '10.9.0.61')),
+    );
+    expect(statuses(answers)).toEqual({ 401: 60 });
+    expect(await auditRows(t, 'session.login', 'frank', 'failure')).toBe(60);
+    // One unit of the budgets: nine more guesses from there are checked, then refused.
+    const more = [];
+    for (let i = 0; i < 10; i++) more.push(await login(t, 'frank', `guess-${i}`, '10.9.0.61'));
+    expect(statuses(more)).toEqual({ 401: 9, 429: 1 });
+  });
+
+  it('checks at most LOGIN_MAX_FAILURES of 80 session logins at once, and refuses the rest unchecked', async () => {
     const answers = await Promise.all(
       Array.from({ length: 80 }, (_, i) => login(t, 'dave', `guess-${i}`, '192.0.2.80')),
     );

@@ -47,13 +47,13 @@ describe('CredentialCache', () => {
   it('answers the user stored under a fingerprint', () => {
     const cache = newCache();
     const alice = userNamed('alice');
-    cache.set(cache.fingerprint('alice', PASSWORD), alice);
+    cache.set(cache.fingerprint('alice', PASSWORD), alice, cache.epoch);
     expect(cache.get(cache.fingerprint('alice', PASSWORD))).toEqual(alice);
   });
 
   it('does not answer the user for another password or another username', () => {
     const cache = newCache();
-    cache.set(cache.fingerprint('alice', PASSWORD), userNamed('alice'));
+    cache.set(cache.fingerprint('alice', PASSWORD), userNamed('alice'), cache.epoch);
     expect(cache.get(cache.fingerprint('alice', `${PASSWORD}x`))).toBeUndefined();
     expect(cache.get(cache.fingerprint('alice2', PASSWORD))).toBeUndefined();
   });
@@ -62,7 +62,7 @@ describe('CredentialCache', () => {
     jest.useFakeTimers({ now: 1_800_000_000_000 });
     const cache = newCache(60);
     const fingerprint = cache.fingerprint('alice', PASSWORD);
-    cache.set(fingerprint, userNamed('alice'));
+    cache.set(fingerprint, userNamed('alice'), cache.epoch);
     jest.advanceTimersByTime(59_999);
     expect(cache.get(fingerprint)?.username).toBe('alice');
     jest.advanceTimersByTime(1);
@@ -72,7 +72,7 @@ describe('CredentialCache', () => {
   it('remembers nothing when AUTH_CACHE_TTL is 0', () => {
     const cache = newCache(0);
     const fingerprint = cache.fingerprint('alice', PASSWORD);
-    cache.set(fingerprint, userNamed('alice'));
+    cache.set(fingerprint, userNamed('alice'), cache.epoch);
     expect(cache.get(fingerprint)).toBeUndefined();
   });
 
@@ -81,9 +81,9 @@ describe('CredentialCache', () => {
     const aliceOld = cache.fingerprint('alice', PASSWORD);
     const aliceOther = cache.fingerprint('alice', 'another-password');
     const bob = cache.fingerprint('bob', PASSWORD);
-    cache.set(aliceOld, userNamed('alice'));
-    cache.set(aliceOther, userNamed('alice'));
-    cache.set(bob, userNamed('bob'));
+    cache.set(aliceOld, userNamed('alice'), cache.epoch);
+    cache.set(aliceOther, userNamed('alice'), cache.epoch);
+    cache.set(bob, userNamed('bob'), cache.epoch);
 
     credentialChanges.next('alice');
 
@@ -92,10 +92,21 @@ describe('CredentialCache', () => {
     expect(cache.get(bob)?.username).toBe('bob');
   });
 
+  it('does not remember a check that began before a credential changed (it read the old hash)', () => {
+    const cache = newCache();
+    const alice = cache.fingerprint('alice', PASSWORD);
+    const begun = cache.epoch;
+    credentialChanges.next('alice');
+    cache.set(alice, userNamed('alice'), begun);
+    expect(cache.get(alice)).toBeUndefined();
+    cache.set(alice, userNamed('alice'), cache.epoch);
+    expect(cache.get(alice)?.username).toBe('alice');
+  });
+
   it('forgets a user by exact username, not by a prefix or another letter case', () => {
     const cache = newCache();
     const alice = cache.fingerprint('alice', PASSWORD);
-    cache.set(alice, userNamed('alice'));
+    cache.set(alice, userNamed('alice'), cache.epoch);
     credentialChanges.next('Alice');
     credentialChanges.next('ali');
     expect(cache.get(alice)?.username).toBe('alice');
@@ -111,9 +122,9 @@ describe('CredentialCache', () => {
     const cache = newCache();
     const first = cache.fingerprint('user0', PASSWORD);
     for (let i = 0; i < 10_000; i++)
-      cache.set(cache.fingerprint(`user${i}`, PASSWORD), userNamed(`user${i}`));
+      cache.set(cache.fingerprint(`user${i}`, PASSWORD), userNamed(`user${i}`), cache.epoch);
     expect(cache.get(first)?.username).toBe('user0');
-    cache.set(cache.fingerprint('one-more', PASSWORD), userNamed('one-more'));
+    cache.set(cache.fingerprint('one-more', PASSWORD), userNamed('one-more'), cache.epoch);
     expect(cache.get(first)).toBeUndefined();
     expect(cache.get(cache.fingerprint('user1', PASSWORD))?.username).toBe('user1');
     expect(cache.get(cache.fingerprint('one-more', PASSWORD))?.username).toBe('one-more');

@@ -22,6 +22,8 @@ export class CredentialCache implements OnModuleDestroy {
   private readonly key = randomBytes(32).toString('base64url');
   private readonly entries = new Map<string, { user: AuthenticatedUser; until: number }>();
   private readonly ttlMs: number;
+  /** Bumped by every forget: a check that began before one must not cache what it read. */
+  private changes = 0;
   private readonly subscription: Subscription;
   private readonly unsubscribe?: () => void;
 
@@ -33,7 +35,10 @@ export class CredentialCache implements OnModuleDestroy {
     this.ttlMs = settings.authCacheTtl * 1000;
     this.subscription = users.credentialChanges.subscribe((username) => this.forget(username));
     this.unsubscribe = changes?.subscribe((change) => {
-      if (change.kind === 'reset') this.entries.clear();
+      if (change.kind === 'reset') {
+        this.changes++;
+        this.entries.clear();
+      }
     });
   }
 
@@ -54,14 +59,21 @@ export class CredentialCache implements OnModuleDestroy {
     return undefined;
   }
 
-  set(fingerprint: string, user: AuthenticatedUser): void {
-    if (this.ttlMs === 0) return;
+  /** What `set` needs to know that no credential changed since a check began. */
+  get epoch(): number {
+    return this.changes;
+  }
+
+  /** Remembers a verified credential, unless a credential changed since `epoch` was read. */
+  set(fingerprint: string, user: AuthenticatedUser, epoch: number): void {
+    if (this.ttlMs === 0 || epoch !== this.changes) return;
     if (this.entries.size >= MAX_ENTRIES)
       this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(fingerprint, { user, until: Date.now() + this.ttlMs });
   }
 
   forget(username: string): void {
+    this.changes++;
     for (const [fingerprint, entry] of this.entries) {
       if (entry.user.username === username) this.entries.delete(fingerprint);
     }

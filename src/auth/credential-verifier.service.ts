@@ -7,7 +7,7 @@ import { CredentialCache } from './credential-cache';
 import { DeviceCookies } from './device-cookies';
 import { SIGN_IN_ACTIONS } from './known-addresses';
 import { LoginAttempts, type SignInClient, TooManyFailuresException } from './login-attempts';
-import { PasswordWork } from './password-work';
+import { PasswordWork, PasswordWorkBusyException } from './password-work';
 
 /** What a sign-in request carries besides the credentials. */
 export interface SignInRequest {
@@ -57,15 +57,16 @@ export class CredentialVerifier {
     this.metrics.cacheMiss('credentials');
     // The same credentials in a check already (a client's burst on a cold cache): its outcome
     // serves them all, for one unit of the budgets and one hash.
-    const pending = this.checking.get(fingerprint);
-    if (pending) {
-      const outcome = await pending.catch(() => undefined);
+    for (let pending = this.checking.get(fingerprint); pending; ) {
+      const outcome = await pending.catch((error: unknown) => {
+        if (error instanceof TooManyFailuresException || error instanceof PasswordWorkBusyException)
+          return undefined;
+        throw error;
+      });
       if (outcome) return this.admitKnownGood(outcome, client, via);
-      if (outcome === null) {
-        this.metrics.passwordSignIn(via, 'failure');
-        return null;
-      }
-      // That check was refused or failed for its own client: this one tries for itself.
+      if (outcome === null) return this.refuseKnownBad(username, client, via);
+      // That check was refused for its own client: this one joins the next, or leads it.
+      pending = this.checking.get(fingerprint);
     }
     const check = this.check(username, password, client, via, fingerprint);
     this.checking.set(fingerprint, check);
@@ -74,6 +75,23 @@ export class CredentialVerifier {
     } finally {
       if (this.checking.get(fingerprint) === check) this.checking.delete(fingerprint);
     }
+  }
+
+  /** A password known to be wrong: refused as its own try would be, audited, never counted twice. */
+  private async refuseKnownBad(
+    username: string,
+    client: SignInClient,
+    via: 'basic' | 'session',
+  ): Promise<null> {
+    await this.throttled(via, this.attempts.admitKnownBad(username, client));
+    this.metrics.passwordSignIn(via, 'failure');
+    await this.audit.record({
+      actor: { username, client: client.address },
+      action: SIGN_IN_ACTIONS[via],
+      target: username,
+      outcome: 'failure',
+    });
+    return null;
   }
 
   /** A password known to be right: only the refusals of a lock or a spent budget apply. */
@@ -94,6 +112,7 @@ export class CredentialVerifier {
     via: 'basic' | 'session',
     fingerprint: string,
   ): Promise<AuthenticatedUser | null> {
+    const epoch = this.cache.epoch;
     const attempt = await this.throttled(via, this.attempts.reserve(username, client));
     const user = await this.passwordWork
       .run(client.address, () => this.users.verifyCredentials(username, password))
@@ -122,7 +141,7 @@ export class CredentialVerifier {
     this.metrics.passwordSignIn(via, 'success');
     await this.audit.record({ actor, action, target: username });
     const authenticated = authenticatedUser(user, via);
-    this.cache.set(fingerprint, authenticated);
+    this.cache.set(fingerprint, authenticated, epoch);
     return authenticated;
   }
 

@@ -18,7 +18,10 @@ export interface LoginAttemptStore {
    * lives `ttlSeconds` from its first hit (a fixed window).
    */
   increment(key: string, ttlSeconds: number): Promise<LoginAttemptCount>;
-  /** Takes one back from a live `key` atomically (a reserved try that turned out not to count). */
+  /**
+   * Takes one back from `key` (a reserved try that turned out not to count); a count that this
+   * leaves at zero or below (the key expired or was deleted meanwhile) is deleted, never kept.
+   */
   decrement(key: string): Promise<void>;
   /** The live count of `key`, else undefined. */
   get(key: string): Promise<LoginAttemptCount | undefined>;
@@ -39,7 +42,8 @@ export class RateLimiterLoginAttemptStore implements LoginAttemptStore {
   }
 
   async decrement(key: string): Promise<void> {
-    await this.limiter.reward(key, 1);
+    const res = await this.limiter.reward(key, 1);
+    if (res.consumedPoints <= 0) await this.limiter.delete(key);
   }
 
   async get(key: string): Promise<LoginAttemptCount | undefined> {

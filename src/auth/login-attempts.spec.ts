@@ -218,6 +218,48 @@ describe('LoginAttempts', () => {
     expect(locks.filter((lock) => lock !== undefined)).toEqual([{ seconds: 60, lockNumber: 1 }]);
   });
 
+  it('refuses with reads alone once a budget is spent: 500 refused tries write nothing', async () => {
+    const store = new InMemoryLoginAttemptStore();
+    const attempts = new LoginAttempts({ ...DEFAULTS } as AppSettings, store, {
+      has: async () => false,
+    } as unknown as KnownAddresses);
+    const nat = { address: '192.0.2.9' };
+    for (const username of ['u1', 'u2', 'u3']) await fail(attempts, username, nat);
+    await probe(attempts, 'victim', nat);
+    const writes: string[] = [];
+    for (const method of ['increment', 'decrement', 'set'] as const) {
+      const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+      (store as unknown as Record<string, unknown>)[method] = (key: string, ...rest: unknown[]) => {
+        writes.push(`${method} ${key}`);
+        return original(key, ...rest);
+      };
+    }
+    const tries = await Promise.allSettled(
+      Array.from({ length: 500 }, (_, i) => attempts.reserve(`made-up-${i}`, nat)),
+    );
+    expect(tries.every((t) => t.status === 'rejected')).toBe(true);
+    // Each asked for the address's one slot, which was taken: nothing counted for any username.
+    expect(new Set(writes)).toEqual(new Set(['increment address-slot:192.0.2.9']));
+    expect(await store.get('user:victim')).toBeUndefined();
+  });
+
+  it('deletes a count that a give-back leaves at zero or below, after the key expired or was deleted', async () => {
+    const store = new InMemoryLoginAttemptStore();
+    const attempts = new LoginAttempts({ ...DEFAULTS } as AppSettings, store, {
+      has: async () => false,
+    } as unknown as KnownAddresses);
+    const office = { address: '10.0.0.1' };
+    const inFlight = await attempts.reserve('alice', office);
+    await store.delete('user:alice');
+    await store.delete('address:10.0.0.1');
+    await attempts.release(inFlight);
+    expect(await store.get('user:alice')).toBeUndefined();
+    expect(await store.get('address:10.0.0.1')).toBeUndefined();
+    // The budget is whole again, not one larger.
+    for (let i = 0; i < 3; i++) await fail(attempts, 'alice', stranger(200 + i));
+    expect(await retryAfter(probe(attempts, 'alice', stranger(210)))).toBe(60);
+  });
+
   it('counts nothing and refuses nothing when LOGIN_MAX_FAILURES is 0', async () => {
     const attempts = newAttempts({ loginMaxFailures: 0 });
     for (let i = 0; i < 20; i++)

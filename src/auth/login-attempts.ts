@@ -84,21 +84,25 @@ export class LoginAttempts {
 
   /**
    * Takes this try's share of every budget before its password is checked; throws
-   * TooManyFailuresException (with the seconds to wait), and takes nothing, when `client` may
+   * TooManyFailuresException (with the seconds to wait), and keeps nothing, when `client` may
    * not try `username` now.
    */
   async reserve(username: string, client: SignInClient): Promise<SignInTry> {
     if (this.max === 0) return { username, client, userRank: 0 };
     const keys = this.keys(username, client);
-    const [pair, user, address, lock] = await Promise.all([
+    const admission = new Admission(username, client);
+    // A budget already spent refuses with reads alone: a flood of refused tries writes nothing.
+    const before = await this.read(keys);
+    await this.admit(admission, before, 0);
+    const [pair, user, address] = await Promise.all([
       this.store.increment(keys.pair, this.window),
       this.store.increment(keys.user, this.window),
       this.store.increment(keys.address, this.window),
-      this.store.get(keys.lock),
     ]);
     const attempt = { username, client, userRank: user.count };
     try {
-      await this.admit(username, client, { pair, user, address, lock }, 1);
+      // Again with what the tries let in at the same moment took: only the first ones go on.
+      await this.admit(admission, { pair, user, address, lock: before.lock }, 1);
     } catch (error) {
       await this.release(attempt);
       throw error;
@@ -121,11 +125,18 @@ export class LoginAttempts {
   async admitKnownGood(username: string, client: SignInClient): Promise<void> {
     if (this.max === 0) return;
     const keys = this.keys(username, client);
-    const [pair, user, address, lock] = await Promise.all(
-      [keys.pair, keys.user, keys.address, keys.lock].map((key) => this.store.get(key)),
-    );
-    await this.admit(username, client, { pair, user, address, lock }, 0);
-    if (pair) await this.store.delete(keys.pair);
+    const budgets = await this.read(keys);
+    await this.admit(new Admission(username, client), budgets, 0);
+    if (budgets.pair) await this.store.delete(keys.pair);
+  }
+
+  /**
+   * For a password already known to be wrong (the outcome of a check of the same credentials
+   * running meanwhile): throws TooManyFailuresException as a try would be refused; counts nothing.
+   */
+  async admitKnownBad(username: string, client: SignInClient): Promise<void> {
+    if (this.max === 0) return;
+    await this.admit(new Admission(username, client), await this.read(this.keys(username, client)), 0);
   }
 
   /** The try's password was wrong: its units stay spent; answers the lock it put, if any. */
@@ -160,10 +171,16 @@ export class LoginAttempts {
     ]);
   }
 
+  private async read(keys: ReturnType<LoginAttempts['keys']>): Promise<Budgets> {
+    const [pair, user, address, lock] = await Promise.all(
+      [keys.pair, keys.user, keys.address, keys.lock].map((key) => this.store.get(key)),
+    );
+    return { pair, user, address, lock };
+  }
+
   /** Refuses when a budget is spent; `own` is how many units of each count are this try's. */
   private async admit(
-    username: string,
-    client: SignInClient,
+    admission: Admission,
     { pair, user, address, lock }: Budgets,
     own: number,
   ): Promise<void> {
@@ -173,10 +190,13 @@ export class LoginAttempts {
     const locked = lock !== undefined || spent(user);
     const slowed = spent(address);
     if (!locked && !slowed) return;
-    if (client.device !== undefined || (await this.known.has(username, client.address))) return;
+    if (await admission.known(this.known)) return;
     if (locked) throw new TooManyFailuresException(seconds(lock?.msLeft ?? this.lockBase * 1000));
-    const slot = await this.store.increment(`address-slot:${client.address}`, this.slotSeconds);
+    if (admission.hasSlot) return;
+    const { address: from } = admission.client;
+    const slot = await this.store.increment(`address-slot:${from}`, this.slotSeconds);
     if (slot.count > 1) throw new TooManyFailuresException(seconds(slot.msLeft));
+    admission.hasSlot = true;
   }
 
   private keys(username: string, client: SignInClient) {
@@ -188,5 +208,22 @@ export class LoginAttempts {
       address: `address:${client.address}`,
       lock: `lock:${username}`,
     };
+  }
+}
+
+/** One try's admission: whether its client is known (asked once, if at all) and holds a slot. */
+class Admission {
+  hasSlot = false;
+  private knownClient?: Promise<boolean>;
+
+  constructor(
+    readonly username: string,
+    readonly client: SignInClient,
+  ) {}
+
+  known(addresses: KnownAddresses): Promise<boolean> {
+    if (this.client.device !== undefined) return Promise.resolve(true);
+    this.knownClient ??= addresses.has(this.username, this.client.address);
+    return this.knownClient;
   }
 }

@@ -54,6 +54,6 @@ export class UserEntity {
   lastModifiedDate: number;
 
   /** When the password, type or enabled flag last changed: sessions older than this end. */
-  @Column({ name: 'access_changed_date', type: 'bigint', transformer: epochMillis })
+  @Column({ name: 'access_changed_date', type: 'bigint', default: 0, transformer: epochMillis })
   accessChangedDate: number;
 }
