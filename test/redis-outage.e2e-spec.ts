@@ -12,8 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { TcpProxy } from './support/tcp-proxy';
+import { connectRedis, REDIS_URL } from './support/redis';
 import {
   type ServiceProcess,
   sleep,
@@ -21,7 +22,6 @@ import {
   stopServiceProcess,
 } from './support/service-process';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `datafor-outage-${randomBytes(6).toString('hex')}:`;
 const ADMIN = { username: 'admin', password: 'redis-outage-admin-pw-1' };
 const basic = (username: string, password: string) =>
@@ -171,18 +171,7 @@ describe('Redis outage: stopped and black-holed, the service stays fast and keep
   const available = () => metric(service, 'datafor_redis_available');
 
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL, {
-      lazyConnect: true,
-      connectTimeout: 2000,
-      maxRetriesPerRequest: 0,
-    });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch (error) {
-      throw new Error(`this suite needs Redis at ${REDIS_URL}: ${(error as Error).message}`);
-    }
+    redis = await connectRedis();
     const direct = new URL(REDIS_URL);
     proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port || 6379) });
     const proxied = new URL(REDIS_URL);

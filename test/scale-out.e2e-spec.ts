@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import { decodeToken } from './support/jwt';
+import { connectRedis, REDIS_URL } from './support/redis';
 import {
   type ServiceProcess,
   startServiceProcess,
@@ -24,7 +25,6 @@ const ADMIN_USERNAME = 'admin';
 const USER_API = '/plugin/datafor-modeler/api/user';
 const TOKEN_API = '/plugin/datafor-modeler/api/token';
 const LOGIN = '/plugin/datafor/api/extension/auth/login';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `datafor-test-${randomBytes(6).toString('hex')}:`;
 /** The bar: a change made on one instance is refused on the others within this time. */
 const BAR_MS = 1000;
@@ -452,26 +452,6 @@ async function checkLostConnection(
   expect(ms).toBeLessThan(BAR_MS);
 }
 
-async function redisClient(): Promise<Redis> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    maxRetriesPerRequest: 0,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(
-      `Redis does not answer at ${new URL(REDIS_URL).host}: ${(error as Error).message}. ` +
-        'This suite needs Redis in every pass: start it (see .ci/run), or set REDIS_URL to one that answers.',
-    );
-  }
-  return redis;
-}
-
 /** The ids of the subscriber connections of this run's instances, from CLIENT LIST. */
 async function subscriberIds(redis: Redis): Promise<string[]> {
   const list = (await redis.call('CLIENT', 'LIST')) as string;
@@ -498,7 +478,7 @@ describe('scale-out: three instances on one PostgreSQL database and one Redis', 
   let admin: Admin;
 
   beforeAll(async () => {
-    redis = await redisClient();
+    redis = await connectRedis();
     database = await createPostgresDatabase(REQUIRED_POSTGRES_URL);
     // Started together on a fresh database, without ADMIN_PASSWORD.
     fleet = await startFleet(3, database.url, {

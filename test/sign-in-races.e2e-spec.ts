@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, REDIS_URL } from './support/redis';
 import { AuditEventEntity, type AuditOutcome } from '../src/audit/entities/audit-event.entity';
 import {
   ADMIN,
@@ -18,7 +19,6 @@ import {
   USER_API,
 } from './support/test-app';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BUDGET = 10;
 const THROTTLED = { LOGIN_MAX_FAILURES: String(BUDGET), LOGIN_FAILURE_WINDOW: '900' };
 
@@ -203,16 +203,7 @@ describe('concurrent guesses across two instances sharing Redis', () => {
   let apps: TestApp[] = [];
 
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch (error) {
-      throw new Error(
-        `Redis does not answer at ${new URL(REDIS_URL).host}: ${(error as Error).message}. ` +
-          'This suite needs Redis: start it (see .ci/run), or set REDIS_URL to one that answers.',
-      );
-    }
+    redis = await connectRedis();
     const env = { ...THROTTLED, REDIS_URL, REDIS_PREFIX: prefix };
     apps = await Promise.all([startTestApp({ env }), startTestApp({ env })]);
   });

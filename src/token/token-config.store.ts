@@ -113,9 +113,9 @@ export class TokenConfigStore implements OnModuleInit {
 
   /**
    * Creates or replaces a configuration, in the caller's transaction, as the caller computed it
-   * from the row it found: `existed` says whether there was one. A configuration created or deleted
-   * meanwhile fails it with ConfigChangedError, or a concurrent creation (PostgreSQL, where both
-   * saw none) with a unique violation: the caller computes it again.
+   * from the row it found: `existed` says whether there was one. A configuration created meanwhile
+   * fails it with a unique violation, one deleted meanwhile with ConfigChangedError: the caller
+   * computes it again.
    */
   async save(
     config: Omit<TokenConfigEntity, 'secretSealed'>,
@@ -123,10 +123,16 @@ export class TokenConfigStore implements OnModuleInit {
     existed: boolean,
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
-    if ((await manager.existsBy(TokenConfigEntity, { name: config.name })) !== existed)
-      throw new ConfigChangedError(config.name);
     const sealed = { ...config, secretSealed: this.box.seal(secret, config.name) };
-    await manager.save(TokenConfigEntity, sealed);
+    // A plain INSERT or UPDATE, never a read-then-write `save`: a row created meanwhile fails the
+    // INSERT (a unique violation), and one deleted meanwhile leaves the UPDATE nothing to change.
+    if (!existed) {
+      await manager.insert(TokenConfigEntity, sealed);
+      return;
+    }
+    const { name, ...fields } = sealed;
+    const { affected } = await manager.update(TokenConfigEntity, { name }, fields);
+    if (affected === 0) throw new ConfigChangedError(config.name);
   }
 
   /** Deletes the named configurations (in the caller's transaction); answers the names that existed. */
