@@ -10,7 +10,7 @@ import { freePort, sleep } from './support/service-process';
 /**
  * The package as a host installs it: `npm pack`, then two host apps (Fastify, Express) on another
  * 12.x patch of Nest, each with its own PostgreSQL data source and API-key authentication, built
- * with strict TypeScript from the README's embedding code, then started as real processes.
+ * with strict TypeScript from the embedding code of docs/embedding.md, then started as real processes.
  */
 const ROOT = resolve(process.cwd());
 const HOST_NEST = '12.4.2';
@@ -56,16 +56,14 @@ function run(
   });
 }
 
-/** The README's embedding code blocks, each named by its first line (`// src/app.module.ts`). */
+/** The embedding guide's code blocks, each named by its first line (`// src/app.module.ts`). */
 function readmeHostFiles(): Map<string, string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('## Embedding `TokenModule` in a Nest app');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const section = readFileSync(join(ROOT, 'docs/embedding.md'), 'utf8');
   const files = new Map<string, string>();
   for (const [, code] of section.matchAll(/```ts\n([\s\S]*?)```/g)) {
     const name = /^\/\/ (src\/[\w.-]+\.ts)\n/.exec(code)?.[1];
     if (!name)
-      throw new Error(`a README embedding block does not start with its file name:\n${code}`);
+      throw new Error(`an embedding block of docs/embedding.md does not start with its file name:\n${code}`);
     files.set(name, code);
   }
   return files;
