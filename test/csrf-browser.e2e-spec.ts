@@ -168,6 +168,20 @@ describe('CSRF in Chromium: the credentials of the browser Basic prompt, used by
         origin: headers.origin,
       }));
   const refused = { status: 403, origin: expect.any(String) };
+  /** The attacker's page auto-submits its form (users named `prefix...`): the service answers 403. */
+  const expectForgedFormRefused = async (page: Page, prefix: string) => {
+    const answer = page.waitForResponse((response) => response.url().endsWith('/insertOrUpdate'));
+    await page.goto(`${attackerOrigin}/form?prefix=${prefix}`);
+    const forged = await answer;
+    expect({ status: forged.status(), body: JSON.parse(await forged.text()) as unknown }).toEqual({
+      status: 403,
+      body: {
+        success: false,
+        code: '403',
+        msg: expect.stringContaining('a request from another site'),
+      },
+    });
+  };
 
   it('the admin opens token/list and meets no Basic prompt; a form from another origin then creates no Administrator', async () => {
     const page = await browser(false);
@@ -183,17 +197,7 @@ describe('CSRF in Chromium: the credentials of the browser Basic prompt, used by
       body: { success: false, code: '401', msg: expect.any(String) },
     });
 
-    const answer = page.waitForResponse((response) => response.url().endsWith('/insertOrUpdate'));
-    await page.goto(`${attackerOrigin}/form?prefix=forged-prompt`);
-    const forged = await answer;
-    expect({ status: forged.status(), body: JSON.parse(await forged.text()) as unknown }).toEqual({
-      status: 403,
-      body: {
-        success: false,
-        code: '403',
-        msg: expect.stringContaining('a request from another site'),
-      },
-    });
+    await expectForgedFormRefused(page, 'forged-prompt');
     expect(forgedPosts('forged-prompt')).toEqual([
       { ...refused, origin: attackerOrigin, authorization: undefined },
     ]);
@@ -206,17 +210,7 @@ describe('CSRF in Chromium: the credentials of the browser Basic prompt, used by
     const list = await page.goto(`${serviceOrigin}/plugin/datafor-modeler/api/token/list`);
     expect(list!.status()).toBe(200);
 
-    const answer = page.waitForResponse((response) => response.url().endsWith('/insertOrUpdate'));
-    await page.goto(`${attackerOrigin}/form?prefix=forged-basic`);
-    const forged = await answer;
-    expect({ status: forged.status(), body: JSON.parse(await forged.text()) as unknown }).toEqual({
-      status: 403,
-      body: {
-        success: false,
-        code: '403',
-        msg: expect.stringContaining('a request from another site'),
-      },
-    });
+    await expectForgedFormRefused(page, 'forged-basic');
     // What matters: the browser attached the admin's credentials itself, and the post was refused.
     expect(forgedPosts('forged-basic')).toEqual([
       { status: 403, authorization: ADMIN_AUTH, origin: attackerOrigin },
