@@ -7,7 +7,7 @@ import { CredentialCache } from './credential-cache';
 import { DeviceCookies } from './device-cookies';
 import { SIGN_IN_ACTIONS } from './known-addresses';
 import { LoginAttempts, type SignInClient, TooManyFailuresException } from './login-attempts';
-import { PasswordWork, PasswordWorkBusyException } from './password-work';
+import { PasswordWork, SignInBusyException } from './password-work';
 
 /** What a sign-in request carries besides the credentials. */
 export interface SignInRequest {
@@ -59,7 +59,7 @@ export class CredentialVerifier {
     // serves them all, for one unit of the budgets and one hash.
     for (let pending = this.checking.get(fingerprint); pending; ) {
       const outcome = await pending.catch((error: unknown) => {
-        if (error instanceof TooManyFailuresException || error instanceof PasswordWorkBusyException)
+        if (error instanceof TooManyFailuresException || error instanceof SignInBusyException)
           return undefined;
         throw error;
       });

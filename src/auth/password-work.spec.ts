@@ -1,5 +1,5 @@
 import type { AppSettings } from '../config/settings.config';
-import { PasswordWork, PasswordWorkBusyException } from './password-work';
+import { PasswordWork, SignInBusyException } from './password-work';
 
 /** A check that runs until the test lets it end. */
 function gate() {
@@ -56,7 +56,7 @@ describe('PasswordWork', () => {
     const busy = work.run('flood', () => first.opened);
     const queued = Array.from({ length: 3 }, () => work.run('flood', async () => 'checked'));
     await expect(work.run('flood', async () => 'checked')).rejects.toBeInstanceOf(
-      PasswordWorkBusyException,
+      SignInBusyException,
     );
     const other = work.run('office', async () => 'checked');
     first.open();
