@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database } from 'better-sqlite3';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { writeGateOf } from './sqlite-write-gate';
 
 /** The transaction count TypeORM keeps on each query runner (BaseQueryRunner), writable here. */
@@ -10,6 +11,8 @@ interface CountedRunner extends QueryRunner {
 }
 
 const guarded = new WeakSet<QueryRunner>();
+/** The outermost transaction a flow of work runs in (SQLite): its own nested calls are savepoints. */
+const flows = new AsyncLocalStorage<object>();
 
 /**
  * TypeORM counts a query runner's open transactions itself and leaves the count as it was when
@@ -19,10 +22,19 @@ const guarded = new WeakSet<QueryRunner>();
  * readable, and gone at restart. After a failed COMMIT or ROLLBACK, this sets the count from what
  * the connection says (SQLite), or discards a PostgreSQL connection whose ROLLBACK failed rather
  * than hand it, maybe still inside a transaction, to the next request. On SQLite it also makes
- * each outermost transaction take its turn with the audit writer's thread (SqliteWriteGate).
- * Call it on a new DataSource.
+ * each outermost transaction take its turn with the audit writer's thread (SqliteWriteGate), and
+ * a transaction of another request waits for its turn there rather than becoming a savepoint of
+ * the one open on TypeORM's one SQLite runner (whose ROLLBACK TO would undo it, and which a
+ * stream of such requests kept open, the audit groups waiting). Call it on a new DataSource.
  */
 export function recoverTransactionState(dataSource: DataSource): DataSource {
+  if (dataSource.options.type === 'better-sqlite3') {
+    // DataSource.transaction goes through its manager: the flow keeps the transaction it is in.
+    const manager = dataSource.manager;
+    const transaction = manager.transaction.bind(manager) as (...args: unknown[]) => unknown;
+    manager.transaction = ((...args: unknown[]) =>
+      flows.run(flows.getStore() ?? {}, () => transaction(...args))) as EntityManager['transaction'];
+  }
   const driver = dataSource.driver;
   const create = driver.createQueryRunner.bind(driver);
   driver.createQueryRunner = (mode) => {
@@ -51,8 +63,15 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
   };
   if (gate) {
     const start = runner.startTransaction.bind(runner);
+    /** The flow whose transaction is open (undefined: one begun past DataSource.transaction). */
+    let owner: object | undefined;
     runner.startTransaction = async (isolationLevel) => {
-      if (runner.transactionDepth === 0) await gate.beforeSharedBegin();
+      const flow = flows.getStore();
+      const nested = runner.transactionDepth > 0 && (owner === undefined || flow === owner);
+      if (!nested) {
+        await gate.beforeSharedBegin();
+        owner = flow;
+      }
       try {
         await start(isolationLevel);
       } catch (error) {
