@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
+import { walSyncOf } from '../database/sqlite-wal-sync';
 import { type SqliteWriteGate, writeGateOf } from '../database/sqlite-write-gate';
 import type { AuditEventEntity } from './entities/audit-event.entity';
 
@@ -175,7 +176,7 @@ export const SqliteAuditWriter = {
    * the service's file, in a worker thread.
    * - Its transactions are its own: a group never joins a transaction that TypeORM holds open on
    *   the shared connection across awaits (and would roll back with it after being acknowledged).
-   * - It is as durable as the shared connection (`synchronous = FULL` by default): a group
+   * - It is as durable as the shared connection (FULL by default, synced off the event loop): a group
    *   commits with `synchronous = NORMAL`, then the WAL file is fdatasync'ed before any caller
    *   of the group hears back, so the write lock is not held for the length of a sync. The
    *   commit, the sync and the WAL checkpoints cost the event loop nothing: they happen in the
@@ -197,7 +198,9 @@ export const SqliteAuditWriter = {
     return new ThreadWriter(writeGateOf(shared), {
       driver,
       file: shared.name,
-      syncEachGroup: (shared.pragma('synchronous', { simple: true }) as number) >= SQLITE_FULL_SYNC,
+      syncEachGroup:
+        walSyncOf(shared) !== undefined ||
+        (shared.pragma('synchronous', { simple: true }) as number) >= SQLITE_FULL_SYNC,
       busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS,
     });
   },

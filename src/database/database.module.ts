@@ -9,6 +9,7 @@ import { DatabaseLink } from './database-link';
 import { runMigrationsLocked } from './migration-lock';
 import { PostgresClient } from './postgres-client';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
+import { syncCommitsOffLoop } from './sqlite-wal-sync';
 import { recoverTransactionState } from './transaction-recovery';
 
 export const SQLITE_FILE = 'datafor-token.sqlite';
@@ -67,12 +68,14 @@ export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
     ...common,
     type: 'better-sqlite3',
     database: join(settings.dataDir, SQLITE_FILE),
-    // WAL keeps readers off the writer's back. FULL (the default) syncs the WAL at every commit:
-    // NORMAL loses nothing when the process dies, but may lose the last commits when the machine does.
+    // WAL keeps readers off the writer's back. FULL (the default) syncs the WAL after every commit,
+    // in the thread pool, before the write is answered (SqliteWalSync): NORMAL loses nothing when
+    // the process dies, but may lose the last commits when the machine does.
     prepareDatabase: (db: Database) => {
       chmodSync(db.name, 0o600);
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${settings.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      if (settings.sqliteSynchronous === 'full') syncCommitsOffLoop(db);
+      else db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
     },
   };

@@ -44,8 +44,12 @@ export class SqliteWriteGate {
    * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner. (That turn
    * also lets the requests that arrive meanwhile queue here, rather than join the transaction.)
    */
-  afterSharedEnd(stillIdle: () => boolean): void {
+  afterSharedEnd(stillIdle: () => boolean, committed = false): void {
     if (this.holder !== 'shared' || this.releaseQueued) return;
+    if (committed && stillIdle()) {
+      this.handOver('shared');
+      return;
+    }
     this.releaseQueued = true;
     setImmediate(() => {
       this.releaseQueued = false;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database } from 'better-sqlite3';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { walSyncOf } from './sqlite-wal-sync';
 import { writeGateOf } from './sqlite-write-gate';
 
 /** The transaction count TypeORM keeps on each query runner (BaseQueryRunner), writable here. */
@@ -25,7 +26,9 @@ const flows = new AsyncLocalStorage<object>();
  * each outermost transaction take its turn with the audit writer's thread (SqliteWriteGate), and
  * a transaction of another request waits for its turn there rather than becoming a savepoint of
  * the one open on TypeORM's one SQLite runner (whose ROLLBACK TO would undo it, and which a
- * stream of such requests kept open, the audit groups waiting). Call it on a new DataSource.
+ * stream of such requests kept open, the audit groups waiting). Where the connection syncs its
+ * commits off the event loop (SqliteWalSync), a write answers only once its commit is on disk.
+ * Call it on a new DataSource.
  */
 export function recoverTransactionState(dataSource: DataSource): DataSource {
   if (dataSource.options.type === 'better-sqlite3') {
@@ -56,10 +59,13 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
       ? (dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection
       : undefined;
   const gate = db && writeGateOf(db);
+  const durable = db && durableWrites(runner, db);
+  /** Rows changed on the connection when the outermost transaction began. */
+  let begun = 0;
   // The gate opens again once the outermost transaction is over, whichever way it ended.
   const idle = () => runner.transactionDepth === 0 && !db?.inTransaction;
-  const ended = () => {
-    if (gate && idle()) gate.afterSharedEnd(idle);
+  const ended = (committed = false) => {
+    if (gate && idle()) gate.afterSharedEnd(idle, committed);
   };
   if (gate) {
     const start = runner.startTransaction.bind(runner);
@@ -71,6 +77,7 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
       if (!nested) {
         await gate.beforeSharedBegin();
         owner = flow;
+        begun = durable?.mark() ?? 0;
       }
       try {
         await start(isolationLevel);
@@ -81,14 +88,18 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
     };
   }
   runner.commitTransaction = async () => {
+    let committed = false;
     try {
       await commit();
+      committed = true;
     } catch (error) {
       afterFailure(runner, dataSource, 'commit', error);
       throw error;
     } finally {
-      ended();
+      ended(committed);
     }
+    // The next transaction may begin meanwhile: its commit joins this sync or the next.
+    if (runner.transactionDepth === 0) await durable?.since(begun);
   };
   runner.rollbackTransaction = async () => {
     try {
@@ -100,6 +111,33 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
       ended();
     }
   };
+}
+
+/**
+ * On a connection that syncs its commits off the event loop: makes a statement outside any
+ * transaction that changed rows wait until the WAL is on disk, and answers the same wait for an
+ * outermost transaction (`since` its BEGIN); undefined where commits sync as they happen.
+ */
+function durableWrites(
+  runner: CountedRunner,
+  db: Database,
+): { mark(): number; since(mark: number): Promise<void> } | undefined {
+  const sync = walSyncOf(db);
+  if (!sync) return undefined;
+  const totalChanges = db.prepare('SELECT total_changes()').pluck();
+  const mark = () => totalChanges.get() as number;
+  const since = async (before: number) => {
+    if (mark() !== before) await sync.flush();
+  };
+  const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
+  runner.query = (async (...args: unknown[]) => {
+    if (runner.transactionDepth > 0 || db.inTransaction) return query(...args);
+    const before = mark();
+    const result = await query(...args);
+    if (!db.inTransaction) await since(before);
+    return result;
+  }) as QueryRunner['query'];
+  return { mark, since };
 }
 
 function afterFailure(

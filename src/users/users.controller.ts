@@ -7,6 +7,7 @@ import {
   Req,
   UseFilters,
   UseGuards,
+  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -43,6 +44,7 @@ import {
 import { UsernameDto } from './dto/username.dto';
 import { USER_TYPES } from './user-types';
 import { UsersService } from './users.service';
+import { WriteTurns } from '../database/write-turns';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 const USERNAME_INVALID = invalidField('username', 'must be a non-empty string');
@@ -86,6 +88,7 @@ export class UsersController {
   }
 
   @Post('user/insertOrUpdate')
+  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
@@ -102,6 +105,7 @@ export class UsersController {
   }
 
   @Post('user/delete')
+  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
