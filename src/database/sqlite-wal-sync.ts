@@ -14,7 +14,12 @@ export class SqliteWalSync {
   private running?: Promise<void>;
   private next?: Promise<void>;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Syncs a descriptor's data (fs.fdatasync in the thread pool; tests count the calls). */
+    private readonly datasync: (fd: number) => Promise<void> = (fd) =>
+      new Promise((done, fail) => fdatasync(fd, (error) => (error ? fail(error) : done()))),
+  ) {}
 
   /** Resolves once everything the connection committed before the call is on disk. */
   flush(): Promise<void> {
@@ -40,10 +45,7 @@ export class SqliteWalSync {
 
   private async sync(): Promise<void> {
     try {
-      const fd = (this.fd ??= this.openWal());
-      await new Promise<void>((done, fail) =>
-        fdatasync(fd, (error) => (error ? fail(error) : done())),
-      );
+      await this.datasync((this.fd ??= this.openWal()));
     } finally {
       this.running = undefined;
     }

@@ -16,15 +16,13 @@ type Side = 'shared' | 'audit';
  * (TypeORM's) and the audit writer's commits, which run in a thread of their own. In WAL mode a
  * transaction that has read and then writes fails at once (SQLITE_BUSY) if another connection
  * committed in between; so an audit group never commits while a shared transaction is open, and
- * a transaction that begins at depth 0 waits for an audit commit in flight, and for another one
- * that began the same way. (A transaction that begins while another is open on TypeORM's one
- * SQLite runner becomes a savepoint of it, as it always did.) Waits are promises: the event loop
- * never blocks on them.
+ * an outermost transaction waits for an audit commit in flight, and for the transaction of
+ * another request that is open (transaction-recovery.ts: only a request's own nested calls become
+ * savepoints). Waits are promises: the event loop never blocks on them.
  *
  * The turn is handed over, never raced for: each side waits in a queue of its own, first come
- * first served, and when both sides wait the turn alternates. Woken all at once to race, the
- * transactions always won (they resumed a microtask before a group), so a steady stream of admin
- * writes kept the groups, and every mint awaiting one, waiting for seconds (issue 17).
+ * first served, and when both sides wait the turn alternates, so that neither a stream of admin
+ * transactions nor a stream of audit groups keeps the other waiting.
  */
 export class SqliteWriteGate {
   /** Who has the turn: one outermost shared transaction, one audit group, or nobody. */
@@ -39,10 +37,10 @@ export class SqliteWriteGate {
   }
 
   /**
-   * Once the shared connection's outermost transaction may be over: `stillIdle` is asked again
-   * after the current turn of the event loop, since TypeORM follows a failed COMMIT with a
-   * ROLLBACK, which must not meet the next transaction's BEGIN on the same runner. (That turn
-   * also lets the requests that arrive meanwhile queue here, rather than join the transaction.)
+   * Once the shared connection's outermost transaction may be over: at once after a COMMIT that
+   * succeeded; otherwise `stillIdle` is asked again after the current turn of the event loop,
+   * since TypeORM follows a failed COMMIT with a ROLLBACK, which must not meet the next
+   * transaction's BEGIN on the same runner.
    */
   afterSharedEnd(stillIdle: () => boolean, committed = false): void {
     if (this.holder !== 'shared' || this.releaseQueued) return;

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { jest } from '@jest/globals';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { syncCommitsOffLoop, walSyncOf } from './sqlite-wal-sync';
 import { writeGateOf } from './sqlite-write-gate';
 import { recoverTransactionState } from './transaction-recovery';
 
@@ -135,6 +137,106 @@ describe('recoverTransactionState on SQLite', () => {
     await open;
     await gate.beforeAuditCommit(5000);
     gate.afterAuditCommit();
+  });
+
+  it("never makes another request's transaction a savepoint of the open one, which its rollback would undo", async () => {
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const refused = dataSource.transaction(async (manager) => {
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['refused']);
+      opened();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('refused');
+    });
+    // Another request's change, begun while the first is open, and answered as saved.
+    await open;
+    const saved = insert('saved');
+    await expect(refused).rejects.toThrow('refused');
+    await saved;
+    expect(committed()).toEqual(['saved']);
+  });
+
+  it('still nests a transaction begun inside an open one of the same flow, as a savepoint', async () => {
+    await dataSource.transaction(async (manager) => {
+      await manager.query('INSERT INTO t (v) VALUES (?)', ['outer']);
+      await expect(
+        dataSource.transaction(async (inner) => {
+          await inner.query('INSERT INTO t (v) VALUES (?)', ['inner']);
+          throw new Error('inner refused');
+        }),
+      ).rejects.toThrow('inner refused');
+    });
+    expect(committed()).toEqual(['outer']);
+  });
+});
+
+describe('recoverTransactionState on SQLite, commits synced off the event loop', () => {
+  let dir: string;
+  let dataSource: DataSource;
+  /** The syncs asked for, each ending when the test says so. */
+  let syncs: (() => void)[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'transaction-sync-'));
+    syncs = [];
+    dataSource = recoverTransactionState(
+      new DataSource({
+        type: 'better-sqlite3',
+        database: join(dir, 'test.sqlite'),
+        prepareDatabase: (db: Database.Database) => {
+          db.pragma('journal_mode = WAL');
+          syncCommitsOffLoop(db);
+          jest
+            .spyOn(walSyncOf(db)!, 'flush')
+            .mockImplementation(() => new Promise<void>((done) => syncs.push(done)));
+        },
+      }),
+    );
+    await dataSource.initialize();
+    await dataSource.query('CREATE TABLE t (v TEXT NOT NULL)');
+  });
+  afterEach(async () => {
+    await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Whether `promise` settles within a few turns of the event loop. */
+  const settlesSoon = async (promise: Promise<unknown>) => {
+    let settled = false;
+    void promise.then(() => (settled = true));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    return settled;
+  };
+
+  it('runs the connection with synchronous = NORMAL: the sync is its own', () => {
+    const db = (dataSource.driver as unknown as { databaseConnection: Database.Database })
+      .databaseConnection;
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('answers a transaction that wrote only once the WAL is synced', async () => {
+    const write = dataSource.transaction((manager) =>
+      manager.query('INSERT INTO t (v) VALUES (?)', ['durable']),
+    );
+    expect(await settlesSoon(write)).toBe(false);
+    expect(syncs).toHaveLength(1);
+    syncs[0]();
+    await write;
+  });
+
+  it('answers a write outside a transaction only once the WAL is synced', async () => {
+    const write = dataSource.query('INSERT INTO t (v) VALUES (?)', ['durable']);
+    expect(await settlesSoon(write)).toBe(false);
+    syncs[0]();
+    await write;
+  });
+
+  it('never makes a read, or a transaction that only read, wait for a sync', async () => {
+    expect(await settlesSoon(dataSource.query('SELECT v FROM t'))).toBe(true);
+    expect(
+      await settlesSoon(dataSource.transaction((manager) => manager.query('SELECT v FROM t'))),
+    ).toBe(true);
+    expect(syncs).toHaveLength(0);
   });
 });
 

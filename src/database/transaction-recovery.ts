@@ -36,7 +36,9 @@ export function recoverTransactionState(dataSource: DataSource): DataSource {
     const manager = dataSource.manager;
     const transaction = manager.transaction.bind(manager) as (...args: unknown[]) => unknown;
     manager.transaction = ((...args: unknown[]) =>
-      flows.run(flows.getStore() ?? {}, () => transaction(...args))) as EntityManager['transaction'];
+      flows.run(flows.getStore() ?? {}, () =>
+        transaction(...args),
+      )) as EntityManager['transaction'];
   }
   const driver = dataSource.driver;
   const create = driver.createQueryRunner.bind(driver);
