@@ -11,12 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TOKEN_API } from '../test/support/api-paths';
 import { ask, forkTs, stop } from './child';
 import { ADMIN, basic } from './credentials';
 import type { LoadRequest, LoadResult } from './load';
 import type { ServiceStart } from './service';
 
-const API = '/plugin/datafor-modeler/api';
 const MINTERS = 4;
 export const FAIRNESS_WRITERS = [4, 8] as const;
 export const FAIRNESS_GOAL = { ratio: 0.5, p99Ms: 250 } as const;
@@ -84,14 +84,14 @@ export async function benchFairness(options: FairnessOptions): Promise<boolean> 
     const origin = `http://127.0.0.1:${port}`;
     const authorization = basic(ADMIN.username, ADMIN.password);
     const secret = randomBytes(32).toString('base64url');
-    await post(`${origin}${API}/token/update`, authorization, {
+    await post(`${origin}${TOKEN_API}/update`, authorization, {
       name: 'ERP',
       secret,
       enable: '1',
     });
     const headers = { 'content-type': 'application/json', authorization };
     const mint = (duration: number): LoadRequest => ({
-      url: `${origin}${API}/token/generate`,
+      url: `${origin}${TOKEN_API}/generate`,
       method: 'POST',
       headers,
       body: JSON.stringify({
@@ -103,7 +103,7 @@ export async function benchFairness(options: FairnessOptions): Promise<boolean> 
       duration,
     });
     const revoke = (connections: number, duration: number): LoadRequest => ({
-      url: `${origin}${API}/token/revoke`,
+      url: `${origin}${TOKEN_API}/revoke`,
       method: 'POST',
       headers,
       body: '{"jti":"bench-[<id>]"}',
@@ -112,7 +112,7 @@ export async function benchFairness(options: FairnessOptions): Promise<boolean> 
       duration,
     });
     // The first mint creates the user: it is not part of what is measured.
-    await post(`${origin}${API}/token/generate`, authorization, JSON.parse(mint(1).body!));
+    await post(`${origin}${TOKEN_API}/generate`, authorization, JSON.parse(mint(1).body!));
 
     const measure = async (writers: number, duration: number): Promise<SideResult> => {
       if (writers === 0)
@@ -125,8 +125,8 @@ export async function benchFairness(options: FairnessOptions): Promise<boolean> 
 
     const sides = [0, ...FAIRNESS_WRITERS];
     console.log(
-      `fairness: POST ${API}/token/generate on ${MINTERS} connections, alone and beside 4 and 8 ` +
-        `connections revoking back to back (POST ${API}/token/revoke, a fresh jti each); ` +
+      `fairness: POST ${TOKEN_API}/generate on ${MINTERS} connections, alone and beside 4 and 8 ` +
+        `connections revoking back to back (POST ${TOKEN_API}/revoke, a fresh jti each); ` +
         `${options.rounds} x ${options.duration} s per side, medians of the rounds`,
     );
     for (const writers of sides) await measure(writers, options.warmup);

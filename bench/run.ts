@@ -43,6 +43,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TOKEN_API, USER_API } from '../test/support/api-paths';
 import { verifyHmacToken } from '../test/support/jwt';
 import type { BaselineConfig, BaselineStart } from './baseline';
 import { ask, forkTs, stop } from './child';
@@ -61,10 +62,8 @@ const GOAL_COLD_START_MS = 1500;
 const GOAL_IDLE_RSS_MB = 120;
 /** Issue 4: the audit trail must not halve the mint throughput. Reported, not enforced. */
 const AUDIT_TARGET = 0.5;
-const API = '/plugin/datafor-modeler/api';
-const TOKEN_API = `${API}/token`;
 const GENERATE = `${TOKEN_API}/generate`;
-const USER_DETAIL = `${API}/user/detail`;
+const USER_DETAIL = `${USER_API}/detail`;
 const USERNAME = 'bench-user';
 
 function intFromEnv(name: string, fallback: number, min = 1): number {

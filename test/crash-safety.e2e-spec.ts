@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { TOKEN_API, USER_API } from './support/api-paths';
 import { createPostgresDatabase, databaseKind, POSTGRES_URL } from './support/database';
 import { decodeToken, verifyHmacToken } from './support/jwt';
 import {
@@ -29,8 +30,6 @@ import {
 const SQLITE_FILE = 'datafor-token.sqlite';
 const ADMIN = { username: 'admin', password: 'crash-admin-password-1' };
 const AUTH = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
-const USER_API = '/plugin/datafor-modeler/api/user';
 const MASK = '************';
 
 const CYCLES = 3;

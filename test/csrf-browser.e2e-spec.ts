@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { USER_API } from './support/api-paths';
 import { launchChromium } from './support/chromium';
 import {
   callService,
@@ -25,7 +26,6 @@ const ADMIN = { username: 'admin', password: 'csrf-browser-admin-password' };
 const ADMIN_AUTH = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
 const SERVICE_HOST = 'datafor.test';
 const EVIL_HOST = 'evil.test';
-const USER_API = '/plugin/datafor-modeler/api/user';
 const ACTION_TIMEOUT = 15_000;
 /** Cross-site posts fired at once by the attacker's page (Chromium queues them 6 per host). */
 const FLOOD = 200;

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PostgresClient } from '../src/database/postgres-client';
+import { TOKEN_API, USER_API } from './support/api-paths';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import { TcpProxy } from './support/tcp-proxy';
 import {
@@ -28,8 +29,6 @@ import {
 
 const ADMIN = { username: 'admin', password: 'outage-admin-password-1' };
 const AUTH = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
-const USER_API = '/plugin/datafor-modeler/api/user';
 const SECRET = 'outage-suite-secret-0123456789abcdef';
 
 /**

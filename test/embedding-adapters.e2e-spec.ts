@@ -25,10 +25,10 @@ import {
   TokenModule,
   type TokenUser,
 } from '../src/index';
+import { TOKEN_API, USER_API } from './support/api-paths';
 import { verifyHmacToken } from './support/jwt';
 
 const SECRET = 'adapters-suite-secret-0123456789abcdef';
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
 
 interface HostUser {
   login: string;
@@ -186,7 +186,7 @@ describe.each([
 
   // text/plain: both hosts parse it (Fastify's default parsers include it), so the module's own
   // 415 is the one that must wait for the authentication and admin answers.
-  const USER_UPSERT = '/plugin/datafor-modeler/api/user/insertOrUpdate';
+  const USER_UPSERT = `${USER_API}/insertOrUpdate`;
   it.each([
     [`${TOKEN_API}/update`, 'anonymous', 401, undefined],
     [`${TOKEN_API}/update`, 'clerk', 403, 'clerk-key'],

@@ -24,10 +24,10 @@ import {
   type TokenModuleOptions,
   type TokenUser,
 } from '../src/index';
+import { TOKEN_API } from './support/api-paths';
 import { verifyHmacToken } from './support/jwt';
 
 const SECRET = 'host-app-shared-secret-0123456789abcdef';
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
 
 interface HostUser {
   login: string;

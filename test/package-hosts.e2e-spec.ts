@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { TOKEN_API } from './support/api-paths';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import { verifyHmacToken } from './support/jwt';
 import { freePort, sleep } from './support/service-process';
@@ -20,7 +21,6 @@ const HOST_PLATFORMS = {
 } as const;
 type HostKind = keyof typeof HOST_PLATFORMS;
 const SECRET = 'package-hosts-secret-0123456789abcdef';
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
 
 interface Run {

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { TOKEN_API } from './support/api-paths';
 import { TcpProxy } from './support/tcp-proxy';
 import { connectRedis, REDIS_URL } from './support/redis';
 import {
@@ -27,7 +28,7 @@ const ADMIN = { username: 'admin', password: 'redis-outage-admin-pw-1' };
 const basic = (username: string, password: string) =>
   `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 const ADMIN_AUTH = basic(ADMIN.username, ADMIN.password);
-const LIST = '/plugin/datafor-modeler/api/token/list';
+const LIST = `${TOKEN_API}/list`;
 const RATE_LIMIT_MAX = 100;
 const LOGIN_MAX_FAILURES = 5;
 /** The bar of the issue: an outage adds at most this to the p99. */

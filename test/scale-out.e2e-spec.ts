@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
+import { SESSION_API, TOKEN_API, USER_API } from './support/api-paths';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import { decodeToken } from './support/jwt';
 import { connectRedis, REDIS_URL } from './support/redis';
@@ -22,9 +23,7 @@ import {
 } from './support/service-process';
 
 const ADMIN_USERNAME = 'admin';
-const USER_API = '/plugin/datafor-modeler/api/user';
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
-const LOGIN = '/plugin/datafor/api/extension/auth/login';
+const LOGIN = `${SESSION_API}/login`;
 const REDIS_PREFIX = `datafor-test-${randomBytes(6).toString('hex')}:`;
 /** The bar: a change made on one instance is refused on the others within this time. */
 const BAR_MS = 1000;

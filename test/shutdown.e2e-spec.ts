@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TOKEN_API } from './support/api-paths';
 import { createPostgresDatabase, POSTGRES_URL } from './support/database';
 import {
   alive,
@@ -21,7 +22,6 @@ const SHUTDOWN_TIMEOUT_S = 3;
 /** Slack for the process to be reaped once its deadline has passed. */
 const EXIT_SLACK_MS = 1_500;
 const ROUNDS = 4;
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
 
 /** Waits until the service has written its start-up lines and its log buffer is empty. */
 async function quiet(service: ServiceProcess): Promise<void> {

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { SESSION_API, TOKEN_API } from './support/api-paths';
 import { createPostgresDatabase, databaseKind, POSTGRES_URL } from './support/database';
 import { verifyHmacToken } from './support/jwt';
 import {
@@ -21,8 +22,7 @@ import {
 
 const ADMIN = { username: 'admin', password: 'soak-admin-password-1' };
 const AUTH = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
-const TOKEN_API = '/plugin/datafor-modeler/api/token';
-const LOGIN = '/plugin/datafor/api/extension/auth/login';
+const LOGIN = `${SESSION_API}/login`;
 const SECRET = 'soak-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
 const CONNECTIONS = 64;

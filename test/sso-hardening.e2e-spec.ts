@@ -2,7 +2,7 @@ import { signHmacToken } from './support/jwt';
 import { ADMIN, SESSION_API, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 const SECRET = 'hardening-secret-0123456789-abcdefghij';
-const DETAIL = '/plugin/datafor-modeler/api/user/detail';
+const DETAIL = `${USER_API}/detail`;
 
 describe('single sign-on, hardened', () => {
   let t: TestApp;

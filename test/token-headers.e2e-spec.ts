@@ -1,8 +1,8 @@
 import { signHmacToken } from './support/jwt';
-import { startTestApp, TestApp, TOKEN_API } from './support/test-app';
+import { startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 const SECRET = 'header-checks-secret-0123456789-abcdef';
-const DETAIL = '/plugin/datafor-modeler/api/user/detail';
+const DETAIL = `${USER_API}/detail`;
 const HEADER = { alg: 'HS256', typ: 'JWT', kid: 'ERP' };
 
 /** Tokens signed independently (node:crypto), as an ERP holding the secret would sign them. */

@@ -10,7 +10,7 @@ import {
 } from './support/test-app';
 
 const SECRET = 'usernames-secret-0123456789-abcdefghij';
-const DETAIL = '/plugin/datafor-modeler/api/user/detail';
+const DETAIL = `${USER_API}/detail`;
 const PASSWORD = 'amelie-password-1';
 /** "Amélie", composed (NFC, as stored) and decomposed (NFD: e + combining acute). */
 const NFC = 'Am\u00e9lie';

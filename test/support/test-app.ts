@@ -12,10 +12,9 @@ import { Clock, CLOCK } from '../../src/common/clock';
 import { parseSettings, Settings } from '../../src/config/settings';
 import { createPostgresDatabase, POSTGRES_URL } from './database';
 
+export { SESSION_API, TOKEN_API, USER_API } from './api-paths';
+
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
-export const TOKEN_API = '/plugin/datafor-modeler/api/token';
-export const USER_API = '/plugin/datafor-modeler/api/user';
-export const SESSION_API = '/plugin/datafor/api/extension/auth';
 
 export function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
