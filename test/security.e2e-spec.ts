@@ -35,6 +35,20 @@ describe('rate limits on generate and the admin endpoints', () => {
     });
   });
 
+  it('counts the addresses of one IPv6 /64 as one client, and another /64 apart', async () => {
+    const list = (address: string) =>
+      t.inject({
+        method: 'GET',
+        url: `${TOKEN_API}/list`,
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        remoteAddress: address,
+      });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 7; i++) statuses.push((await list(`2001:db8:5:6::${i}`)).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect((await list('2001:db8:5:7::1')).statusCode).toBe(200);
+  });
+
   it('leaves the public endpoints and health out of the limit', async () => {
     for (let i = 0; i < 10; i++) {
       expect((await t.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);

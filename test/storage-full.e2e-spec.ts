@@ -7,6 +7,8 @@
  * after a restart on the same data, every write that answered 200 is there and none that answered
  * 503 is. Runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
  */
+import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import type { Database } from 'better-sqlite3';
 import { AuditService } from '../src/audit/audit.service';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
@@ -14,6 +16,7 @@ import type { SqliteAuditWriter } from '../src/audit/sqlite-audit-writer';
 import { RevokedTokenEntity } from '../src/token/entities/revoked-token.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
 import { UserEntity } from '../src/users/entities/user.entity';
+import { walSyncOf } from '../src/database/sqlite-wal-sync';
 import { databaseKind } from './support/database';
 import { decodeToken } from './support/jwt';
 import { startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
@@ -237,9 +240,23 @@ describe(`writes on a full ${kind} database`, () => {
   afterAll(() => t?.close());
 
   if (kind === 'sqlite') {
-    it('syncs the write-ahead log to disk at every commit, before a write is answered', () => {
-      // PRAGMA synchronous: 2 is FULL (the WAL is synced at each commit), 1 NORMAL would not be.
-      expect(sqliteOf(t).pragma('synchronous', { simple: true })).toBe(2);
+    it('syncs the write-ahead log to disk after every commit, before a write is answered', async () => {
+      const db = sqliteOf(t);
+      // The connection commits with NORMAL (1): the sync after each commit is SqliteWalSync's.
+      expect(db.pragma('synchronous', { simple: true })).toBe(1);
+      const flush = jest
+        .spyOn(walSyncOf(db)!, 'flush')
+        .mockRejectedValueOnce(Object.assign(new Error('I/O error'), { code: 'EIO' }));
+      try {
+        const revoke = () =>
+          t.admin('POST', `${TOKEN_API}/revoke`, { jti: `sync-check-${randomUUID()}` });
+        // A sync that fails is never answered as saved.
+        expect((await revoke()).statusCode).toBe(503);
+        expect((await revoke()).statusCode).toBe(200);
+        expect(flush).toHaveBeenCalledTimes(2);
+      } finally {
+        flush.mockRestore();
+      }
     });
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { clientNetwork } from '../common/http/client-network';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsersService } from '../users/users.service';
 import { type AuthenticatedUser, authenticatedUser } from './authenticated-user';
@@ -38,7 +39,6 @@ export class CredentialVerifier {
     private readonly passwordWork: PasswordWork,
   ) {}
 
-
   /** The user, or null for wrong credentials; throws TooManyFailuresException while blocked. */
   async verify(
     username: string,
@@ -57,7 +57,7 @@ export class CredentialVerifier {
     this.metrics.cacheMiss('credentials');
     // The same credentials in a check already (a client's burst on a cold cache): its outcome
     // serves them all, for one unit of the budgets and one hash.
-    for (let pending = this.checking.get(fingerprint); pending; ) {
+    for (let pending = this.checking.get(fingerprint); pending;) {
       const outcome = await pending.catch((error: unknown) => {
         if (error instanceof TooManyFailuresException || error instanceof SignInBusyException)
           return undefined;
@@ -115,7 +115,7 @@ export class CredentialVerifier {
     const epoch = this.cache.epoch;
     const attempt = await this.throttled(via, this.attempts.reserve(username, client));
     const user = await this.passwordWork
-      .run(client.address, () => this.users.verifyCredentials(username, password))
+      .run(clientNetwork(client.address), () => this.users.verifyCredentials(username, password))
       .catch(async (error: unknown) => {
         await this.attempts.release(attempt);
         throw error;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
+import { clientNetwork } from '../common/http/client-network';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { FairTurns } from './fair-turns';
 import { SignInBusyException } from './password-work';
@@ -35,7 +36,7 @@ export class KnownAddresses {
 
   async has(username: string, address: string): Promise<boolean> {
     if (this.ttlMs === 0) return false;
-    return this.lookups.run(address, () =>
+    return this.lookups.run(clientNetwork(address), () =>
       this.audit.succeededBefore({
         actions: Object.values(SIGN_IN_ACTIONS),
         target: username,

@@ -195,6 +195,18 @@ describe('LoginAttempts', () => {
     expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(11);
   });
 
+  it('counts every address of an IPv6 /64 as one client: a new address per guess gains nothing', async () => {
+    const attempts = newAttempts({ loginMaxFailures: 10 });
+    const tries = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) =>
+        attempts.reserve(`nobody-${i}`, { address: `2001:db8:7:42::${(i + 1).toString(16)}` }),
+      ),
+    );
+    expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(11);
+    // Another /64 has its own budget.
+    expect(await retryAfter(probe(attempts, 'nobody', { address: '2001:db8:7:43::1' }))).toBe(0);
+  });
+
   it('gives back what a refused or unchecked try took', async () => {
     const attempts = newAttempts();
     const office = { address: '10.0.0.1' };

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { clientNetwork } from '../common/http/client-network';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { KnownAddresses } from './known-addresses';
 import {
@@ -136,7 +137,11 @@ export class LoginAttempts {
    */
   async admitKnownBad(username: string, client: SignInClient): Promise<void> {
     if (this.max === 0) return;
-    await this.admit(new Admission(username, client), await this.read(this.keys(username, client)), 0);
+    await this.admit(
+      new Admission(username, client),
+      await this.read(this.keys(username, client)),
+      0,
+    );
   }
 
   /** The try's password was wrong: its units stay spent; answers the lock it put, if any. */
@@ -193,19 +198,20 @@ export class LoginAttempts {
     if (await admission.known(this.known)) return;
     if (locked) throw new TooManyFailuresException(seconds(lock?.msLeft ?? this.lockBase * 1000));
     if (admission.hasSlot) return;
-    const { address: from } = admission.client;
+    const from = clientNetwork(admission.client.address);
     const slot = await this.store.increment(`address-slot:${from}`, this.slotSeconds);
     if (slot.count > 1) throw new TooManyFailuresException(seconds(slot.msLeft));
     admission.hasSlot = true;
   }
 
+  /** The store's keys of a try's budgets; an address counts as its network (clientNetwork). */
   private keys(username: string, client: SignInClient) {
-    const from =
-      client.device === undefined ? `address:${client.address}` : `device:${client.device}`;
+    const address = `address:${clientNetwork(client.address)}`;
+    const from = client.device === undefined ? address : `device:${client.device}`;
     return {
       pair: `user-client:${username}\u0000${from}`,
       user: `user:${username}`,
-      address: `address:${client.address}`,
+      address,
       lock: `lock:${username}`,
     };
   }

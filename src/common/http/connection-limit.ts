@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { clientNetwork } from './client-network';
 
 /**
  * At most `max` open connections per peer address: past it a new connection is reset at once,
  * so one client cannot hold the server's sockets (slow or idle connections) from everyone else.
  * Peers for which `exempt` is true (trusted reverse proxies, whose connections carry many
- * clients) are not counted. IPv4-mapped IPv6 peers count as their IPv4 address.
+ * clients) are not counted. Peers count by network (clientNetwork): an IPv6 peer as its /64.
  */
 export function limitConnectionsPerAddress(
   server: Server,
@@ -16,8 +17,9 @@ export function limitConnectionsPerAddress(
   const open = new Map<string, number>();
   // Before the HTTP server's own listener: a refused socket never reaches the request parser.
   server.prependListener('connection', (socket: Socket) => {
-    const address = socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '');
-    if (address === undefined || exempt(address)) return;
+    const peer = socket.remoteAddress;
+    if (peer === undefined || exempt(peer.replace(/^::ffff:(?=\d+\.)/, ''))) return;
+    const address = clientNetwork(peer);
     const count = open.get(address) ?? 0;
     if (count >= max) {
       socket.resetAndDestroy();

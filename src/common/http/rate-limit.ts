@@ -3,6 +3,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AppSettings } from '../../config/settings.config';
+import { clientNetwork } from './client-network';
 import { RedisConnection } from '../../redis/redis-connection';
 
 export { NoRateLimit } from './no-rate-limit.decorator';
@@ -40,7 +41,7 @@ function limiterStore(limiter: RateLimiterAbstract) {
 }
 
 /**
- * Rate limits per client address on generate and the admin endpoints: RATE_LIMIT_MAX requests per
+ * Rate limits per client address (an IPv6 client's /64: clientNetwork) on generate and the admin endpoints: RATE_LIMIT_MAX requests per
  * RATE_LIMIT_WINDOW seconds, then 429 with Retry-After and the error envelope. Counts live in
  * @fastify/rate-limit's in-process store, or in Redis when REDIS_URL is set, shared by every
  * instance; while Redis does not answer they are kept in this process (RedisConnection.limiter).
@@ -57,6 +58,7 @@ export async function registerRateLimit(
     global: true,
     // The limiter falls back to memory by itself; skipping is for what that cannot cover.
     ...(limiter ? { store: limiterStore(limiter), skipOnError: true } : {}),
+    keyGenerator: (request) => clientNetwork(request.ip),
     max: settings.rateLimitMax,
     timeWindow: settings.rateLimitWindow * 1000,
     addHeadersOnExceeding: {
