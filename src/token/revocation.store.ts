@@ -85,7 +85,7 @@ export class RevocationStore {
 
   private current(): Promise<Snapshot> {
     this.metrics.cacheLookup('revocations');
-    const now = Date.now();
+    const now = this.clock.now();
     const pending = this.snapshot;
     if (pending) {
       return pending.then((snapshot) => (snapshot.until > now ? snapshot : this.reload()));
@@ -107,7 +107,7 @@ export class RevocationStore {
       return {
         jtis: new Set(revoked.map((r) => r.jti)),
         cutoffs: new Map(cutoffs.map((c) => [c.configName, c.issuedBefore])),
-        until: Date.now() + SNAPSHOT_TTL_MS,
+        until: this.clock.now() + SNAPSHOT_TTL_MS,
       };
     })();
     this.snapshot = loading;
