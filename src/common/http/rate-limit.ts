@@ -5,8 +5,6 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AppSettings } from '../../config/settings.config';
 import { RedisConnection } from '../../redis/redis-connection';
 
-export { NoRateLimit } from './no-rate-limit.decorator';
-
 type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 /**
