@@ -55,13 +55,13 @@ export class RevocationStore {
     return undefined;
   }
 
+  /** Revokes the token `jti`; the entry is kept until `expiresAt` (epoch milliseconds). */
   async revokeToken(
     jti: string,
-    configName: string | null,
     expiresAt: number,
     manager: EntityManager = this.revoked.manager,
   ): Promise<void> {
-    await manager.upsert(RevokedTokenEntity, { jti, configName, expiresAt }, ['jti']);
+    await manager.upsert(RevokedTokenEntity, { jti, expiresAt }, ['jti']);
   }
 
   /** Revokes every token of `configName` issued before `issuedBefore` (epoch seconds). */
