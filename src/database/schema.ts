@@ -16,12 +16,17 @@ import { RevokedTokensWithoutConfigName1765100000000 } from './migrations/176510
 export const TOKEN_SERVICE_ENTITIES = [
   TokenConfigEntity,
   UserEntity,
-  SessionEntity,
   AuditEventEntity,
   RevokedTokenEntity,
   TokenCutoffEntity,
   SecretsKeyCheckEntity,
 ];
+/**
+ * The standalone service's: the module's, and the sessions of its own login (AuthModule), which a
+ * host never has. Their table comes from the first migration, which hosts run too.
+ */
+export const STANDALONE_ENTITIES = [...TOKEN_SERVICE_ENTITIES, SessionEntity];
+
 export const TOKEN_SERVICE_MIGRATIONS = [
   InitialSchema1764400000000,
   TokenRevocation1764500000000,
