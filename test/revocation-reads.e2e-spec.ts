@@ -69,7 +69,7 @@ describe('token sign-ins while revocations cannot be deleted', () => {
     // A revocation whose token expired long ago: the next reload would like to delete it.
     await t.dataSource
       .getRepository(RevokedTokenEntity)
-      .insert({ jti: 'expired-long-ago', configName: null, expiresAt: Date.now() - 60_000 });
+      .insert({ jti: 'expired-long-ago', expiresAt: Date.now() - 60_000 });
     await refuseDeletes(t);
     await sleep(SNAPSHOT_RELOAD_MS);
   });
@@ -107,8 +107,8 @@ describe('expired revocations', () => {
     try {
       const repository = t.dataSource.getRepository(RevokedTokenEntity);
       await repository.insert([
-        { jti: 'expired', configName: null, expiresAt: Date.now() - 60_000 },
-        { jti: 'live', configName: null, expiresAt: Date.now() + 3_600_000 },
+        { jti: 'expired', expiresAt: Date.now() - 60_000 },
+        { jti: 'live', expiresAt: Date.now() + 3_600_000 },
       ]);
       await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: SECRET, enable: '1' });
       const minted = await t.admin('POST', `${TOKEN_API}/generate`, {

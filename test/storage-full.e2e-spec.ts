@@ -12,13 +12,14 @@ import { jest } from '@jest/globals';
 import type { Database } from 'better-sqlite3';
 import { AuditService } from '../src/audit/audit.service';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
-import type { SqliteAuditWriter } from '../src/audit/sqlite-audit-writer';
+import { SqliteAuditWriter } from '../src/audit/sqlite-audit-writer';
+import { walSyncOf } from '../src/database/sqlite-wal-sync';
 import { RevokedTokenEntity } from '../src/token/entities/revoked-token.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
 import { UserEntity } from '../src/users/entities/user.entity';
-import { walSyncOf } from '../src/database/sqlite-wal-sync';
 import { databaseKind } from './support/database';
 import { decodeToken } from './support/jwt';
+import { PROBED_SQLITE, probedPragma } from './support/probed-sqlite';
 import { startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 const SECRET = 'storage-full-suite-secret-0123456789abcdef';
@@ -42,13 +43,20 @@ interface Disk {
 const sqliteOf = (t: TestApp) =>
   (t.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
 
+/** Gives the app an audit writer whose own connection the test reaches (see probed-sqlite.ts). */
+async function probeAuditWriter(t: TestApp): Promise<void> {
+  const audit = t.app.get(AuditService) as unknown as { sqliteWriter?: SqliteAuditWriter };
+  await audit.sqliteWriter?.close();
+  audit.sqliteWriter = SqliteAuditWriter.beside(sqliteOf(t), { driver: PROBED_SQLITE });
+}
+
 /** What runs a pragma on each connection to the file: TypeORM's, and the audit writer's own. */
 const sqliteConnections = (t: TestApp): ((pragma: string) => unknown)[] => {
-  const writer = (t.app.get(AuditService) as unknown as { sqliteWriter?: SqliteAuditWriter })
-    .sqliteWriter;
-  if (!writer) throw new Error('the audit writer has not opened its connection yet');
   const shared = sqliteOf(t);
-  return [(pragma) => shared.pragma(pragma, { simple: true }), (pragma) => writer.pragma(pragma)];
+  return [
+    (pragma) => shared.pragma(pragma, { simple: true }),
+    (pragma) => probedPragma(shared.name, pragma),
+  ];
 };
 
 const sqliteDisk: Disk = {
@@ -228,6 +236,7 @@ describe(`writes on a full ${kind} database`, () => {
   beforeAll(async () => {
     t = await startTestApp();
     if (kind === 'postgres') await installPostgresDiskFull(t);
+    else await probeAuditWriter(t);
     const created = await t.admin('POST', `${TOKEN_API}/update`, {
       name: CONFIG,
       secret: SECRET,

@@ -73,11 +73,11 @@ const MAX_BATCH = 500;
 /**
  * The audit trail. Callers pass names and ids only: never a secret, password or token.
  * Writes are group-committed: one group is written at a time, and the events recorded meanwhile
- * (while it commits and syncs) form the next one. No group waits for more to join it: a fixed wait
- * capped the mint rate at the connections in flight per wait (16 per 4 ms) on a fast machine.
- * Each caller's promise settles once its row is stored, so an acknowledged request is always on
- * record, at a fraction of the cost of one commit per event. On SQLite the groups go through a
- * SqliteAuditWriter: its own connection, in a worker thread (see there).
+ * (while it commits and syncs) form the next one. No group waits for more to join it: a timed wait
+ * would cap the write rate at the requests in flight per wait. Each caller's promise settles once
+ * its row is stored, so an acknowledged request is always on record, at a fraction of the cost of
+ * one commit per event. On SQLite the groups go through a SqliteAuditWriter: its own connection,
+ * in a worker thread (see there).
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {

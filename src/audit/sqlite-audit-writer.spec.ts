@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { PROBED_SQLITE, probedPragma } from '../../test/support/probed-sqlite';
 import { type AuditRow, SqliteAuditWriter } from './sqlite-audit-writer';
 
 const row = (target: string): AuditRow => ({
@@ -47,16 +48,16 @@ describe('SqliteAuditWriter', () => {
 
   it('commits a group on its own connection, as durably as the shared connection (FULL)', async () => {
     openShared('FULL');
-    writer = SqliteAuditWriter.beside(shared);
+    writer = SqliteAuditWriter.beside(shared, { driver: PROBED_SQLITE });
     await writer.write([row('a'), row('b')]);
     // Settled: the rows are committed, and another connection sees them.
     expect(targets(shared)).toEqual(['a', 'b']);
     // It commits without a sync, which the thread then makes on the WAL file itself.
-    expect(await writer.pragma('synchronous')).toBe(1);
+    expect(await probedPragma(shared.name, 'synchronous')).toBe(1);
     expect((writer as unknown as { workerData: { syncEachGroup: boolean } }).workerData).toEqual(
       expect.objectContaining({ syncEachGroup: true }),
     );
-    expect(await writer.pragma('busy_timeout')).toBe(5000);
+    expect(await probedPragma(shared.name, 'busy_timeout')).toBe(5000);
   });
 
   it('syncs no more than the shared connection does (SQLITE_SYNCHRONOUS=normal)', async () => {
@@ -120,17 +121,17 @@ describe('SqliteAuditWriter', () => {
 
   it('answers a full disk with the code SQLite gives, and writes again once there is room', async () => {
     openShared('FULL');
-    writer = SqliteAuditWriter.beside(shared);
+    writer = SqliteAuditWriter.beside(shared, { driver: PROBED_SQLITE });
     await writer.write([row('a')]);
-    const pages = await writer.pragma('page_count');
-    await writer.pragma(`max_page_count = ${pages as number}`);
+    const pages = await probedPragma(shared.name, 'page_count');
+    await probedPragma(shared.name, `max_page_count = ${pages as number}`);
     const big = Array.from({ length: 200 }, (_, i) => ({
       ...row(`b${i}`),
       actor: 'x'.repeat(100),
     }));
     await expect(writer.write(big)).rejects.toMatchObject({ code: 'SQLITE_FULL' });
     expect(targets(shared)).toEqual(['a']);
-    await writer.pragma('max_page_count = 1073741823');
+    await probedPragma(shared.name, 'max_page_count = 1073741823');
     await writer.write(big);
     expect(targets(shared)).toHaveLength(201);
   });

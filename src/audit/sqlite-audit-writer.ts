@@ -18,17 +18,18 @@ export const WRITER_GONE = 'ERR_AUDIT_WRITER_GONE';
 export interface AuditWriterOptions {
   /** The longest wait for the write lock (default 5 s), then SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /** The better-sqlite3 module the thread loads, by path (default: the one this module loads). */
+  driver?: string;
 }
 
-/** What the writer's thread is told: a group to commit, a pragma to run, or to close. */
-type Request = { id: number } & ({ rows: AuditRow[] } | { pragma: string } | { close: true });
+/** What the writer's thread is told: a group to commit, or to close. */
+type Request = { id: number } & ({ rows: AuditRow[] } | { close: true });
 /** A request's answer; a group is first `committed` (the write lock let go of), then answered. */
 type Reply = {
   id: number;
   committed?: true;
   /** The thread could not open the database: it takes no more work. */
   fatal?: true;
-  result?: unknown;
   error?: { message: string; code?: unknown };
 };
 
@@ -135,8 +136,6 @@ function writerThread(): void {
           }
         }
         reply = { id: request.id };
-      } else if ('pragma' in request) {
-        reply = { id: request.id, result: db.pragma(request.pragma, { simple: true }) };
       } else {
         if (wal !== undefined) closeSync(wal);
         db.close();
@@ -164,8 +163,6 @@ function driverPath(): string | undefined {
 /** Writes a group of rows and settles once they are stored. */
 export interface SqliteAuditWriter {
   write(rows: AuditRow[]): Promise<void>;
-  /** Runs a pragma on the connection the rows go through (for tests and operators' checks). */
-  pragma(source: string): Promise<unknown>;
   /** Closes its own connection (never the shared one). */
   close(): Promise<void>;
 }
@@ -188,7 +185,7 @@ export const SqliteAuditWriter = {
    * on `shared` itself, in its transaction if one is open.
    */
   beside(shared: Database, options: AuditWriterOptions = {}): SqliteAuditWriter {
-    const driver = driverPath();
+    const driver = options.driver ?? driverPath();
     const separate =
       driver !== undefined &&
       !shared.memory &&
@@ -215,10 +212,6 @@ class SharedConnectionWriter implements SqliteAuditWriter {
 
   async write(rows: AuditRow[]): Promise<void> {
     this.insertGroup(rows);
-  }
-
-  async pragma(source: string): Promise<unknown> {
-    return this.db.pragma(source, { simple: true });
   }
 
   async close(): Promise<void> {}
@@ -257,10 +250,6 @@ class ThreadWriter implements SqliteAuditWriter {
     }
   }
 
-  pragma(source: string): Promise<unknown> {
-    return this.ask({ pragma: source });
-  }
-
   /** Writes what it has in hand, then closes its connection; it takes no work after. */
   async close(): Promise<void> {
     this.closed = true;
@@ -277,7 +266,7 @@ class ThreadWriter implements SqliteAuditWriter {
   }
 
   private ask(
-    request: { rows: AuditRow[] } | { pragma: string } | { close: true },
+    request: { rows: AuditRow[] } | { close: true },
     committed?: () => void,
     closing = false,
   ) {
@@ -287,14 +276,12 @@ class ThreadWriter implements SqliteAuditWriter {
       );
     const worker = this.started();
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       this.pending.set(id, {
         worker,
         committed,
-        settle: ({ result, error }) =>
-          error
-            ? reject(Object.assign(new Error(error.message), { code: error.code }))
-            : resolve(result),
+        settle: ({ error }) =>
+          error ? reject(Object.assign(new Error(error.message), { code: error.code })) : resolve(),
       });
       // A thread with work in hand keeps the process alive; an idle one does not.
       worker.ref();

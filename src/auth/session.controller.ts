@@ -11,7 +11,7 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { NoRateLimit } from '../common/http/rate-limit';
+import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';

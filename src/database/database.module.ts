@@ -8,7 +8,7 @@ import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { DatabaseLink } from './database-link';
 import { runMigrationsLocked } from './migration-lock';
 import { PostgresClient } from './postgres-client';
-import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
+import { STANDALONE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 import { syncCommitsOffLoop } from './sqlite-wal-sync';
 import { recoverTransactionState } from './transaction-recovery';
 
@@ -48,7 +48,7 @@ export function poolOptions(settings: AppSettings) {
  */
 export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
   const common = {
-    entities: TOKEN_SERVICE_ENTITIES,
+    entities: STANDALONE_ENTITIES,
     migrations: TOKEN_SERVICE_MIGRATIONS,
     migrationsRun: true,
     synchronize: false,

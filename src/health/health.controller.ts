@@ -8,7 +8,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Readiness } from './readiness';
-import { NoRateLimit } from '../common/http/rate-limit';
+import { NoRateLimit } from '../common/http/no-rate-limit.decorator';
 import { ApiErrors, WRONG_CREDENTIALS } from '../common/http/api-errors.decorator';
 import { ApiPublic } from '../common/http/openapi';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';

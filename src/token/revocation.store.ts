@@ -55,13 +55,13 @@ export class RevocationStore {
     return undefined;
   }
 
+  /** Revokes the token `jti`; the entry is kept until `expiresAt` (epoch milliseconds). */
   async revokeToken(
     jti: string,
-    configName: string | null,
     expiresAt: number,
     manager: EntityManager = this.revoked.manager,
   ): Promise<void> {
-    await manager.upsert(RevokedTokenEntity, { jti, configName, expiresAt }, ['jti']);
+    await manager.upsert(RevokedTokenEntity, { jti, expiresAt }, ['jti']);
   }
 
   /** Revokes every token of `configName` issued before `issuedBefore` (epoch seconds). */
@@ -85,7 +85,7 @@ export class RevocationStore {
 
   private current(): Promise<Snapshot> {
     this.metrics.cacheLookup('revocations');
-    const now = Date.now();
+    const now = this.clock.now();
     const pending = this.snapshot;
     if (pending) {
       return pending.then((snapshot) => (snapshot.until > now ? snapshot : this.reload()));
@@ -107,7 +107,7 @@ export class RevocationStore {
       return {
         jtis: new Set(revoked.map((r) => r.jti)),
         cutoffs: new Map(cutoffs.map((c) => [c.configName, c.issuedBefore])),
-        until: Date.now() + SNAPSHOT_TTL_MS,
+        until: this.clock.now() + SNAPSHOT_TTL_MS,
       };
     })();
     this.snapshot = loading;

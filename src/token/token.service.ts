@@ -242,7 +242,7 @@ export class TokenService {
       // The token's own expiry is unknown here: keep the entry as long as any token can live.
       const expiresAt = (now + this.maxExpire + this.clockLeeway) * 1000;
       await this.audit.recordChange(
-        (manager) => this.revocations.revokeToken(jti, null, expiresAt, manager),
+        (manager) => this.revocations.revokeToken(jti, expiresAt, manager),
         () => [{ actor, action: 'token.revoke', target: jti, details: { kind: 'jti' } }],
       );
       await this.revocations.changed();

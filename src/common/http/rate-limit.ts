@@ -6,8 +6,6 @@ import type { AppSettings } from '../../config/settings.config';
 import { clientNetwork } from './client-network';
 import { RedisConnection } from '../../redis/redis-connection';
 
-export { NoRateLimit } from './no-rate-limit.decorator';
-
 type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 /**

@@ -7,9 +7,6 @@ export class RevokedTokenEntity {
   @PrimaryColumn({ type: 'varchar', length: 128 })
   jti: string;
 
-  @Column({ name: 'config_name', type: 'varchar', length: 64, nullable: true })
-  configName: string | null;
-
   /** Epoch milliseconds after which the entry can go. */
   @Index('idx_revoked_tokens_expires_at')
   @Column({ name: 'expires_at', type: 'bigint', transformer: epochMillis })
