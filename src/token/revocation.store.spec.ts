@@ -7,7 +7,7 @@ import { RevocationStore } from './revocation.store';
 
 /** A store over in-memory tables, on a clock far from the real one. */
 function storeAt(start: number) {
-  const clock = { time: start, now: () => clock.time } satisfies Clock & { time: number };
+  const clock: Clock & { time: number } = { time: start, now: () => clock.time };
   const tables = {
     revoked: [] as RevokedTokenEntity[],
     cutoffs: [] as TokenCutoffEntity[],

@@ -20,7 +20,11 @@ export function probedPragma(file: string, pragma: string): Promise<unknown> {
       PROBE_TIMEOUT_MS,
     );
     channel.onmessage = (event) => {
-      const reply = (event as MessageEvent<{ id: string; result?: unknown; error?: string }>).data;
+      const reply = (event as MessageEvent).data as {
+        id: string;
+        result?: unknown;
+        error?: string;
+      };
       if (reply.id !== id) return;
       clearTimeout(timer);
       if (reply.error !== undefined) reject(new Error(reply.error));
