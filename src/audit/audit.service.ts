@@ -10,6 +10,7 @@ import {
   Repository,
 } from 'typeorm';
 import { sqliteConnectionOf } from '../database/sqlite-connection';
+import { writeTurnsOf } from '../database/write-turns';
 import type { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
 import { type AuditRow, SqliteAuditWriter } from './sqlite-audit-writer';
@@ -108,17 +109,21 @@ export class AuditService implements OnApplicationShutdown {
   /**
    * Runs `change` in a transaction that also writes its events: a change is stored with its
    * record or not at all, so a write that fails (a full disk) is never stored yet answered 503.
+   * On SQLite, admin changes take turns (WriteTurns).
    */
   recordChange<T>(
     change: (manager: EntityManager) => Promise<T>,
     events: (result: T) => AuditRecord[],
   ): Promise<T> {
-    return this.events.manager.transaction(async (manager) => {
-      const result = await change(manager);
-      const rows = events(result).map(rowOf);
-      if (rows.length > 0) await manager.insert(AuditEventEntity, rows);
-      return result;
-    });
+    const transaction = () =>
+      this.events.manager.transaction(async (manager) => {
+        const result = await change(manager);
+        const rows = events(result).map(rowOf);
+        if (rows.length > 0) await manager.insert(AuditEventEntity, rows);
+        return result;
+      });
+    const turns = writeTurnsOf(this.events.manager.connection);
+    return turns ? turns.run(transaction) : transaction();
   }
 
   /** Groups still queued are written, then the writer's own connection is closed. */

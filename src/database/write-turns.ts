@@ -1,24 +1,23 @@
-import {
-  type CallHandler,
-  type ExecutionContext,
-  Injectable,
-  type NestInterceptor,
-} from '@nestjs/common';
-import { finalize, type Observable } from 'rxjs';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
-/** Admin writes waiting for their turn on one database, first come first served. */
-class TurnQueue {
+/**
+ * The admin changes of one SQLite database take turns, one at a time (its transaction, and the
+ * sync that makes it durable), each turn starting once the event loop has served what arrived
+ * during the last. SQLite commits one write at a time anyway; what the turns change is the event
+ * loop's time: a stream of admin changes from many connections would otherwise take it from the
+ * mints, which a few writers could slow to a third of their rate. What a change does before its
+ * turn (validation, hashing a password in the thread pool) runs meanwhile.
+ */
+export class WriteTurns {
   private busy = false;
   private readonly waiting: (() => void)[] = [];
 
-  /** Resolves with this request's turn; call the answer once, when the request is handled. */
+  /** Resolves with this change's turn; call the answer once the change is over. */
   take(): Promise<() => void> {
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      // The next turn starts after the event loop has served what was waiting meanwhile.
       setImmediate(() => this.handOver());
     };
     if (!this.busy) {
@@ -28,6 +27,16 @@ class TurnQueue {
     return new Promise((granted) => this.waiting.push(() => granted(release)));
   }
 
+  /** Runs `change` in its turn. */
+  async run<T>(change: () => Promise<T>): Promise<T> {
+    const release = await this.take();
+    try {
+      return await change();
+    } finally {
+      release();
+    }
+  }
+
   private handOver(): void {
     const next = this.waiting.shift();
     if (next) next();
@@ -35,30 +44,12 @@ class TurnQueue {
   }
 }
 
-const queues = new WeakMap<DataSource, TurnQueue>();
+const turns = new WeakMap<DataSource, WriteTurns>();
 
-/**
- * Admin writes on SQLite take turns, one request at a time (validation, transaction, answer), each
- * turn beginning once the event loop has served what arrived during the last. SQLite runs one
- * write at a time anyway; what this changes is the event loop's time: a stream of admin writes
- * from many connections would otherwise take it from the mints, which a few writers could slow
- * to a third of their rate. Mints and reads never wait here. On PostgreSQL, which runs writes in
- * parallel, it lets every request through.
- */
-@Injectable()
-export class WriteTurns implements NestInterceptor {
-  private readonly queue?: TurnQueue;
-
-  constructor(dataSource: DataSource) {
-    if (dataSource.options.type !== 'better-sqlite3') return;
-    let queue = queues.get(dataSource);
-    if (!queue) queues.set(dataSource, (queue = new TurnQueue()));
-    this.queue = queue;
-  }
-
-  async intercept(_context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (!this.queue) return next.handle();
-    const release = await this.queue.take();
-    return next.handle().pipe(finalize(release));
-  }
+/** The turns of `dataSource`'s admin changes on SQLite; none on PostgreSQL, which runs writes in parallel. */
+export function writeTurnsOf(dataSource: DataSource): WriteTurns | undefined {
+  if (dataSource.options.type !== 'better-sqlite3') return undefined;
+  let found = turns.get(dataSource);
+  if (!found) turns.set(dataSource, (found = new WriteTurns()));
+  return found;
 }

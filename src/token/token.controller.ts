@@ -8,7 +8,6 @@ import {
   Req,
   UseFilters,
   UseGuards,
-  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -44,7 +43,6 @@ import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
 import { AdminOnly } from './guards/admin-only.decorator';
 import { PrincipalService } from './principal.service';
 import { TokenService } from './token.service';
-import { WriteTurns } from '../database/write-turns';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0-9, _ and -');
@@ -95,7 +93,6 @@ export class TokenController {
   }
 
   @Post('update')
-  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @ApiOperation({ summary: 'Create or replace a token configuration' })
   @ApiConsumes(...JSON_OR_FORM)
@@ -127,7 +124,6 @@ export class TokenController {
   }
 
   @Post('delete')
-  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete a token configuration; its tokens stop working at once' })
   @ApiConsumes(...JSON_OR_FORM)
@@ -142,7 +138,6 @@ export class TokenController {
   }
 
   @Post('deleteBatch')
-  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Delete several configurations in one transaction, skipping names that do not exist',
@@ -159,7 +154,6 @@ export class TokenController {
   }
 
   @Post('revoke')
-  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Revoke one token (jti) or every token of a configuration issued before an instant',

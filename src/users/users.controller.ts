@@ -7,7 +7,6 @@ import {
   Req,
   UseFilters,
   UseGuards,
-  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -44,7 +43,6 @@ import {
 import { UsernameDto } from './dto/username.dto';
 import { USER_TYPES } from './user-types';
 import { UsersService } from './users.service';
-import { WriteTurns } from '../database/write-turns';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 const USERNAME_INVALID = invalidField('username', 'must be a non-empty string');
@@ -88,7 +86,6 @@ export class UsersController {
   }
 
   @Post('user/insertOrUpdate')
-  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
@@ -105,7 +102,6 @@ export class UsersController {
   }
 
   @Post('user/delete')
-  @UseInterceptors(WriteTurns)
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
