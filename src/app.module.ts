@@ -32,6 +32,9 @@ export class AppModule {
         RedisModule,
         ChangesModule,
         TokenModule.forRootAsync({
+          // AuthModule, which does not import TokenModule, puts its TokenAuthenticationGuard and
+          // clock to use.
+          isGlobal: true,
           imports: [MasterKeyModule],
           inject: [settingsConfig.KEY, MASTER_KEY],
           useFactory: (settings: AppSettings, masterKey: Buffer) => ({

@@ -38,7 +38,7 @@ export const {
 
 /**
  * `isGlobal: true` makes TokenModule's exports (TokenAuthenticationGuard, TokenService, ...) visible
- * in every host module, not only in the one that imports it. Default true.
+ * in every host module, not only in the one that imports it. Default false.
  */
 export interface TokenModuleScope {
   isGlobal?: boolean;

@@ -112,7 +112,7 @@ export class TokenModule implements NestModule {
    * and the AccessModule that reads principals with their `principal`. `isGlobal` decides only
    * whether TokenModule's exports are global; AccessModule's always are.
    */
-  private static on(options: DynamicModule, isGlobal = true): DynamicModule {
+  private static on(options: DynamicModule, isGlobal = false): DynamicModule {
     return {
       module: TokenModule,
       global: isGlobal,
