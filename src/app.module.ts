@@ -7,7 +7,8 @@ import type { Settings } from './config/settings';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './redis/redis.module';
-import { loadOrCreateMasterKey } from './secrets/master-key';
+import { MASTER_KEY } from './secrets/master-key';
+import { MasterKeyModule } from './secrets/master-key.module';
 import { TokenModule } from './token/token.module';
 
 export interface AppModuleOptions {
@@ -31,9 +32,13 @@ export class AppModule {
         RedisModule,
         ChangesModule,
         TokenModule.forRootAsync({
-          inject: [settingsConfig.KEY],
-          useFactory: (settings: AppSettings) => ({
-            secretsKey: loadOrCreateMasterKey(settings.secretsKey, settings.dataDir).key,
+          // AuthModule, which does not import TokenModule, puts its TokenAuthenticationGuard and
+          // clock to use.
+          isGlobal: true,
+          imports: [MasterKeyModule],
+          inject: [settingsConfig.KEY, MASTER_KEY],
+          useFactory: (settings: AppSettings, masterKey: Buffer) => ({
+            secretsKey: masterKey,
             maxExpire: settings.tokenMaxExpire,
             minSecretBytes: settings.tokenMinSecretBytes,
             clockLeeway: settings.tokenClockLeeway,

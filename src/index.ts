@@ -5,19 +5,19 @@
 export { TokenModule } from './token/token.module';
 export { TOKEN_MODULE_OPTIONS } from './token/token.module-definition';
 export type {
-  Principal,
   TokenModuleAsyncOptions,
   TokenModuleOptions,
   TokenModuleRootOptions,
 } from './token/token.module-definition';
-export { AdminGuard } from './token/guards/admin.guard';
+export type { Principal } from './access/principal';
+export { AdminGuard } from './access/admin.guard';
+export { PrincipalService } from './access/principal.service';
 export { TokenAuthenticationGuard } from './token/guards/token-authentication.guard';
 export { TokenVerifier, TokenRejectedError } from './token/token-verifier.service';
 export type { VerifiedToken, TokenRejection } from './token/token-verifier.service';
 export type { TokenUser } from './token/token-user';
 export { TokenService } from './token/token.service';
 export type { MintedToken } from './token/token.service';
-export { PrincipalService } from './token/principal.service';
 export { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './database/schema';
 export { recoverTransactionState } from './database/transaction-recovery';
 export { MetricsService } from './metrics/metrics.service';

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import {
   CanActivate,
   Controller,
+  type DynamicModule,
   ExecutionContext,
   Get,
   Injectable,
   Module,
   Req,
+  type Type,
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
@@ -84,20 +86,33 @@ const database = TypeOrmModule.forRoot({
   migrationsRun: true,
 });
 
-/** A host feature module of its own, which does not import TokenModule (a global one serves it). */
+/** A host feature module of its own, which does not import TokenModule. */
 @Module({ controllers: [ReportsController] })
 class ReportsModule {}
 
-async function startHost(
-  tokenModule: ReturnType<typeof TokenModule.forRoot>,
-): Promise<NestFastifyApplication> {
+/** The host's own modules beside TokenModule: by default, ReportsController in the importing module. */
+interface HostLayout {
+  controllers?: Type[];
+  imports?: Type[];
+}
+
+function hostModule(tokenModule: DynamicModule, layout: HostLayout): Type {
   @Module({
-    imports: [database, tokenModule, ...(tokenModule.global ? [ReportsModule] : [])],
-    controllers: tokenModule.global ? [] : [ReportsController],
+    imports: [database, tokenModule, ...(layout.imports ?? [])],
+    controllers: layout.controllers ?? [],
     providers: [{ provide: APP_GUARD, useClass: GatewayHeaderGuard }],
   })
   class HostAppModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [HostAppModule] }).compile();
+  return HostAppModule;
+}
+
+async function startHost(
+  tokenModule: DynamicModule,
+  layout: HostLayout = { controllers: [ReportsController] },
+): Promise<NestFastifyApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [hostModule(tokenModule, layout)],
+  }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
     logger: false,
   });
@@ -109,7 +124,6 @@ async function startHost(
 describe.each([
   ['forRoot', () => TokenModule.forRoot(hostOptions)],
   ['forRootAsync', () => TokenModule.forRootAsync({ useFactory: async () => hostOptions })],
-  ['forRoot with isGlobal', () => TokenModule.forRoot({ ...hostOptions, isGlobal: true })],
 ])('TokenModule.%s embedded in a host app with its own authentication', (_, tokenModule) => {
   let app: NestFastifyApplication;
   const call = (user: string | undefined, url: string, payload: object) =>
@@ -201,4 +215,111 @@ describe.each([
     expect((await admin('boss')).statusCode).toBe(200);
     expect((await admin('clerk')).statusCode).toBe(403);
   });
+});
+
+/** A host route for Administrators that also lets the users of a token in (to refuse them). */
+@Controller('admin-reports')
+@UseGuards(TokenAuthenticationGuard, AdminGuard)
+class AdminReportsController {
+  @Get()
+  list() {
+    return { admin: true };
+  }
+}
+
+/** Mints a token for `username` as the host's admin, through the module's own endpoints. */
+async function mint(app: NestFastifyApplication, username: string): Promise<string> {
+  const headers = { 'x-gateway-user': 'boss' };
+  const call = (url: string, payload: object) =>
+    app.inject({ method: 'POST', url, headers, payload });
+  await call(`${TOKEN_API}/update`, { name: 'ERP', secret: SECRET, enable: '1' });
+  const minted = await call(`${TOKEN_API}/generate`, {
+    name: 'ERP',
+    privateKey: SECRET,
+    payload: { username },
+  });
+  return minted.json().token;
+}
+
+describe("TokenModule's isGlobal", () => {
+  describe('false: both guards on a route of the module that imports TokenModule', () => {
+    let app: NestFastifyApplication;
+    beforeAll(async () => {
+      app = await startHost(TokenModule.forRoot({ ...hostOptions, isGlobal: false }), {
+        controllers: [AdminReportsController],
+      });
+    });
+    afterAll(() => app.close());
+    const get = (headers: Record<string, string>) =>
+      app.inject({ method: 'GET', url: '/admin-reports', headers });
+
+    it('answers 401 without credentials', async () => {
+      expect((await get({})).statusCode).toBe(401);
+    });
+
+    it("answers 403 to a token's user and to a host user who is not an admin", async () => {
+      const token = await mint(app, 'carol');
+      const refused = await get({ authorization: `Bearer ${token}` });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().message).toMatch(/a session opened with a token/);
+      expect((await get({ 'x-gateway-user': 'clerk' })).statusCode).toBe(403);
+    });
+
+    it('answers 200 to an admin', async () => {
+      const response = await get({ 'x-gateway-user': 'boss' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ admin: true });
+    });
+  });
+
+  it("true: a host's child module that does not import TokenModule uses TokenAuthenticationGuard", async () => {
+    const app = await startHost(TokenModule.forRoot({ ...hostOptions, isGlobal: true }), {
+      imports: [ReportsModule],
+    });
+    try {
+      const token = await mint(app, 'carol');
+      const response = await app.inject({
+        method: 'GET',
+        url: '/reports',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ username: 'carol', via: 'token' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['false', () => TokenModule.forRoot({ ...hostOptions, isGlobal: false })],
+    ['left out', () => TokenModule.forRootAsync({ useFactory: () => hostOptions })],
+  ])("%s: the child module's TokenAuthenticationGuard stops the boot", async (_, tokenModule) => {
+    const boot = Test.createTestingModule({
+      imports: [hostModule(tokenModule(), { imports: [ReportsModule] })],
+    }).compile();
+    await expect(boot).rejects.toThrow(/TokenAuthenticationGuard[\s\S]*ReportsModule/);
+  });
+});
+
+it("runs forRootAsync's factory once, for TokenModule and the access rules alike", async () => {
+  let calls = 0;
+  const app = await startHost(
+    TokenModule.forRootAsync({
+      useFactory: () => {
+        calls += 1;
+        return hostOptions;
+      },
+    }),
+  );
+  try {
+    expect(calls).toBe(1);
+    const admin = await app.inject({
+      method: 'GET',
+      url: '/reports/admin',
+      headers: { 'x-gateway-user': 'boss' },
+    });
+    expect(admin.statusCode).toBe(200);
+  } finally {
+    await app.close();
+  }
 });

@@ -3,7 +3,7 @@ import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } fro
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
-import { AdminOnly } from '../token/guards/admin-only.decorator';
+import { AdminOnly } from '../access/admin-only.decorator';
 import { AuditService } from './audit.service';
 import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
 

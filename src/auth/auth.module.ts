@@ -5,6 +5,7 @@ import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TokenAuthenticationGuard } from '../token/guards/token-authentication.guard';
 import { RedisConnection } from '../redis/redis-connection';
+import { MasterKeyModule } from '../secrets/master-key.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { CredentialCache } from './credential-cache';
@@ -26,7 +27,13 @@ import { SessionService } from './session.service';
 
 /** The standalone service's own authentication: HTTP Basic and sessions. A host app brings its own instead. */
 @Module({
-  imports: [TypeOrmModule.forFeature([SessionEntity]), UsersModule, AuditModule, MetricsModule],
+  imports: [
+    TypeOrmModule.forFeature([SessionEntity]),
+    UsersModule,
+    AuditModule,
+    MetricsModule,
+    MasterKeyModule,
+  ],
   controllers: [SessionController],
   providers: [
     SessionService,

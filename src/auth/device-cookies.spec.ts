@@ -8,8 +8,8 @@ describe('DeviceCookies', () => {
   const masterKey = randomBytes(32);
   let now: number;
   const clock = { now: () => now };
-  const cookies = (key: Buffer | string = masterKey, ttl = TTL) =>
-    new DeviceCookies({ secretsKey: key }, { loginKnownClientTtl: ttl } as AppSettings, clock);
+  const cookies = (key: Buffer = masterKey, ttl = TTL) =>
+    new DeviceCookies(key, { loginKnownClientTtl: ttl } as AppSettings, clock);
 
   beforeEach(() => {
     now = 1_800_000_000_000;
@@ -25,9 +25,9 @@ describe('DeviceCookies', () => {
     expect(devices.deviceOf(cookie, 'bob')).toBeUndefined();
   });
 
-  it('holds on another instance (or after a restart) with the same master key, given as base64', () => {
+  it('holds on another instance (or after a restart) with the same master key', () => {
     const cookie = cookies().issue('alice');
-    expect(cookies(masterKey.toString('base64')).deviceOf(cookie, 'alice')).toBeDefined();
+    expect(cookies(Buffer.from(masterKey)).deviceOf(cookie, 'alice')).toBeDefined();
     expect(cookies(randomBytes(32)).deviceOf(cookie, 'alice')).toBeUndefined();
   });
 

@@ -2,8 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type Clock, CLOCK } from '../common/clock';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
-import { deriveKey } from '../secrets/master-key';
-import { TOKEN_MODULE_OPTIONS, type TokenModuleOptions } from '../token/token.module-definition';
+import { deriveKey, MASTER_KEY } from '../secrets/master-key';
 
 export const DEVICE_COOKIE = 'DATAFOR_DEVICE';
 
@@ -21,15 +20,11 @@ export class DeviceCookies {
   private readonly key: Buffer;
 
   constructor(
-    @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
+    @Inject(MASTER_KEY) masterKey: Buffer,
     @Inject(settingsConfig.KEY) settings: AppSettings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    const master =
-      typeof options.secretsKey === 'string'
-        ? Buffer.from(options.secretsKey, 'base64')
-        : options.secretsKey;
-    this.key = deriveKey(master, 'device-cookie/v1');
+    this.key = deriveKey(masterKey, 'device-cookie/v1');
     this.ttlSeconds = settings.loginKnownClientTtl;
   }
 

@@ -18,8 +18,8 @@ import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.fi
 import { ApiErrors, invalidField, WRONG_CREDENTIALS } from '../common/http/api-errors.decorator';
 import { ApiOptionalAuth, ApiPublic } from '../common/http/openapi';
 import { createValidationPipe } from '../common/validation/validation.pipe';
-import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
-import { NoTokenSignUp } from '../token/guards/admin-only.decorator';
+import { SuccessMsgResponseDto } from '../common/http/success-msg-response.dto';
+import { NoTokenSignUp } from '../access/admin-only.decorator';
 import { CredentialVerifier } from './credential-verifier.service';
 import { DEVICE_COOKIE, DeviceCookies } from './device-cookies';
 import { LoginDto, LoginResponseDto } from './dto/login.dto';

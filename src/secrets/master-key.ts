@@ -4,6 +4,9 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 
 export const MASTER_KEY_FILE = 'secrets.key';
 
+/** The standalone service's master key as a provider (a 32-byte Buffer): see MasterKeyModule. */
+export const MASTER_KEY = Symbol('MASTER_KEY');
+
 /**
  * The master key that seals configuration secrets: SECRETS_KEY when set, else a key generated on
  * first start into DATA_DIR/secrets.key, readable by its owner only.

@@ -24,6 +24,7 @@ import { JsonOrFormOnlyGuard } from '../common/http/json-or-form-only.guard';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { ApiFormBody } from '../common/http/openapi';
+import { SuccessMsgResponseDto } from '../common/http/success-msg-response.dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { ConfigNameListPipe } from './config-name-list.pipe';
@@ -32,7 +33,6 @@ import { GenerateTokenFormDto } from './dto/generate-token-form.dto';
 import { GENERATE_TOKEN_EXAMPLE, GenerateTokenDto } from './dto/generate-token.dto';
 import { TokenConfigNameDto } from './dto/token-config-name.dto';
 import {
-  SuccessMsgResponseDto,
   TokenConfigContentResponseDto,
   TokenConfigListResponseDto,
 } from './dto/token-config-view.dto';
@@ -40,8 +40,8 @@ import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { RevokeTokenDto } from './dto/revoke-token.dto';
 import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
-import { AdminOnly } from './guards/admin-only.decorator';
-import { PrincipalService } from './principal.service';
+import { AdminOnly } from '../access/admin-only.decorator';
+import { PrincipalService } from '../access/principal.service';
 import { TokenService } from './token.service';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];

@@ -1,12 +1,5 @@
 import { type ConfigurableModuleAsyncOptions, ConfigurableModuleBuilder } from '@nestjs/common';
-
-/** What TokenModule reads from the authenticated caller: who it is and which user type it has. */
-export interface Principal {
-  username: string;
-  usertype: string;
-  /** How the caller signed in; `'token'` marks a session opened with an SSO token (never an admin). */
-  via?: string;
-}
+import type { PrincipalReader } from '../access/principal';
 
 /**
  * `TUser` is what the host's authentication puts on `request.user` (`TokenModule.forRoot<TUser>`,
@@ -19,7 +12,7 @@ export interface TokenModuleOptions<TUser = unknown> {
    */
   secretsKey: Buffer | string;
   /** Reads the principal from `request.user`. Default: `user.username`, `user.usertype`, `user.via`. */
-  principal?: (user: TUser) => Principal | undefined;
+  principal?: PrincipalReader<TUser>;
   /** Longest lifetime, in seconds, a configuration may give its tokens. Default 2592000 (30 days). */
   maxExpire?: number;
   /** HMAC secrets shorter than this many bytes are refused; 0 (default) only warns below 32. */
@@ -35,25 +28,27 @@ export const TOKEN_OPTION_DEFAULTS = {
   clockLeeway: 30,
 } as const;
 
+/** Builds the module that holds TOKEN_MODULE_OPTIONS (TokenOptionsModule), from a value or a factory. */
 export const {
-  ConfigurableModuleClass,
+  ConfigurableModuleClass: ConfigurableTokenOptionsModule,
   MODULE_OPTIONS_TOKEN: TOKEN_MODULE_OPTIONS,
   OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<TokenModuleOptions>()
-  .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
-  .build();
+} = new ConfigurableModuleBuilder<TokenModuleOptions>().setClassMethodName('forRoot').build();
 
-/** `forRoot`'s options: the module's, and `isGlobal` to use its guards in every host module. */
-export type TokenModuleRootOptions<TUser = unknown> = TokenModuleOptions<TUser> & {
+/**
+ * `isGlobal: true` makes TokenModule's exports (TokenAuthenticationGuard, TokenService, ...) visible
+ * in every host module, not only in the one that imports it. Default false.
+ */
+export interface TokenModuleScope {
   isGlobal?: boolean;
-};
+}
 
-/** `forRootAsync`'s options: a factory (or class) that gives the module's options. */
+/** `forRoot`'s options: the module's, and `isGlobal`. */
+export type TokenModuleRootOptions<TUser = unknown> = TokenModuleOptions<TUser> & TokenModuleScope;
+
+/** `forRootAsync`'s options: a factory (or class) that gives the module's options, and `isGlobal`. */
 export type TokenModuleAsyncOptions<TUser = unknown> = ConfigurableModuleAsyncOptions<
   TokenModuleOptions<TUser>
-> & { isGlobal?: boolean };
+> &
+  TokenModuleScope;

@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type NestModule } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessModule } from '../access/access.module';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CLOCK, systemClock } from '../common/clock';
@@ -17,19 +18,17 @@ import { TokenAuthenticationGuard } from './guards/token-authentication.guard';
 import { RevocationStore } from './revocation.store';
 import { TokenSignInService } from './token-sign-in.service';
 import { TokenVerifier } from './token-verifier.service';
-import { AdminGuard } from './guards/admin.guard';
-import { PrincipalService } from './principal.service';
 import { TokenConfigStore } from './token-config.store';
 import { TokenSigner } from './token-signer.service';
 import {
-  ASYNC_OPTIONS_TYPE,
-  ConfigurableModuleClass,
-  OPTIONS_TYPE,
+  type ASYNC_OPTIONS_TYPE,
+  type OPTIONS_TYPE,
   TOKEN_MODULE_OPTIONS,
   type TokenModuleAsyncOptions,
   type TokenModuleOptions,
   type TokenModuleRootOptions,
 } from './token.module-definition';
+import { TokenOptionsModule } from './token-options.module';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
 
@@ -61,8 +60,6 @@ import { TokenService } from './token.service';
     TokenSignInService,
     RevocationStore,
     TokenAuthenticationGuard,
-    PrincipalService,
-    AdminGuard,
     { provide: CLOCK, useValue: systemClock },
     {
       provide: SecretBox,
@@ -74,23 +71,18 @@ import { TokenService } from './token.service';
     },
   ],
   exports: [
-    TOKEN_MODULE_OPTIONS,
     TokenService,
     TokenVerifier,
     TokenSignInService,
     TokenAuthenticationGuard,
-    PrincipalService,
-    AdminGuard,
     // What the exported guards need, so that `@UseGuards(...)` works in the host's own modules.
     TokenConfigStore,
     CLOCK,
     MetricsModule,
   ],
 })
-export class TokenModule extends ConfigurableModuleClass implements NestModule {
-  constructor(private readonly adapterHost: HttpAdapterHost) {
-    super();
-  }
+export class TokenModule implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   /** Nest calls this before it registers the routes: the moment to reach their body-parse errors. */
   configure(): void {
@@ -98,14 +90,41 @@ export class TokenModule extends ConfigurableModuleClass implements NestModule {
     if (adapter) answerModuleRouteErrorsWithEnvelope(adapter);
   }
 
-  static override forRoot<TUser = unknown>(options: TokenModuleRootOptions<TUser>): DynamicModule {
+  static forRoot<TUser = unknown>(options: TokenModuleRootOptions<TUser>): DynamicModule {
     // The module hands `principal` whatever the host's authentication put on request.user: TUser.
-    return super.forRoot(options as unknown as typeof OPTIONS_TYPE);
+    const { isGlobal, ...moduleOptions } = options;
+    return TokenModule.on(
+      TokenOptionsModule.forRoot(moduleOptions as unknown as typeof OPTIONS_TYPE),
+      isGlobal,
+    );
   }
 
-  static override forRootAsync<TUser = unknown>(
-    options: TokenModuleAsyncOptions<TUser>,
-  ): DynamicModule {
-    return super.forRootAsync(options as unknown as typeof ASYNC_OPTIONS_TYPE);
+  static forRootAsync<TUser = unknown>(options: TokenModuleAsyncOptions<TUser>): DynamicModule {
+    const { isGlobal, ...asyncOptions } = options;
+    return TokenModule.on(
+      TokenOptionsModule.forRootAsync(asyncOptions as unknown as typeof ASYNC_OPTIONS_TYPE),
+      isGlobal,
+    );
+  }
+
+  /**
+   * TokenModule with the options that `options` holds (exported: hosts inject TOKEN_MODULE_OPTIONS),
+   * and the AccessModule that reads principals with their `principal`. `isGlobal` decides only
+   * whether TokenModule's exports are global; AccessModule's always are.
+   */
+  private static on(options: DynamicModule, isGlobal = false): DynamicModule {
+    return {
+      module: TokenModule,
+      global: isGlobal,
+      imports: [
+        options,
+        AccessModule.forRootAsync({
+          imports: [options],
+          inject: [TOKEN_MODULE_OPTIONS],
+          useFactory: ({ principal }: TokenModuleOptions) => ({ principal }),
+        }),
+      ],
+      exports: [options],
+    };
   }
 }

@@ -29,9 +29,9 @@ import {
 } from '../common/http/api-errors.decorator';
 import { ApiOptionalAuth, ApiPublic } from '../common/http/openapi';
 import { createValidationPipe } from '../common/validation/validation.pipe';
-import { AdminOnly } from '../token/guards/admin-only.decorator';
-import { PrincipalService } from '../token/principal.service';
-import { SuccessMsgResponseDto } from '../token/dto/token-config-view.dto';
+import { AdminOnly } from '../access/admin-only.decorator';
+import { PrincipalService } from '../access/principal.service';
+import { SuccessMsgResponseDto } from '../common/http/success-msg-response.dto';
 import { UpsertUserDto } from './dto/upsert-user.dto';
 import {
   RoleTypesResponseDto,

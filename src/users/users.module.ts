@@ -8,7 +8,7 @@ import { UserProvisioner } from './user-provisioner.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
-/** The user store and its admin endpoints. Imported by TokenModule, whose AdminGuard guards them. */
+/** The user store and its admin endpoints (guarded by AccessModule's AdminGuard). Imported by TokenModule. */
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity]), AuditModule, MetricsModule],
   controllers: [UsersController],

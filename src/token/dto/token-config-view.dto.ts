@@ -50,11 +50,3 @@ export class TokenConfigListResponseDto {
 export class TokenConfigContentResponseDto extends TokenConfigViewDto {
   @ApiProperty({ example: true }) success: true;
 }
-
-export class SuccessMsgResponseDto {
-  @ApiProperty({ example: true }) success: true;
-  @ApiPropertyOptional({ example: 'success' }) msg?: string;
-  @ApiPropertyOptional({ example: '2', description: '"2" when the success carries a warning' })
-  type?: string;
-  @ApiPropertyOptional({ description: 'The warning, when type is "2"' }) warning?: string;
-}

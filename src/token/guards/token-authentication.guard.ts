@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from
 import { Reflector } from '@nestjs/core';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { HttpRequest } from '../../common/http/http-request';
-import { NO_TOKEN_SIGN_UP } from './admin-only.decorator';
+import { NO_TOKEN_SIGN_UP } from '../../access/admin-only.decorator';
 import { TokenConfigStore } from '../token-config.store';
 import { TokenSignInError, TokenSignInService } from '../token-sign-in.service';
 import { TokenRejectedError } from '../token-verifier.service';

@@ -5,8 +5,8 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ADMINISTRATOR, canonicalUserType } from '../../users/user-types';
-import { PrincipalService } from '../principal.service';
+import { ADMINISTRATOR, canonicalUserType } from '../users/user-types';
+import { PrincipalService } from './principal.service';
 
 /** Lets Administrators through. It does not authenticate: whoever ran before it put `request.user` in place. */
 @Injectable()

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { loadOrCreateMasterKey, MASTER_KEY } from './master-key';
+
+/**
+ * The standalone service's master key, read (or made) once: MASTER_KEY, from SECRETS_KEY or
+ * DATA_DIR/secrets.key. TokenModule seals configuration secrets with it; the device cookies are
+ * signed with a key derived from it.
+ */
+@Module({
+  providers: [
+    {
+      provide: MASTER_KEY,
+      inject: [settingsConfig.KEY],
+      useFactory: (settings: AppSettings): Buffer =>
+        loadOrCreateMasterKey(settings.secretsKey, settings.dataDir).key,
+    },
+  ],
+  exports: [MASTER_KEY],
+})
+export class MasterKeyModule {}
