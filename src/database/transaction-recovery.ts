@@ -120,6 +120,8 @@ function guard(runner: CountedRunner, dataSource: DataSource): void {
  * transaction that changed rows wait until the WAL is on disk, and answers the same wait for an
  * outermost transaction (`since` its BEGIN); undefined where commits sync as they happen.
  */
+const READ = /^\s*SELECT\b/i;
+
 function durableWrites(
   runner: CountedRunner,
   db: Database,
@@ -133,7 +135,9 @@ function durableWrites(
   };
   const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
   runner.query = (async (...args: unknown[]) => {
-    if (runner.transactionDepth > 0 || db.inTransaction) return query(...args);
+    // A SELECT changes nothing: reads (most statements) skip the two counts.
+    if (runner.transactionDepth > 0 || db.inTransaction || READ.test(String(args[0])))
+      return query(...args);
     const before = mark();
     const result = await query(...args);
     if (!db.inTransaction) await since(before);
