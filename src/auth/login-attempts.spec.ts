@@ -37,6 +37,11 @@ describe('LoginAttempts', () => {
         },
       } as KnownAddresses,
     );
+  /** Attempts over `store`, where no address is known. */
+  const onStore = (store: InMemoryLoginAttemptStore) =>
+    new LoginAttempts({ ...DEFAULTS } as AppSettings, store, {
+      has: async () => false,
+    } as unknown as KnownAddresses);
   const stranger = (n: number): SignInClient => ({ address: `203.0.113.${n}` });
   /** A wrong password: reserved, checked, failed. */
   const fail = async (attempts: LoginAttempts, username: string, client: SignInClient) =>
@@ -232,9 +237,7 @@ describe('LoginAttempts', () => {
 
   it('refuses with reads alone once a budget is spent: 500 refused tries write nothing', async () => {
     const store = new InMemoryLoginAttemptStore();
-    const attempts = new LoginAttempts({ ...DEFAULTS } as AppSettings, store, {
-      has: async () => false,
-    } as unknown as KnownAddresses);
+    const attempts = onStore(store);
     const nat = { address: '192.0.2.9' };
     for (const username of ['u1', 'u2', 'u3']) await fail(attempts, username, nat);
     await probe(attempts, 'victim', nat);
@@ -257,9 +260,7 @@ describe('LoginAttempts', () => {
 
   it('deletes a count that a give-back leaves at zero or below, after the key expired or was deleted', async () => {
     const store = new InMemoryLoginAttemptStore();
-    const attempts = new LoginAttempts({ ...DEFAULTS } as AppSettings, store, {
-      has: async () => false,
-    } as unknown as KnownAddresses);
+    const attempts = onStore(store);
     const office = { address: '10.0.0.1' };
     const inFlight = await attempts.reserve('alice', office);
     await store.delete('user:alice');
@@ -274,8 +275,7 @@ describe('LoginAttempts', () => {
 
   it('counts nothing and refuses nothing when LOGIN_MAX_FAILURES is 0', async () => {
     const attempts = newAttempts({ loginMaxFailures: 0 });
-    for (let i = 0; i < 20; i++)
-      expect(await fail(attempts, 'admin', stranger(1))).toBeUndefined();
+    for (let i = 0; i < 20; i++) expect(await fail(attempts, 'admin', stranger(1))).toBeUndefined();
     expect(await retryAfter(probe(attempts, 'admin', stranger(1)))).toBe(0);
     expect(await retryAfter(attempts.admitKnownGood('admin', stranger(1)))).toBe(0);
   });
