@@ -1,3 +1,25 @@
+/**
+ * Imports point one way. From the bottom: `common` (errors, validation, HTTP helpers); the
+ * infrastructure the library ships (`database`, `secrets`, `metrics`, `changes`); its features
+ * (`access`, `users`, `audit`, `token`); the library's roots (`index.ts`, `schema.ts`); and on top
+ * the standalone service, `src/app` (with `main.ts`), which nothing of the library imports.
+ */
+const LAYERS = {
+  common: ['./src/common'],
+  infrastructure: ['./src/database', './src/secrets', './src/metrics', './src/changes'],
+  features: ['./src/access', './src/users', './src/audit', './src/token'],
+  roots: ['./src/index.ts', './src/schema.ts'],
+  app: ['./src/app', './src/main.ts'],
+};
+const ORDER = ['common', 'infrastructure', 'features', 'roots', 'app'];
+const zones = ORDER.flatMap((layer, index) =>
+  LAYERS[layer].map((target) => ({
+    target,
+    from: ORDER.slice(index + 1).flatMap((higher) => LAYERS[higher]),
+    message: `${layer} may not import from a layer above it (see LAYERS in .eslintrc.js).`,
+  })),
+);
+
 module.exports = {
   root: true,
   parser: '@typescript-eslint/parser',
@@ -6,7 +28,8 @@ module.exports = {
     tsconfigRootDir: __dirname,
     sourceType: 'module',
   },
-  plugins: ['@typescript-eslint/eslint-plugin'],
+  plugins: ['@typescript-eslint/eslint-plugin', 'import'],
+  settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
   extends: ['plugin:@typescript-eslint/recommended', 'prettier'],
   env: { node: true, jest: true },
   ignorePatterns: ['.eslintrc.js', 'jest.config.js', 'dist', 'node_modules', 'coverage'],
@@ -15,6 +38,7 @@ module.exports = {
     '@typescript-eslint/no-floating-promises': 'error',
     '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     'no-console': 'error',
+    'import/no-restricted-paths': ['error', { zones }],
   },
   overrides: [
     { files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'], rules: { 'no-console': 'off' } },

@@ -10,10 +10,10 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../src/app.setup';
+import { createApp } from '../src/app/app.setup';
 import { AuditService } from '../src/audit/audit.service';
-import { logDestination } from '../src/config/logger-options';
-import { parseSettings } from '../src/config/settings';
+import { logDestination } from '../src/app/config/logger-options';
+import { parseSettings } from '../src/app/config/settings';
 import { VerifiedTokenCache } from '../src/token/verified-token-cache';
 import { serveChild } from './child';
 import { ADMIN } from './credentials';

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 document=$(mktemp --suffix=.json)
 trap 'rm -f "$document"' EXIT
-node dist/cli/openapi-document.js "$document"
+node dist/app/cli/openapi-document.js "$document"
 # No telemetry or update check: CI reaches no host but the package registries.
 REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
   node_modules/.bin/redocly lint --config redocly.yaml --format=stylish "$document"

@@ -18,7 +18,7 @@ export type { VerifiedToken, TokenRejection } from './token/token-verifier.servi
 export type { TokenUser } from './token/token-user';
 export { TokenService } from './token/token.service';
 export type { MintedToken } from './token/token.service';
-export { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './database/schema';
+export { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 export { recoverTransactionState } from './database/transaction-recovery';
 export { MetricsService } from './metrics/metrics.service';
 export { EnvelopeExceptionFilter } from './common/filters/envelope-exception.filter';
@@ -28,7 +28,6 @@ export { TokenConfigEntity } from './token/entities/token-config.entity';
 export { RevokedTokenEntity } from './token/entities/revoked-token.entity';
 export { TokenCutoffEntity } from './token/entities/token-cutoff.entity';
 export { UserEntity } from './users/entities/user.entity';
-export { SessionEntity } from './auth/entities/session.entity';
 export { AuditEventEntity } from './audit/entities/audit-event.entity';
 export { InitialSchema1764400000000 } from './database/migrations/1764400000000-initial-schema';
 export { TokenRevocation1764500000000 } from './database/migrations/1764500000000-token-revocation';

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
-import { createApp } from './app.setup';
-import { flushLogsBeforeExit } from './config/logger-options';
-import { type AppSettings, settingsConfig } from './config/settings.config';
-import { Readiness } from './health/readiness';
+import { createApp } from './app/app.setup';
+import { flushLogsBeforeExit } from './app/config/logger-options';
+import { type AppSettings, settingsConfig } from './app/config/settings.config';
+import { Readiness } from './app/health/readiness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The part of SHUTDOWN_TIMEOUT kept for writing the last log lines. */

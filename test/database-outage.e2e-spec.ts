@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { PostgresClient } from '../src/database/postgres-client';
+import { PostgresClient } from '../src/app/database/postgres-client';
 import { TOKEN_API, USER_API } from './support/api-paths';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import { TcpProxy } from './support/tcp-proxy';

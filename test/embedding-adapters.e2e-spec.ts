@@ -24,7 +24,7 @@ import {
   TokenAuthenticationGuard,
   TokenModule,
   type TokenUser,
-} from '../src/index';
+} from '../src';
 import { TOKEN_API, USER_API } from './support/api-paths';
 import { verifyHmacToken } from './support/jwt';
 

@@ -25,7 +25,7 @@ import {
   TokenModule,
   type TokenModuleOptions,
   type TokenUser,
-} from '../src/index';
+} from '../src';
 import { TOKEN_API } from './support/api-paths';
 import { verifyHmacToken } from './support/jwt';
 

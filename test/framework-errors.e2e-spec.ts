@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { PLAIN_HTTP_HEADERS, TLS_HEADERS } from '../src/common/http/security-headers';
+import { PLAIN_HTTP_HEADERS, TLS_HEADERS } from '../src/app/http/security-headers';
 import { startTestApp, TestApp, TOKEN_API } from './support/test-app';
 
 /**

@@ -1,4 +1,4 @@
-import { Readiness } from '../src/health/readiness';
+import { Readiness } from '../src/app/health/readiness';
 import { verifyHmacToken } from './support/jwt';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 

@@ -9,7 +9,7 @@ import { basic, TOKEN_API } from './support/test-app';
 
 const ADMIN = { username: 'admin', password: 'operations-admin-1' };
 const SECRET = 'operations-secret-0123456789-abcdefghij';
-const ROTATE = resolve(process.cwd(), 'dist/cli/rotate-secrets.js');
+const ROTATE = resolve(process.cwd(), 'dist/app/cli/rotate-secrets.js');
 
 describe('operations on the real process', () => {
   let dataDir: string;

@@ -19,7 +19,9 @@ function packagesLoadedBy(entry: string): string[] {
       names.add(found ? found[found.length - 1].slice('node_modules/'.length) : file);
     }
     process.stdout.write(JSON.stringify([...names]));`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }),
+  );
 }
 
 describe('the package a host installs', () => {
@@ -39,8 +41,8 @@ describe('the package a host installs', () => {
         'LICENSE',
         'dist/index.js',
         'dist/index.d.ts',
-        'dist/app.js',
-        'dist/app.d.ts',
+        'dist/app/index.js',
+        'dist/app/index.d.ts',
         'dist/main.js',
       ]),
     );
@@ -56,7 +58,10 @@ describe('the package a host installs', () => {
       types: './dist/index.d.ts',
       default: './dist/index.js',
     });
-    expect(manifest.exports['./app']).toEqual({ types: './dist/app.d.ts', default: './dist/app.js' });
+    expect(manifest.exports['./app']).toEqual({
+      types: './dist/app/index.d.ts',
+      default: './dist/app/index.js',
+    });
     const resolved = execFileSync(
       process.execPath,
       [
@@ -65,15 +70,15 @@ describe('the package a host installs', () => {
       ],
       { cwd: ROOT, encoding: 'utf8' },
     );
-    expect(resolved.trim()).toBe(`${ROOT}/dist/index.js ${ROOT}/dist/app.js`);
+    expect(resolved.trim()).toBe(`${ROOT}/dist/index.js ${ROOT}/dist/app/index.js`);
   });
 
   it('loads none of the standalone service when a host imports the library', () => {
     const loaded = packagesLoadedBy('datafor-token-service');
     expect(loaded).toEqual(expect.arrayContaining(['@nestjs/core', '@nestjs/typeorm']));
+    // The standalone service is src/app: none of its files, whatever the folder.
+    expect(loaded.filter((file) => file.startsWith(`${ROOT}/dist/app/`))).toEqual([]);
     for (const serviceOnly of [
-      `${ROOT}/dist/app.module.js`,
-      `${ROOT}/dist/app.setup.js`,
       'pino',
       'ioredis',
       'rate-limiter-flexible',
@@ -92,7 +97,7 @@ describe('the package a host installs', () => {
   it('keeps the standalone service behind datafor-token-service/app', () => {
     const loaded = packagesLoadedBy('datafor-token-service/app');
     expect(loaded).toEqual(
-      expect.arrayContaining([`${ROOT}/dist/app.module.js`, 'pino', '@nestjs/terminus']),
+      expect.arrayContaining([`${ROOT}/dist/app/app.module.js`, 'pino', '@nestjs/terminus']),
     );
   });
 });

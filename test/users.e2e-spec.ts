@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD_FILE } from '../src/auth/admin-bootstrap.service';
+import { ADMIN_PASSWORD_FILE } from '../src/app/auth/admin-bootstrap.service';
 import { UserEntity } from '../src/users/entities/user.entity';
 import { ADMIN, ADMIN_AUTH, basic, startTestApp, TestApp, USER_API } from './support/test-app';
 

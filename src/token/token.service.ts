@@ -9,7 +9,7 @@ import {
 import { type Actor, AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
-import { isUniqueViolation } from '../database/storage-failure';
+import { isUniqueViolation } from '../common/storage-failure';
 import { UserProvisioner } from '../users/user-provisioner.service';
 import { PasswordHasher } from '../users/password-hasher.service';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-types';

@@ -12,7 +12,7 @@ import { UpsertUserDto } from './dto/upsert-user.dto';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, UserType } from './user-types';
-import { isUniqueViolation } from '../database/storage-failure';
+import { isUniqueViolation } from '../common/storage-failure';
 
 const KNOWN_TTL_MS = 5000;
 const MAX_KNOWN = 10000;

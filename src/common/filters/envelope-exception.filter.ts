@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { errorEnvelope } from '../http/error-envelope';
 import { FieldsBadRequestException } from '../http/bad-request';
-import { storageFailureOf } from '../../database/storage-failure';
+import { storageFailureOf } from '../storage-failure';
 
 export const BASIC_CHALLENGE = 'Basic realm="datafor"';
 /** A scheme browsers do not prompt for: no password dialog whose answer they would then resend. */

@@ -1,0 +1,71 @@
+import { Controller, Get, UseFilters } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { Readiness } from './readiness';
+import { NoRateLimit } from '../../common/http/no-rate-limit.decorator';
+import { ApiErrors, WRONG_CREDENTIALS } from '../../common/http/api-errors.decorator';
+import { ApiPublic } from '../../common/http/openapi';
+import { EnvelopeExceptionFilter } from '../../common/filters/envelope-exception.filter';
+import { outOfSpace } from '../database/storage-space';
+
+@ApiTags('health')
+@ApiPublic()
+@ApiErrors(WRONG_CREDENTIALS)
+@Controller('health')
+@UseFilters(EnvelopeExceptionFilter)
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: Readiness,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('live')
+  @NoRateLimit()
+  @ApiOperation({ summary: 'The process answers' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @NoRateLimit()
+  // Terminus documents its own 503 body; the envelope filter answers this one.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({
+    description:
+      'Ready: {"status":"ok","info":{"lifecycle":{"status":"up"},"database":{"status":"up"}},"error":{},"details":{...}}',
+  })
+  @ApiErrors({
+    status: 503,
+    description: 'Not ready: the database does not answer, or shutdown has begun',
+    msg: 'Service Unavailable Exception',
+  })
+  @ApiOperation({
+    summary:
+      'Ready once the database answers and has room for writes, until shutdown begins (503 otherwise)',
+  })
+  ready() {
+    return this.health.check([
+      () => {
+        const indicator = this.indicators.check('lifecycle');
+        return this.readiness.accepting
+          ? indicator.up()
+          : indicator.down({ reason: 'shutting down' });
+      },
+      () => this.database.pingCheck('database', { timeout: 1500 }),
+      async () => {
+        const indicator = this.indicators.check('storage');
+        const full = await outOfSpace(this.dataSource);
+        return full ? indicator.down({ reason: full }) : indicator.up();
+      },
+    ]);
+  }
+}
