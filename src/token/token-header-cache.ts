@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { BoundedMap } from '../common/bounded-map';
 import { TokenRejectedError } from './token-rejected.error';
 
@@ -27,6 +28,7 @@ const MAX_CACHED_HEADER_LENGTH = 512;
  * by their encoded form, since a configuration's tokens all share one: up to 256 short ones, as
  * the caller chooses what it sends.
  */
+@Injectable()
 export class TokenHeaderCache {
   private readonly headers = new BoundedMap<string, Readonly<TokenHeader>>(MAX_CACHED_HEADERS);
 

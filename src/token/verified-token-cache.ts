@@ -30,7 +30,7 @@ export function deepFreeze<T>(value: T): T {
  * only for the very configuration object that verified it: a configuration changed, disabled or
  * deleted since resolves to another object (or to none), and the token is verified again. What
  * depends on the time (expiry, revocations) is still checked on every use, by the caller.
- * Up to 4096 entries; the oldest goes first.
+ * Up to 4096 entries; the oldest goes first. TokenModule provides one to its TokenVerifier.
  */
 export class VerifiedTokenCache {
   private readonly entries: BoundedMap<string, VerifiedEntry>;
