@@ -1,13 +1,22 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
+import { AUDIT_WRITER, auditWriterFor } from './audit-writer';
 import { AuditEventEntity } from './entities/audit-event.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity])],
   controllers: [AuditController],
-  providers: [AuditService],
+  providers: [
+    AuditService,
+    // The writer for the data source's type (auditWriterFor).
+    {
+      provide: AUDIT_WRITER,
+      inject: [getRepositoryToken(AuditEventEntity)],
+      useFactory: auditWriterFor,
+    },
+  ],
   exports: [AuditService],
 })
 export class AuditModule {}
