@@ -614,3 +614,23 @@ describe('.env.example', () => {
     expect(() => parseSettings(active)).not.toThrow();
   });
 });
+
+describe('docs/configuration.md', () => {
+  const text = readFileSync(resolve(process.cwd(), 'docs/configuration.md'), 'utf8');
+  /** The table's rows: `NAME` and its default (`value`, or none when unset by default). */
+  const documented = new Map(
+    [...text.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| (?:`([^`]*)`|(none)) \|/gm)].map((match) => [
+      match[1],
+      match[3] === undefined ? match[2] : undefined,
+    ]),
+  );
+
+  it.each(Object.entries(settingDefaults()))('lists %s with its default', (name, fallback) => {
+    expect(documented.has(name)).toBe(true);
+    expect(documented.get(name)).toBe(fallback === undefined ? undefined : String(fallback));
+  });
+
+  it('lists no setting the service does not read', () => {
+    expect([...documented.keys()].filter((name) => !(name in settingDefaults()))).toEqual([]);
+  });
+});
