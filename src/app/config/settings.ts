@@ -1,36 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateBy,
-  validateSync,
-} from 'class-validator';
+import { maxLength, minLength } from 'class-validator';
 import { parseCorsOrigins } from './cors-origins';
-import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
+import { MAX_PROXY_HOPS, parseTrustProxy } from './trust-proxy';
 import { usernameProblem } from '../../common/validation/username';
-
-const PASSWORD_HASH_CONCURRENCY_RANGE =
-  'PASSWORD_HASH_CONCURRENCY must be a number of password checks from 0 (one per core) to 256';
-
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-const toBool = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^(true|1|yes)$/i.test(value.trim())
-    ? true
-    : typeof value === 'string' && /^(false|0|no)$/i.test(value.trim())
-      ? false
-      : value;
-const toTrimmed = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -40,477 +12,316 @@ export type SecurityHeadersTlsMode = (typeof SECURITY_HEADERS_TLS_MODES)[number]
 export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
 export type SqliteSynchronousMode = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
 
-const HTTP_REQUEST_TIMEOUT_RULE =
-  'HTTP_REQUEST_TIMEOUT must be a number of seconds from 1 to 3600, at least HTTP_HEADERS_TIMEOUT';
-const HTTP_MAX_CONNECTIONS_RULE =
-  'HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a number of connections from 0 (off) to 100000';
+const TRUST_PROXY_RULE =
+  `must be false, the number of reverse proxies in front of the service (1 to ${MAX_PROXY_HOPS}), ` +
+  'or a comma-separated list of their addresses and CIDRs such as 10.0.0.0/8,127.0.0.1; ' +
+  'true is refused because it would let any client choose its own address with X-Forwarded-For, ' +
+  'and so is a list that covers all of IPv4 or all of IPv6';
 
 /**
- * The service's environment, validated once at start-up. Each rule's message names the variable
- * and never repeats its value (ADMIN_PASSWORD and SECRETS_KEY are secrets).
+ * Every variable the service reads, validated once at start-up: its kind and default (undefined:
+ * unset by default), then what it must be. A refused variable gets the sentence "NAME must be...",
+ * which never repeats the value (ADMIN_PASSWORD and SECRETS_KEY are secrets); several come in this
+ * order. Its key in Settings is its name in camelCase: HTTP_REQUEST_TIMEOUT is httpRequestTimeout.
+ * The kinds (int, text...) are at the end of the file.
  */
-class EnvironmentVariables {
-  @Transform(toInt)
-  @IsInt({ message: 'PORT must be an integer from 1 to 65535' })
-  @Min(1, { message: 'PORT must be an integer from 1 to 65535' })
-  @Max(65535, { message: 'PORT must be an integer from 1 to 65535' })
-  PORT = 3000;
-
-  @Transform(toTrimmed)
-  @IsString()
-  @Matches(/^[A-Za-z0-9.:[\]-]+$/, { message: 'HOST must be a host name or an IP address' })
-  HOST = '0.0.0.0';
-
-  @Transform(toTrimmed)
-  @IsString({ message: 'DATA_DIR must be a directory path' })
-  DATA_DIR = './data';
-
-  @Transform(toTrimmed)
-  @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/\S+$/, {
-    message: 'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for SQLite)',
-  })
-  DATABASE_URL?: string;
-
-  @Transform(toInt)
-  @IsInt({ message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
-  @Min(1, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
-  @Max(1000, { message: 'DB_POOL_MAX must be a number of connections from 1 to 1000' })
-  DB_POOL_MAX = 10;
-
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
-  @IsIn(SQLITE_SYNCHRONOUS_MODES, {
-    message:
-      'SQLITE_SYNCHRONOUS must be full (every commit synced to disk) or normal (synced at checkpoints)',
-  })
-  SQLITE_SYNCHRONOUS: SqliteSynchronousMode = 'full';
-
-  @Transform(toInt)
-  @IsInt({ message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
-  @Min(1, { message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
-  @Max(600, { message: 'DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 600' })
-  DB_CONNECT_TIMEOUT = 3;
-
-  @Transform(toInt)
-  @IsInt({ message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
-  @Min(1, { message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
-  @Max(3600, { message: 'DB_QUERY_TIMEOUT must be a number of seconds from 1 to 3600' })
-  DB_QUERY_TIMEOUT = 5;
-
-  @Transform(toInt)
-  @IsInt({ message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
-  @Min(1, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
-  @Max(7200, { message: 'DB_KEEPALIVE_IDLE must be a number of seconds from 1 to 7200' })
-  DB_KEEPALIVE_IDLE = 30;
-
-  @Transform(({ value }) => {
-    const trimmed = toTrimmed({ value });
-    return typeof trimmed === 'string' ? trimmed.normalize('NFC') : trimmed;
-  })
-  @ValidateBy({
-    name: 'isUsername',
-    validator: {
-      validate: (value) => typeof value === 'string' && usernameProblem(value) === undefined,
-      defaultMessage: (args) =>
-        `ADMIN_USERNAME ${(typeof args?.value === 'string' && usernameProblem(args.value)) || 'must be a username'}`,
-    },
-  })
-  ADMIN_USERNAME = 'admin';
-
-  @IsOptional()
-  @IsString()
-  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters long' })
-  @MaxLength(256, { message: 'ADMIN_PASSWORD must be at most 256 characters long' })
-  ADMIN_PASSWORD?: string;
-
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
-  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
-  LOG_LEVEL: LogLevel = 'info';
-
-  @Transform(toInt)
-  @IsInt({ message: 'BODY_LIMIT must be a byte count from 1024 to 10485760' })
-  @Min(1024, { message: 'BODY_LIMIT must be a byte count from 1024 to 10485760' })
-  @Max(10485760, { message: 'BODY_LIMIT must be a byte count from 1024 to 10485760' })
-  BODY_LIMIT = 65536;
-
-  @Transform(toTrimmed)
-  @IsOptional()
-  @Matches(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/, {
-    message: 'BASE_PATH must be a path such as /datafor',
-  })
-  BASE_PATH?: string;
-
-  @Transform(toInt)
-  @IsInt({ message: 'TOKEN_MAX_EXPIRE must be a number of seconds from 1 to 315360000' })
-  @Min(1, { message: 'TOKEN_MAX_EXPIRE must be a number of seconds from 1 to 315360000' })
-  @Max(315360000, { message: 'TOKEN_MAX_EXPIRE must be a number of seconds from 1 to 315360000' })
-  TOKEN_MAX_EXPIRE = 2592000;
-
-  @Transform(toInt)
-  @IsInt({ message: 'TOKEN_MIN_SECRET_BYTES must be an integer from 0 to 1024' })
-  @Min(0, { message: 'TOKEN_MIN_SECRET_BYTES must be an integer from 0 to 1024' })
-  @Max(1024, { message: 'TOKEN_MIN_SECRET_BYTES must be an integer from 0 to 1024' })
-  TOKEN_MIN_SECRET_BYTES = 0;
-
-  @Transform(toInt)
-  @IsInt({ message: 'TOKEN_CLOCK_LEEWAY must be a number of seconds from 0 to 300' })
-  @Min(0, { message: 'TOKEN_CLOCK_LEEWAY must be a number of seconds from 0 to 300' })
-  @Max(300, { message: 'TOKEN_CLOCK_LEEWAY must be a number of seconds from 0 to 300' })
-  TOKEN_CLOCK_LEEWAY = 30;
-
-  @Transform(toInt)
-  @IsInt({ message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
-  @Min(60, { message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
-  @Max(2592000, { message: 'SESSION_TTL must be a number of seconds from 60 to 2592000' })
-  SESSION_TTL = 28800;
-
-  @Transform(toInt)
-  @IsInt({ message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
-  @Min(0, { message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
-  @Max(3600, { message: 'AUTH_CACHE_TTL must be a number of seconds from 0 to 3600' })
-  AUTH_CACHE_TTL = 60;
-
-  @Transform(toInt)
-  @IsInt({ message: 'RATE_LIMIT_MAX must be a number of requests from 0 (off) to 100000000' })
-  @Min(0, { message: 'RATE_LIMIT_MAX must be a number of requests from 0 (off) to 100000000' })
-  @Max(100000000, {
-    message: 'RATE_LIMIT_MAX must be a number of requests from 0 (off) to 100000000',
-  })
-  RATE_LIMIT_MAX = 1200;
-
-  @Transform(toInt)
-  @IsInt({ message: 'RATE_LIMIT_WINDOW must be a number of seconds from 1 to 86400' })
-  @Min(1, { message: 'RATE_LIMIT_WINDOW must be a number of seconds from 1 to 86400' })
-  @Max(86400, { message: 'RATE_LIMIT_WINDOW must be a number of seconds from 1 to 86400' })
-  RATE_LIMIT_WINDOW = 60;
-
-  @Transform(toInt)
-  @IsInt({ message: 'LOGIN_MAX_FAILURES must be a number from 0 (off) to 1000' })
-  @Min(0, { message: 'LOGIN_MAX_FAILURES must be a number from 0 (off) to 1000' })
-  @Max(1000, { message: 'LOGIN_MAX_FAILURES must be a number from 0 (off) to 1000' })
-  LOGIN_MAX_FAILURES = 10;
-
-  @Transform(toInt)
-  @IsInt({ message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
-  @Min(1, { message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
-  @Max(86400, { message: 'LOGIN_FAILURE_WINDOW must be a number of seconds from 1 to 86400' })
-  LOGIN_FAILURE_WINDOW = 900;
-
-  @Transform(toInt)
-  @IsInt({ message: 'LOGIN_LOCK_DURATION must be a number of seconds from 1 to 86400' })
-  @Min(1, { message: 'LOGIN_LOCK_DURATION must be a number of seconds from 1 to 86400' })
-  @Max(86400, { message: 'LOGIN_LOCK_DURATION must be a number of seconds from 1 to 86400' })
-  LOGIN_LOCK_DURATION = 60;
-
-  @Transform(toInt)
-  @IsInt({ message: 'LOGIN_LOCK_MAX_DURATION must be a number of seconds from 1 to 604800' })
-  @Min(1, { message: 'LOGIN_LOCK_MAX_DURATION must be a number of seconds from 1 to 604800' })
-  @Max(604800, { message: 'LOGIN_LOCK_MAX_DURATION must be a number of seconds from 1 to 604800' })
-  LOGIN_LOCK_MAX_DURATION = 3600;
-
-  @Transform(toInt)
-  @IsInt({ message: 'LOGIN_LOCK_RESET must be a number of seconds from 1 to 2592000' })
-  @Min(1, { message: 'LOGIN_LOCK_RESET must be a number of seconds from 1 to 2592000' })
-  @Max(2592000, { message: 'LOGIN_LOCK_RESET must be a number of seconds from 1 to 2592000' })
-  LOGIN_LOCK_RESET = 86400;
-
-  @Transform(toInt)
-  @IsInt({ message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000' })
-  @Min(0, {
-    message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
-  })
-  @Max(31536000, {
-    message: 'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
-  })
-  LOGIN_KNOWN_CLIENT_TTL = 2592000;
-
-  @Transform(toInt)
-  @IsInt({ message: PASSWORD_HASH_CONCURRENCY_RANGE })
-  @Min(0, { message: PASSWORD_HASH_CONCURRENCY_RANGE })
-  @Max(256, { message: PASSWORD_HASH_CONCURRENCY_RANGE })
-  PASSWORD_HASH_CONCURRENCY = 0;
-
-  @Transform(toInt)
-  @IsInt({ message: 'PASSWORD_HASH_QUEUE must be a number of sign-ins from 1 to 10000' })
-  @Min(1, { message: 'PASSWORD_HASH_QUEUE must be a number of sign-ins from 1 to 10000' })
-  @Max(10000, { message: 'PASSWORD_HASH_QUEUE must be a number of sign-ins from 1 to 10000' })
-  PASSWORD_HASH_QUEUE = 16;
-
-  @Transform(toTrimmed)
-  @IsOptional()
-  @ValidateBy(
-    {
-      name: 'isCorsOrigins',
-      validator: {
-        validate: (value) => typeof value === 'string' && parseCorsOrigins(value) !== undefined,
-      },
-    },
-    {
-      message:
-        'CORS_ORIGINS must be a comma-separated list of origins such as https://erp.example.com (scheme, host and port only)',
-    },
-  )
-  CORS_ORIGINS?: string;
-
-  @Transform(toBool)
-  @IsBoolean({ message: 'COOKIE_SECURE must be true or false' })
-  COOKIE_SECURE = false;
-
-  // `true` is refused: it takes the left-most X-Forwarded-For, which any client writes itself.
-  @Transform(toTrimmed)
-  @ValidateBy(
-    {
-      name: 'isTrustProxy',
-      validator: {
-        validate: (value) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
-      },
-    },
-    {
-      message:
-        `TRUST_PROXY must be false, the number of reverse proxies in front of the service (1 to ${MAX_PROXY_HOPS}), ` +
-        'or a comma-separated list of their addresses and CIDRs such as 10.0.0.0/8,127.0.0.1; ' +
-        'true is refused because it would let any client choose its own address with X-Forwarded-For, ' +
-        'and so is a list that covers all of IPv4 or all of IPv6',
-    },
-  )
-  TRUST_PROXY = 'false';
-
-  @Transform(toInt)
-  @IsInt({ message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
-  @Min(0, { message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
-  @Max(300, { message: 'SHUTDOWN_DRAIN must be a number of seconds from 0 to 300' })
-  SHUTDOWN_DRAIN = 0;
-
-  @Transform(toInt)
-  @IsInt({ message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
-  @Min(1, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
-  @Max(600, { message: 'SHUTDOWN_TIMEOUT must be a number of seconds from 1 to 600' })
-  SHUTDOWN_TIMEOUT = 10;
-
-  @Transform(toInt)
-  @IsInt({ message: 'HTTP_HEADERS_TIMEOUT must be a number of seconds from 1 to 300' })
-  @Min(1, { message: 'HTTP_HEADERS_TIMEOUT must be a number of seconds from 1 to 300' })
-  @Max(300, { message: 'HTTP_HEADERS_TIMEOUT must be a number of seconds from 1 to 300' })
-  HTTP_HEADERS_TIMEOUT = 10;
-
-  @Transform(toInt)
-  @IsInt({ message: HTTP_REQUEST_TIMEOUT_RULE })
-  @Min(1, { message: HTTP_REQUEST_TIMEOUT_RULE })
-  @Max(3600, { message: HTTP_REQUEST_TIMEOUT_RULE })
-  @ValidateBy(
-    {
-      name: 'isNotBelowHeadersTimeout',
-      validator: {
-        validate: (value, args) =>
-          typeof value === 'number' &&
-          value >= (args?.object as EnvironmentVariables).HTTP_HEADERS_TIMEOUT,
-      },
-    },
-    { message: HTTP_REQUEST_TIMEOUT_RULE },
-  )
-  HTTP_REQUEST_TIMEOUT = 30;
-
-  @Transform(toInt)
-  @IsInt({ message: 'HTTP_KEEPALIVE_TIMEOUT must be a number of seconds from 1 to 3600' })
-  @Min(1, { message: 'HTTP_KEEPALIVE_TIMEOUT must be a number of seconds from 1 to 3600' })
-  @Max(3600, { message: 'HTTP_KEEPALIVE_TIMEOUT must be a number of seconds from 1 to 3600' })
-  HTTP_KEEPALIVE_TIMEOUT = 72;
-
-  @Transform(toInt)
-  @IsInt({ message: HTTP_MAX_CONNECTIONS_RULE })
-  @Min(0, { message: HTTP_MAX_CONNECTIONS_RULE })
-  @Max(100000, { message: HTTP_MAX_CONNECTIONS_RULE })
-  HTTP_MAX_CONNECTIONS_PER_ADDRESS = 100;
-
-  @Transform(toInt)
-  @IsOptional()
-  @IsInt({ message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
-  @Min(1, { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
-  @Max(65535, { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' })
-  @ValidateBy(
-    {
-      name: 'isNotMainPort',
-      validator: {
-        validate: (value, args) => value !== (args?.object as EnvironmentVariables).PORT,
-      },
-    },
-    { message: 'METRICS_PORT must be an integer from 1 to 65535, other than PORT' },
-  )
-  METRICS_PORT?: number;
-
-  // Sent by Prometheus as `Authorization: Bearer ...`: printable, no spaces, long enough to guess at.
-  @IsOptional()
-  @Matches(/^[\x21-\x7e]{16,256}$/, {
-    message: 'METRICS_TOKEN must be 16 to 256 printable characters without spaces',
-  })
-  METRICS_TOKEN?: string;
-  // A secret-bearing URL (it may hold a password): validated, never repeated in a message or a log.
-  @Transform(toTrimmed)
-  @IsOptional()
-  @Matches(/^rediss?:\/\/\S+$/, {
-    message:
-      'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
-  })
-  REDIS_URL?: string;
-
-  @Transform(toTrimmed)
-  @Matches(/^[A-Za-z0-9:._-]{1,64}$/, {
-    message: 'REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 : . _ -',
-  })
-  REDIS_PREFIX = 'datafor:';
-
-  // Above a healthy round trip, far below what a sign-in may wait: a dead Redis costs this once.
-  @Transform(toInt)
-  @IsInt({ message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
-  @Min(5, { message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
-  @Max(10000, { message: 'REDIS_COMMAND_TIMEOUT must be a number of milliseconds from 5 to 10000' })
-  REDIS_COMMAND_TIMEOUT = 50;
-
-  @Transform(toTrimmed)
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
-    message:
-      'SECRETS_KEY must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
-  })
-  SECRETS_KEY?: string;
-
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
-  @IsIn(SECURITY_HEADERS_TLS_MODES, {
-    message: 'SECURITY_HEADERS_TLS must be auto (on requests that came over TLS) or always',
-  })
-  SECURITY_HEADERS_TLS: SecurityHeadersTlsMode = 'auto';
-}
-
-/** The validated, typed settings every other part of the service reads. */
-export interface Settings {
-  port: number;
-  host: string;
-  dataDir: string;
-  databaseUrl?: string;
+const SETTINGS = {
+  PORT: int(3000, [1, 65535], 'must be an integer from 1 to 65535'),
+  HOST: text('0.0.0.0', /^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address'),
+  DATA_DIR: text('./data', /./, 'must be a directory path'),
+  DATABASE_URL: text(
+    undefined,
+    /^postgres(ql)?:\/\/\S+$/,
+    'must be a postgres:// or postgresql:// URL (leave it unset for SQLite)',
+  ),
   /** PostgreSQL pool size, and its timeouts and TCP keepalive idle time in seconds. */
-  dbPoolMax: number;
+  DB_POOL_MAX: int(10, [1, 1000], 'must be a number of connections from 1 to 1000'),
   /** SQLite: `full` syncs the WAL at every commit (survives a machine crash); `normal` at checkpoints. */
-  sqliteSynchronous: SqliteSynchronousMode;
-  dbConnectTimeout: number;
-  dbQueryTimeout: number;
-  dbKeepaliveIdle: number;
-  adminUsername: string;
-  adminPassword?: string;
-  logLevel: LogLevel;
-  bodyLimit: number;
-  basePath?: string;
-  tokenMaxExpire: number;
-  tokenMinSecretBytes: number;
-  tokenClockLeeway: number;
-  sessionTtl: number;
-  authCacheTtl: number;
-  rateLimitMax: number;
-  rateLimitWindow: number;
-  loginMaxFailures: number;
-  loginFailureWindow: number;
-  loginLockDuration: number;
-  loginLockMaxDuration: number;
-  loginLockReset: number;
-  loginKnownClientTtl: number;
-  passwordHashConcurrency: number;
-  passwordHashQueue: number;
-  /** Normalised as browsers send `Origin` (lower case, no trailing slash). */
-  corsOrigins: string[];
-  cookieSecure: boolean;
-  trustProxy: TrustProxy;
-  shutdownDrain: number;
-  shutdownTimeout: number;
+  SQLITE_SYNCHRONOUS: oneOf(
+    'full',
+    SQLITE_SYNCHRONOUS_MODES,
+    'must be full (every commit synced to disk) or normal (synced at checkpoints)',
+  ),
+  DB_CONNECT_TIMEOUT: int(3, [1, 600], 'must be a number of seconds from 1 to 600'),
+  DB_QUERY_TIMEOUT: int(5, [1, 3600], 'must be a number of seconds from 1 to 3600'),
+  DB_KEEPALIVE_IDLE: int(30, [1, 7200], 'must be a number of seconds from 1 to 7200'),
+  /** In NFC, the form every username is stored in; the sentence names the problem. */
+  ADMIN_USERNAME: text(
+    'admin',
+    (name) => (usernameProblem(name.normalize('NFC')) ? undefined : name.normalize('NFC')),
+    (name) => (name && usernameProblem(name.normalize('NFC'))) || 'must be a username',
+  ),
+  /** Taken as given; its length counted as class-validator counts it. */
+  ADMIN_PASSWORD: verbatim(
+    (password) => minLength(password, 8) && maxLength(password, 256),
+    (password) =>
+      minLength(password, 8)
+        ? 'must be at most 256 characters long'
+        : 'must be at least 8 characters long',
+  ),
+  LOG_LEVEL: oneOf('info', LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`),
+  BODY_LIMIT: int(65536, [1024, 10485760], 'must be a byte count from 1024 to 10485760'),
+  /** Read without its trailing slash. */
+  BASE_PATH: text(
+    undefined,
+    (path) =>
+      /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test(path)
+        ? path.replace(/\/$/, '')
+        : undefined,
+    'must be a path such as /datafor',
+  ),
+  TOKEN_MAX_EXPIRE: int(2592000, [1, 315360000], 'must be a number of seconds from 1 to 315360000'),
+  TOKEN_MIN_SECRET_BYTES: int(0, [0, 1024], 'must be an integer from 0 to 1024'),
+  TOKEN_CLOCK_LEEWAY: int(30, [0, 300], 'must be a number of seconds from 0 to 300'),
+  SESSION_TTL: int(28800, [60, 2592000], 'must be a number of seconds from 60 to 2592000'),
+  AUTH_CACHE_TTL: int(60, [0, 3600], 'must be a number of seconds from 0 to 3600'),
+  RATE_LIMIT_MAX: int(
+    1200,
+    [0, 100000000],
+    'must be a number of requests from 0 (off) to 100000000',
+  ),
+  RATE_LIMIT_WINDOW: int(60, [1, 86400], 'must be a number of seconds from 1 to 86400'),
+  LOGIN_MAX_FAILURES: int(10, [0, 1000], 'must be a number from 0 (off) to 1000'),
+  LOGIN_FAILURE_WINDOW: int(900, [1, 86400], 'must be a number of seconds from 1 to 86400'),
+  LOGIN_LOCK_DURATION: int(60, [1, 86400], 'must be a number of seconds from 1 to 86400'),
+  LOGIN_LOCK_MAX_DURATION: int(3600, [1, 604800], 'must be a number of seconds from 1 to 604800'),
+  LOGIN_LOCK_RESET: int(86400, [1, 2592000], 'must be a number of seconds from 1 to 2592000'),
+  LOGIN_KNOWN_CLIENT_TTL: int(
+    2592000,
+    [0, 31536000],
+    'must be a number of seconds from 0 (off) to 31536000',
+  ),
+  /** 0 reads as one per core. */
+  PASSWORD_HASH_CONCURRENCY: mapped(
+    int(0, [0, 256], 'must be a number of password checks from 0 (one per core) to 256'),
+    (count) => count || availableParallelism(),
+  ),
+  PASSWORD_HASH_QUEUE: int(16, [1, 10000], 'must be a number of sign-ins from 1 to 10000'),
+  /** Read as browsers send `Origin` (lower case, no trailing slash); unset: none. */
+  CORS_ORIGINS: text(
+    undefined,
+    parseCorsOrigins,
+    'must be a comma-separated list of origins such as https://erp.example.com (scheme, host and port only)',
+    [] as string[],
+  ),
+  COOKIE_SECURE: bool(false, 'must be true or false'),
+  /** `true` is refused: it takes the left-most X-Forwarded-For, which any client writes itself. */
+  TRUST_PROXY: text('false', parseTrustProxy, TRUST_PROXY_RULE),
+  SHUTDOWN_DRAIN: int(0, [0, 300], 'must be a number of seconds from 0 to 300'),
+  SHUTDOWN_TIMEOUT: int(10, [1, 600], 'must be a number of seconds from 1 to 600'),
   /** Seconds a client gets to send a request's headers, and the whole request; an idle keep-alive lasts. */
-  httpHeadersTimeout: number;
-  httpRequestTimeout: number;
-  httpKeepaliveTimeout: number;
+  HTTP_HEADERS_TIMEOUT: int(10, [1, 300], 'must be a number of seconds from 1 to 300'),
+  HTTP_REQUEST_TIMEOUT: int(
+    30,
+    [1, 3600],
+    'must be a number of seconds from 1 to 3600, at least HTTP_HEADERS_TIMEOUT',
+  ),
+  HTTP_KEEPALIVE_TIMEOUT: int(72, [1, 3600], 'must be a number of seconds from 1 to 3600'),
   /** Open connections one peer address may hold (0: no limit); trusted proxies are not counted. */
-  httpMaxConnectionsPerAddress: number;
-  secretsKey?: string;
-  /** `always` behind a TLS terminator whose X-Forwarded-Proto is not trusted or not sent. */
-  securityHeadersTls: SecurityHeadersTlsMode;
-  /** Serve /metrics on this port only (else on `port`); a bearer token required to read them. */
-  metricsPort?: number;
-  metricsToken?: string;
-  /** Redis shared by every instance (rate limits, sign-in failures, change announcements). */
-  redisUrl?: string;
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: int(
+    100,
+    [0, 100000],
+    'must be a number of connections from 0 (off) to 100000',
+  ),
+  /** Serve /metrics on this port only (else on PORT); a bearer token required to read them. */
+  METRICS_PORT: int(undefined, [1, 65535], 'must be an integer from 1 to 65535, other than PORT'),
+  /** Sent by Prometheus as `Authorization: Bearer ...`: printable, no spaces, hard to guess. */
+  METRICS_TOKEN: verbatim(
+    /^[\x21-\x7e]{16,256}$/,
+    'must be 16 to 256 printable characters without spaces',
+  ),
+  /** Redis shared by every instance (rate limits, sign-in failures, change announcements). The
+   * URL may hold a password: validated, never repeated in a message or a log. */
+  REDIS_URL: text(
+    undefined,
+    /^rediss?:\/\/\S+$/,
+    'must be a redis:// or rediss:// URL (leave it unset to keep limits per instance)',
+  ),
   /** Prepended to every Redis key and channel name. */
-  redisPrefix: string;
-  /** Milliseconds a Redis command may take before it counts as unanswered. */
-  redisCommandTimeout: number;
-}
+  REDIS_PREFIX: text(
+    'datafor:',
+    /^[A-Za-z0-9:._-]{1,64}$/,
+    'must be 1 to 64 of A-Z a-z 0-9 : . _ -',
+  ),
+  /** Milliseconds before a command counts as unanswered: above a healthy round trip, far below
+   * what a sign-in may wait (a dead Redis costs this once). */
+  REDIS_COMMAND_TIMEOUT: int(50, [5, 10000], 'must be a number of milliseconds from 5 to 10000'),
+  SECRETS_KEY: text(
+    undefined,
+    /^[A-Za-z0-9+/]{43}=$/,
+    'must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
+  ),
+  /** `always` behind a TLS terminator whose X-Forwarded-Proto is not trusted or not sent. */
+  SECURITY_HEADERS_TLS: oneOf(
+    'auto',
+    SECURITY_HEADERS_TLS_MODES,
+    'must be auto (on requests that came over TLS) or always',
+  ),
+};
+
+/** Rules between variables, checked when both are valid; a refusal is the first one's sentence. */
+const CHECKS: {
+  [N in Name]?: (value: NonNullable<Value<N>>, settings: Partial<Settings>) => boolean;
+} = {
+  HTTP_REQUEST_TIMEOUT: (timeout, { httpHeadersTimeout }) =>
+    httpHeadersTimeout === undefined || timeout >= httpHeadersTimeout,
+  METRICS_PORT: (port, settings) => port !== settings.port,
+};
+
+type Name = keyof typeof SETTINGS;
+type Value<N extends Name> = (typeof SETTINGS)[N]['unset'];
+type Camel<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<Camel<Tail>>}`
+  : Lowercase<S>;
+type Values = { [N in Name as Camel<N>]: Value<N> };
+type Optional = { [K in keyof Values]: undefined extends Values[K] ? K : never }[keyof Values];
+
+/** The validated, typed settings every other part of the service reads; unset by default: optional. */
+export type Settings = Omit<Values, Optional> & Partial<Pick<Values, Optional>>;
 
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
 }
 
+const NAMES = Object.keys(SETTINGS) as Name[];
+const camel = (name: string) =>
+  name.toLowerCase().replace(/_(.)/g, (_, letter: string) => letter.toUpperCase());
+
 /** Every variable the service reads, with its default (undefined: unset by default). */
 export function settingDefaults(): Record<string, string | number | boolean | undefined> {
-  return { ...new EnvironmentVariables() };
+  return Object.fromEntries(NAMES.map((name) => [name, SETTINGS[name].fallback]));
 }
 
 /** Reads and validates the environment; throws a SettingsError naming every bad variable. */
 export function parseSettings(env: Record<string, string | undefined>): Settings {
-  const known = Object.keys(new EnvironmentVariables());
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(
-      ([key, value]) => known.includes(key) && value !== undefined && value !== '',
-    ),
-  );
-  const vars = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
-  const errors = validateSync(vars, {
-    forbidUnknownValues: true,
-    validationError: { value: false },
-  });
-  if (errors.length > 0) {
-    const sentences = errors.flatMap((error) => Object.values(error.constraints ?? {}));
-    throw new SettingsError(`Invalid configuration: ${[...new Set(sentences)].join('; ')}.`);
+  const settings: Record<string, unknown> = {};
+  const refusals = new Map<Name, string>();
+  for (const name of NAMES) {
+    const { fallback, unset, read, rule, trimmed } = SETTINGS[name] as Setting<unknown>;
+    const given = env[name] ?? '';
+    const text = trimmed ? given.trim() : given;
+    if (given === '' || (text === '' && fallback === undefined)) {
+      settings[camel(name)] = unset;
+      continue;
+    }
+    const value = read(text);
+    if (value === undefined) refusals.set(name, typeof rule === 'string' ? rule : rule(text));
+    else settings[camel(name)] = value;
   }
-  return {
-    port: vars.PORT,
-    host: vars.HOST,
-    dataDir: vars.DATA_DIR,
-    databaseUrl: vars.DATABASE_URL,
-    dbPoolMax: vars.DB_POOL_MAX,
-    sqliteSynchronous: vars.SQLITE_SYNCHRONOUS,
-    dbConnectTimeout: vars.DB_CONNECT_TIMEOUT,
-    dbQueryTimeout: vars.DB_QUERY_TIMEOUT,
-    dbKeepaliveIdle: vars.DB_KEEPALIVE_IDLE,
-    adminUsername: vars.ADMIN_USERNAME,
-    adminPassword: vars.ADMIN_PASSWORD,
-    logLevel: vars.LOG_LEVEL,
-    bodyLimit: vars.BODY_LIMIT,
-    basePath: vars.BASE_PATH?.replace(/\/$/, ''),
-    tokenMaxExpire: vars.TOKEN_MAX_EXPIRE,
-    tokenMinSecretBytes: vars.TOKEN_MIN_SECRET_BYTES,
-    tokenClockLeeway: vars.TOKEN_CLOCK_LEEWAY,
-    sessionTtl: vars.SESSION_TTL,
-    authCacheTtl: vars.AUTH_CACHE_TTL,
-    rateLimitMax: vars.RATE_LIMIT_MAX,
-    rateLimitWindow: vars.RATE_LIMIT_WINDOW,
-    loginMaxFailures: vars.LOGIN_MAX_FAILURES,
-    loginFailureWindow: vars.LOGIN_FAILURE_WINDOW,
-    loginLockDuration: vars.LOGIN_LOCK_DURATION,
-    loginLockMaxDuration: vars.LOGIN_LOCK_MAX_DURATION,
-    loginLockReset: vars.LOGIN_LOCK_RESET,
-    loginKnownClientTtl: vars.LOGIN_KNOWN_CLIENT_TTL,
-    passwordHashConcurrency: vars.PASSWORD_HASH_CONCURRENCY || availableParallelism(),
-    passwordHashQueue: vars.PASSWORD_HASH_QUEUE,
-    corsOrigins: vars.CORS_ORIGINS ? (parseCorsOrigins(vars.CORS_ORIGINS) ?? []) : [],
-    cookieSecure: vars.COOKIE_SECURE,
-    trustProxy: parseTrustProxy(vars.TRUST_PROXY) ?? false,
-    shutdownDrain: vars.SHUTDOWN_DRAIN,
-    shutdownTimeout: vars.SHUTDOWN_TIMEOUT,
-    httpHeadersTimeout: vars.HTTP_HEADERS_TIMEOUT,
-    httpRequestTimeout: vars.HTTP_REQUEST_TIMEOUT,
-    httpKeepaliveTimeout: vars.HTTP_KEEPALIVE_TIMEOUT,
-    httpMaxConnectionsPerAddress: vars.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
-    secretsKey: vars.SECRETS_KEY,
-    securityHeadersTls: vars.SECURITY_HEADERS_TLS,
-    metricsPort: vars.METRICS_PORT,
-    metricsToken: vars.METRICS_TOKEN,
-    redisUrl: vars.REDIS_URL,
-    redisPrefix: vars.REDIS_PREFIX,
-    redisCommandTimeout: vars.REDIS_COMMAND_TIMEOUT,
+  for (const [name, check] of Object.entries(CHECKS) as [Name, Check][]) {
+    const value = settings[camel(name)];
+    if (value !== undefined && !check(value, settings)) {
+      refusals.set(name, SETTINGS[name].rule as string);
+    }
+  }
+  if (refusals.size > 0) {
+    const sentences = NAMES.filter((name) => refusals.has(name)).map(
+      (name) => `${name} ${refusals.get(name)}`,
+    );
+    throw new SettingsError(`Invalid configuration: ${sentences.join('; ')}.`);
+  }
+  return settings as Settings;
+}
+
+type Check = (value: unknown, settings: Partial<Settings>) => boolean;
+
+/** How one variable is read (the kinds below build them). */
+interface Setting<V> {
+  /** The default as written in the environment; undefined: unset by default. */
+  fallback: string | number | boolean | undefined;
+  /** The value when the variable is unset or empty: the default read, or `unset` without one. */
+  unset: V;
+  /** The value a given text reads as, or undefined when it is refused. */
+  read: (text: string) => V | undefined;
+  /** What the variable must be, after its name; a function of the refused text when that varies. */
+  rule: string | ((text: string) => string);
+  /** Read trimmed; blanks only then mean unset when there is no default (and are refused else). */
+  trimmed: boolean;
+}
+
+/** `undefined` among a setting's values when it has no default. */
+type Unset<F> = undefined extends F ? undefined : never;
+
+function setting<V>(
+  fallback: Setting<V>['fallback'],
+  read: Setting<V>['read'],
+  rule: Setting<V>['rule'],
+  trimmed: boolean,
+  unset?: V,
+): Setting<V> {
+  const value = fallback === undefined ? unset : read(String(fallback));
+  return { fallback, unset: value as V, read, rule, trimmed };
+}
+
+/** A whole number from min to max: digits only, blanks around them ignored. */
+function int<F extends number | undefined>(
+  fallback: F,
+  [min, max]: [number, number],
+  rule: string,
+) {
+  return setting<number | Unset<F>>(
+    fallback,
+    (text) => {
+      const digits = text.trim();
+      return /^\d+$/.test(digits) && +digits >= min && +digits <= max ? +digits : undefined;
+    },
+    rule,
+    false,
+  );
+}
+
+/** true, 1 or yes; false, 0 or no; in any letter case, blanks around them ignored. */
+function bool(fallback: boolean, rule: string) {
+  return setting(
+    fallback,
+    (text) => {
+      const word = text.trim();
+      return /^(true|1|yes)$/i.test(word) ? true : /^(false|0|no)$/i.test(word) ? false : undefined;
+    },
+    rule,
+    false,
+  );
+}
+
+/** One of a list, in any letter case, blanks around it ignored. */
+function oneOf<T extends string>(fallback: T, values: readonly T[], rule: string) {
+  return setting(
+    fallback,
+    (text) => values.find((value) => value === text.trim().toLowerCase()),
+    rule,
+    false,
+  );
+}
+
+/** A text, trimmed, that matches a pattern or that a parser reads; `unset` when none is given. */
+function text<F extends string | undefined, T = string, U = Unset<F>>(
+  fallback: F,
+  read: RegExp | ((text: string) => T | undefined),
+  rule: Setting<T>['rule'],
+  unset?: U,
+) {
+  const parse =
+    read instanceof RegExp ? (value: string) => (read.test(value) ? value : undefined) : read;
+  return setting<T | U>(fallback, parse as (text: string) => T | undefined, rule, true, unset);
+}
+
+/** A text taken as given, blanks included (a password, or a token that has none); no default. */
+function verbatim(accept: RegExp | ((text: string) => boolean), rule: Setting<string>['rule']) {
+  const accepts = (value: string) =>
+    accept instanceof RegExp ? accept.test(value) : accept(value);
+  return setting<string | undefined>(
+    undefined,
+    (value) => (accepts(value) ? value : undefined),
+    rule,
+    false,
+  );
+}
+
+/** A setting whose value, once read, is turned into another. */
+function mapped<V, W>(inner: Setting<V>, map: (value: V) => W): Setting<W> {
+  const read = (text: string) => {
+    const value = inner.read(text);
+    return value === undefined ? undefined : map(value);
   };
+  return setting(inner.fallback, read, inner.rule, inner.trimmed);
 }
