@@ -19,7 +19,7 @@ import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { TokenConfigViewDto } from './dto/token-config-view.dto';
 import { type FieldMap, TokenConfigEntity } from './entities/token-config.entity';
 import { buildClaims } from './token-claims';
-import { ConfigChangedError, TokenConfigStore } from './token-config.store';
+import { ConfigChangedError, configNotFound, TokenConfigStore } from './token-config.store';
 import { KeyFormatError, keyFor, secretsEqual } from './token-keys';
 import { TokenSigner } from './token-signer.service';
 import { RevocationStore } from './revocation.store';
@@ -83,7 +83,7 @@ export class TokenService {
     actor: Actor,
   ): Promise<MintedToken> {
     const resolved = await this.store.resolve(name);
-    if (!resolved) throw new NotFoundException(`token configuration ${name} does not exist`);
+    if (!resolved) throw configNotFound(name);
     const { config } = resolved;
     if (!config.enabled) throw new ConflictException(`token configuration ${name} is disabled`);
     if (!isHmac(config.algorithm)) {
@@ -148,7 +148,7 @@ export class TokenService {
 
   async content(name: string): Promise<TokenConfigViewDto> {
     const config = await this.store.find(name);
-    if (!config) throw new NotFoundException(`token configuration ${name} does not exist`);
+    if (!config) throw configNotFound(name);
     return TokenConfigViewDto.of(config);
   }
 
@@ -225,7 +225,7 @@ export class TokenService {
     await this.audit.recordChange(
       async (manager) => {
         const [deleted] = await this.store.delete([name], manager);
-        if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
+        if (!deleted) throw configNotFound(name);
       },
       () => [{ actor, action: 'token.delete', target: name }],
     );
@@ -248,8 +248,7 @@ export class TokenService {
       await this.revocations.changed();
       return;
     }
-    if (!(await this.store.find(name!)))
-      throw new NotFoundException(`token configuration ${name} does not exist`);
+    if (!(await this.store.find(name!))) throw configNotFound(name!);
     // Seconds are the tokens' resolution: "now" revokes the tokens of the current second too.
     const cutoff = before ?? now + 1;
     await this.audit.recordChange(
