@@ -27,6 +27,7 @@ import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
 import type { RevokeTokenDto } from './dto/revoke-token.dto';
 import type { VerifyTokenResponseDto } from './dto/verify-token.dto';
 import {
+  longestTokenLifetime,
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
   type TokenModuleOptions,
@@ -60,7 +61,7 @@ const SAVE_ATTEMPTS = 3;
 export class TokenService {
   private readonly maxExpire: number;
   private readonly minSecretBytes: number;
-  private readonly clockLeeway: number;
+  private readonly longestLifetime: number;
 
   constructor(
     private readonly store: TokenConfigStore,
@@ -75,7 +76,7 @@ export class TokenService {
   ) {
     this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
     this.minSecretBytes = options.minSecretBytes ?? TOKEN_OPTION_DEFAULTS.minSecretBytes;
-    this.clockLeeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
+    this.longestLifetime = longestTokenLifetime(options);
   }
 
   async generate(
@@ -240,7 +241,7 @@ export class TokenService {
     if (jti !== undefined) {
       if (before !== undefined) throw badField('before', 'goes with name, not with jti');
       // The token's own expiry is unknown here: keep the entry as long as any token can live.
-      const expiresAt = (now + this.maxExpire + this.clockLeeway) * 1000;
+      const expiresAt = (now + this.longestLifetime) * 1000;
       await this.audit.recordChange(
         (manager) => this.revocations.revokeToken(jti, expiresAt, manager),
         () => [{ actor, action: 'token.revoke', target: jti, details: { kind: 'jti' } }],
