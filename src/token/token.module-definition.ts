@@ -48,8 +48,8 @@ export const {
 } = new ConfigurableModuleBuilder<TokenModuleOptions>().setClassMethodName('forRoot').build();
 
 /**
- * `isGlobal: true` makes TokenModule's exports (TokenAuthenticationGuard, TokenService, ...) visible
- * in every host module, not only in the one that imports it. Default false.
+ * `isGlobal: true` makes TokenModule's exports (TokenAuthenticationGuard, TokenMintService, ...)
+ * visible in every host module, not only in the one that imports it. Default false.
  */
 export interface TokenModuleScope {
   isGlobal?: boolean;
