@@ -16,8 +16,10 @@ export { TokenAuthenticationGuard } from './token/guards/token-authentication.gu
 export { TokenVerifier, TokenRejectedError } from './token/token-verifier.service';
 export type { VerifiedToken, TokenRejection } from './token/token-verifier.service';
 export type { TokenUser } from './token/token-user';
-export { TokenService } from './token/token.service';
-export type { MintedToken } from './token/token.service';
+export { TokenConfigService } from './token/token-config.service';
+export { TokenMintService } from './token/token-mint.service';
+export type { MintedToken } from './token/token-mint.service';
+export { TokenRevocationService } from './token/token-revocation.service';
 export { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 export { recoverTransactionState } from './database/transaction-recovery';
 export { MetricsService } from './metrics/metrics.service';

@@ -1,4 +1,11 @@
-import { ConflictException, Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
 import { type EntityManager, In, Repository } from 'typeorm';
@@ -27,6 +34,11 @@ export class ConfigChangedError extends ConflictException {
   constructor(name: string) {
     super(`token configuration ${name} was changed by a concurrent request: try again`);
   }
+}
+
+/** The 404 of a request that names a configuration that does not exist. */
+export function configNotFound(name: string): NotFoundException {
+  return new NotFoundException(`token configuration ${name} does not exist`);
 }
 
 /** A safety net: changes made by another instance are announced (CHANGE_BUS), else seen within this time. */

@@ -11,6 +11,7 @@ import { TokenHeaderCache } from './token-header-cache';
 import { TokenRejectedError } from './token-rejected.error';
 import { deepFreeze, type VerifiedEntry, VerifiedTokenCache } from './verified-token-cache';
 import {
+  longestTokenLifetime,
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
   type TokenModuleOptions,
@@ -48,7 +49,7 @@ export class TokenVerifier {
     private readonly headers: TokenHeaderCache,
   ) {
     this.leeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
-    this.maxLifetime = (options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire) + this.leeway;
+    this.maxLifetime = longestTokenLifetime(options);
   }
 
   /** @param tokenName the query parameter the token came in, if it came in one */

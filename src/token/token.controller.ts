@@ -42,7 +42,9 @@ import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
 import { AdminOnly } from '../access/admin-only.decorator';
 import { PrincipalService } from '../access/principal.service';
-import { TokenService } from './token.service';
+import { TokenConfigService } from './token-config.service';
+import { TokenMintService } from './token-mint.service';
+import { TokenRevocationService } from './token-revocation.service';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0-9, _ and -');
@@ -60,7 +62,9 @@ const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0
 @UseFilters(EnvelopeExceptionFilter)
 export class TokenController {
   constructor(
-    private readonly tokens: TokenService,
+    private readonly configs: TokenConfigService,
+    private readonly mints: TokenMintService,
+    private readonly revocations: TokenRevocationService,
     private readonly principals: PrincipalService,
     private readonly metrics: MetricsService,
   ) {}
@@ -87,7 +91,7 @@ export class TokenController {
     @FlatFormPayloadBody() dto: GenerateTokenDto,
     @Req() request: HttpRequest,
   ): Promise<GenerateTokenResponseDto> {
-    const minting = this.tokens.generate(dto, this.principals.actor(request));
+    const minting = this.mints.generate(dto, this.principals.actor(request));
     const minted = await this.metrics.countMint(dto.name, minting);
     return { success: true, ...minted };
   }
@@ -102,7 +106,7 @@ export class TokenController {
     @Body() dto: UpdateTokenConfigDto,
     @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
-    const { warning } = await this.tokens.save(dto, this.principals.actor(request));
+    const { warning } = await this.configs.save(dto, this.principals.actor(request));
     return warning
       ? { success: true, msg: 'success', type: '2', warning }
       : { success: true, msg: 'success' };
@@ -112,7 +116,7 @@ export class TokenController {
   @ApiOperation({ summary: 'List token configurations (secrets masked)' })
   @ApiOkResponse({ type: TokenConfigListResponseDto })
   async list(): Promise<TokenConfigListResponseDto> {
-    return { success: true, data: await this.tokens.list() };
+    return { success: true, data: await this.configs.list() };
   }
 
   @Get('content')
@@ -120,7 +124,7 @@ export class TokenController {
   @ApiOkResponse({ type: TokenConfigContentResponseDto })
   @ApiErrors(CONFIG_NAME_INVALID, 404)
   async content(@Query() query: TokenConfigNameDto): Promise<TokenConfigContentResponseDto> {
-    return { success: true, ...(await this.tokens.content(query.name)) };
+    return { success: true, ...(await this.configs.content(query.name)) };
   }
 
   @Post('delete')
@@ -133,7 +137,7 @@ export class TokenController {
     @Body() dto: TokenConfigNameDto,
     @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
-    await this.tokens.delete(dto.name, this.principals.actor(request));
+    await this.configs.delete(dto.name, this.principals.actor(request));
     return { success: true };
   }
 
@@ -149,7 +153,7 @@ export class TokenController {
     @Body(ConfigNameListPipe) names: string[],
     @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
-    await this.tokens.deleteBatch(names, this.principals.actor(request));
+    await this.configs.deleteBatch(names, this.principals.actor(request));
     return { success: true, msg: 'success' };
   }
 
@@ -167,7 +171,7 @@ export class TokenController {
     @Body() dto: RevokeTokenDto,
     @Req() request: HttpRequest,
   ): Promise<SuccessMsgResponseDto> {
-    await this.tokens.revoke(dto, this.principals.actor(request));
+    await this.revocations.revoke(dto, this.principals.actor(request));
     return { success: true, msg: 'success' };
   }
 
@@ -182,6 +186,6 @@ export class TokenController {
   @ApiOkResponse({ type: VerifyTokenResponseDto })
   @ApiErrors(invalidField('token', 'must be a non-empty string'), 413, 415)
   verify(@Body() dto: VerifyTokenDto): Promise<VerifyTokenResponseDto> {
-    return this.tokens.introspect(dto.token);
+    return this.revocations.introspect(dto.token);
   }
 }

@@ -28,6 +28,17 @@ export const TOKEN_OPTION_DEFAULTS = {
   clockLeeway: 30,
 } as const;
 
+/**
+ * How far past now, in seconds, a token's `exp` may lie: `maxExpire`, and the clock leeway on top.
+ * Verification refuses a token that would live longer; a revocation by `jti` is kept this long.
+ */
+export function longestTokenLifetime(options: TokenModuleOptions): number {
+  return (
+    (options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire) +
+    (options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway)
+  );
+}
+
 /** Builds the module that holds TOKEN_MODULE_OPTIONS (TokenOptionsModule), from a value or a factory. */
 export const {
   ConfigurableModuleClass: ConfigurableTokenOptionsModule,
@@ -37,8 +48,8 @@ export const {
 } = new ConfigurableModuleBuilder<TokenModuleOptions>().setClassMethodName('forRoot').build();
 
 /**
- * `isGlobal: true` makes TokenModule's exports (TokenAuthenticationGuard, TokenService, ...) visible
- * in every host module, not only in the one that imports it. Default false.
+ * `isGlobal: true` makes TokenModule's exports (TokenAuthenticationGuard, TokenMintService, ...)
+ * visible in every host module, not only in the one that imports it. Default false.
  */
 export interface TokenModuleScope {
   isGlobal?: boolean;

@@ -17,6 +17,9 @@ import { TokenCutoffEntity } from './entities/token-cutoff.entity';
 import { TokenAuthenticationGuard } from './guards/token-authentication.guard';
 import { RevocationStore } from './revocation.store';
 import { TokenSignInService } from './token-sign-in.service';
+import { TokenConfigService } from './token-config.service';
+import { TokenMintService } from './token-mint.service';
+import { TokenRevocationService } from './token-revocation.service';
 import { TokenVerifier } from './token-verifier.service';
 import { TokenConfigStore } from './token-config.store';
 import { TokenHeaderCache } from './token-header-cache';
@@ -32,7 +35,6 @@ import {
 } from './token.module-definition';
 import { TokenOptionsModule } from './token-options.module';
 import { TokenController } from './token.controller';
-import { TokenService } from './token.service';
 
 /**
  * The Datafor token API: token configurations, minting, revocation, and the user endpoints.
@@ -55,7 +57,9 @@ import { TokenService } from './token.service';
   controllers: [TokenController],
   providers: [
     SecretsKeyCheck,
-    TokenService,
+    TokenConfigService,
+    TokenMintService,
+    TokenRevocationService,
     TokenConfigStore,
     TokenSigner,
     TokenVerifier,
@@ -76,7 +80,9 @@ import { TokenService } from './token.service';
     },
   ],
   exports: [
-    TokenService,
+    TokenConfigService,
+    TokenMintService,
+    TokenRevocationService,
     TokenVerifier,
     TokenSignInService,
     TokenAuthenticationGuard,

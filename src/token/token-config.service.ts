@@ -1,31 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import {
-  ConflictException,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
 import { isUniqueViolation } from '../common/storage-failure';
-import { UserProvisioner } from '../users/user-provisioner.service';
 import { PasswordHasher } from '../users/password-hasher.service';
-import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-types';
-import { PROFILE_FIELDS } from '../users/users.service';
-import { GenerateTokenDto } from './dto/generate-token.dto';
+import { ADMINISTRATOR, splitRoles } from '../users/user-types';
 import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { TokenConfigViewDto } from './dto/token-config-view.dto';
 import { type FieldMap, TokenConfigEntity } from './entities/token-config.entity';
-import { buildClaims } from './token-claims';
-import { ConfigChangedError, TokenConfigStore } from './token-config.store';
-import { KeyFormatError, keyFor, secretsEqual } from './token-keys';
-import { TokenSigner } from './token-signer.service';
-import { RevocationStore } from './revocation.store';
-import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
-import type { RevokeTokenDto } from './dto/revoke-token.dto';
-import type { VerifyTokenResponseDto } from './dto/verify-token.dto';
+import { ConfigChangedError, configNotFound, TokenConfigStore } from './token-config.store';
+import { KeyFormatError, keyFor } from './token-keys';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -41,11 +25,6 @@ import {
   TokenAlgorithm,
 } from './token.constants';
 
-export interface MintedToken {
-  expire: number;
-  token: string;
-}
-
 export interface SaveOutcome {
   created: boolean;
   warning?: string;
@@ -55,91 +34,21 @@ const MAX_BATCH = 1000;
 /** Saves of a configuration raced by concurrent ones, before a 409: one loss is the usual most. */
 const SAVE_ATTEMPTS = 3;
 
-/** The rules of token configurations and of minting (contract sections 2 and 3). */
+/** The rules of token configurations (contract section 2): list, read, save and delete them. */
 @Injectable()
-export class TokenService {
+export class TokenConfigService {
   private readonly maxExpire: number;
   private readonly minSecretBytes: number;
-  private readonly clockLeeway: number;
 
   constructor(
     private readonly store: TokenConfigStore,
-    private readonly signer: TokenSigner,
-    private readonly provisioner: UserProvisioner,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
-    private readonly revocations: RevocationStore,
-    private readonly verifier: TokenVerifier,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
     this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
     this.minSecretBytes = options.minSecretBytes ?? TOKEN_OPTION_DEFAULTS.minSecretBytes;
-    this.clockLeeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
-  }
-
-  async generate(
-    { name, privateKey, payload }: GenerateTokenDto,
-    actor: Actor,
-  ): Promise<MintedToken> {
-    const resolved = await this.store.resolve(name);
-    if (!resolved) throw new NotFoundException(`token configuration ${name} does not exist`);
-    const { config } = resolved;
-    if (!config.enabled) throw new ConflictException(`token configuration ${name} is disabled`);
-    if (!isHmac(config.algorithm)) {
-      throw badField(
-        'name',
-        `names a ${config.algorithm} configuration, which only verifies tokens its owner signs`,
-      );
-    }
-    if (!secretsEqual(privateKey, resolved.secret)) {
-      throw badField('privateKey', "does not match the configuration's secret");
-    }
-    const claims = buildClaims(payload, config.fieldmap);
-    const requested = splitRoles(payload.roles ?? []);
-    if (requested.types.includes(ADMINISTRATOR)) {
-      throw new ForbiddenException('a payload cannot make a user an Administrator');
-    }
-    if (requested.types.length > 1)
-      throw badField('payload.roles', 'may name at most one user type');
-
-    const outcome = await this.provisioner.provision({
-      username: payload.username,
-      create: config.initUser,
-      newUser: () => {
-        const initial = splitRoles(config.initRoles);
-        return {
-          profile: Object.fromEntries(PROFILE_FIELDS.map((field) => [field, payload[field]])),
-          usertype: requested.types[0] ?? initial.types[0] ?? DEFAULT_USER_TYPE,
-          roles: [...new Set([...initial.roles, ...requested.roles])],
-          password: payload.password,
-          passwordHash: config.initPasswordHash,
-        };
-      },
-    });
-    if (outcome.status === 'unknown') {
-      throw new NotFoundException(
-        `user ${payload.username} does not exist and ${name} does not create users`,
-      );
-    }
-    if (outcome.status === 'disabled')
-      throw new ConflictException(`user ${payload.username} is disabled`);
-    if (outcome.status === 'refused') {
-      throw new ConflictException(
-        `token configuration ${name} would create ${payload.username} as an Administrator: remove Administrator from its initroles`,
-      );
-    }
-
-    const iat = Math.floor(this.clock.now() / 1000);
-    const jti = randomUUID();
-    const token = this.signer.sign({ ...claims, iat, exp: iat + config.expire, jti }, resolved);
-    await this.audit.record({
-      actor,
-      action: 'token.mint',
-      target: name,
-      details: { username: payload.username, jti, userCreated: outcome.status === 'created' },
-    });
-    return { expire: config.expire, token };
   }
 
   async list(): Promise<TokenConfigViewDto[]> {
@@ -148,7 +57,7 @@ export class TokenService {
 
   async content(name: string): Promise<TokenConfigViewDto> {
     const config = await this.store.find(name);
-    if (!config) throw new NotFoundException(`token configuration ${name} does not exist`);
+    if (!config) throw configNotFound(name);
     return TokenConfigViewDto.of(config);
   }
 
@@ -225,66 +134,11 @@ export class TokenService {
     await this.audit.recordChange(
       async (manager) => {
         const [deleted] = await this.store.delete([name], manager);
-        if (!deleted) throw new NotFoundException(`token configuration ${name} does not exist`);
+        if (!deleted) throw configNotFound(name);
       },
       () => [{ actor, action: 'token.delete', target: name }],
     );
     await this.store.changed([name]);
-  }
-
-  /** Revokes one token by `jti`, or every token of a configuration issued before an instant (default now). */
-  async revoke({ jti, name, before }: RevokeTokenDto, actor: Actor): Promise<void> {
-    if ((jti === undefined) === (name === undefined))
-      throw badField('body', 'must give either jti or name');
-    const now = Math.floor(this.clock.now() / 1000);
-    if (jti !== undefined) {
-      if (before !== undefined) throw badField('before', 'goes with name, not with jti');
-      // The token's own expiry is unknown here: keep the entry as long as any token can live.
-      const expiresAt = (now + this.maxExpire + this.clockLeeway) * 1000;
-      await this.audit.recordChange(
-        (manager) => this.revocations.revokeToken(jti, expiresAt, manager),
-        () => [{ actor, action: 'token.revoke', target: jti, details: { kind: 'jti' } }],
-      );
-      await this.revocations.changed();
-      return;
-    }
-    if (!(await this.store.find(name!)))
-      throw new NotFoundException(`token configuration ${name} does not exist`);
-    // Seconds are the tokens' resolution: "now" revokes the tokens of the current second too.
-    const cutoff = before ?? now + 1;
-    await this.audit.recordChange(
-      (manager) => this.revocations.revokeIssuedBefore(name!, cutoff, manager),
-      () => [
-        {
-          actor,
-          action: 'token.revoke',
-          target: name!,
-          details: { kind: 'before', before: cutoff },
-        },
-      ],
-    );
-    await this.revocations.changed();
-  }
-
-  /** What a token is, RFC 7662 style: never an error for a bad token, `active: false` and the reason. */
-  async introspect(token: string): Promise<VerifyTokenResponseDto> {
-    try {
-      const { config, claims, username } = await this.verifier.verify(token);
-      const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
-      return {
-        success: true,
-        active: true,
-        name: config.name,
-        username,
-        exp: number(claims.exp),
-        iat: number(claims.iat),
-        jti: typeof claims.jti === 'string' ? claims.jti : undefined,
-      };
-    } catch (error) {
-      if (error instanceof TokenRejectedError)
-        return { success: true, active: false, reason: error.reason };
-      throw error;
-    }
   }
 
   /** Deletes every named configuration in one transaction; names that do not exist are skipped. */
