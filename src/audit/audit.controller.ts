@@ -4,7 +4,7 @@ import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.fi
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { AdminOnly } from '../access/admin-only.decorator';
-import { AuditService } from './audit.service';
+import { AuditReader } from './audit-reader.service';
 import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
 
 @ApiTags('audit')
@@ -15,7 +15,7 @@ import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
 export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(private readonly reader: AuditReader) {}
 
   @Get('list')
   @ApiOperation({
@@ -24,7 +24,7 @@ export class AuditController {
   @ApiOkResponse({ type: AuditListResponseDto })
   @ApiErrors(invalidField('size', 'must be from 1 to 500'), 401, 403, 503)
   async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
-    const { events, total, page, size } = await this.audit.list(query);
-    return { success: true, data: events, total, page, size };
+    const { events, ...paging } = await this.reader.list(query);
+    return { success: true, data: events, ...paging };
   }
 }
