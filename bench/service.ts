@@ -1,20 +1,23 @@
 /**
- * The real service, as main.ts starts it (createApp), on a fresh SQLite file in a temporary
- * DATA_DIR, listening on an ephemeral loopback port. run.ts forks this file, so that the service
- * has a process of its own like each anchor (see serveChild in child.ts for the messages); besides
- * what every child answers, it answers 'audit-off' and 'audit-on' (AuditService.record a no-op in
- * between, for the audit scenario) and 'audit-count' (the records the no-op took); likewise
- * 'token-cache-off', 'token-cache-on' and 'token-cache-count' (the lookups it failed) for the
- * verified-token cache.
+ * The real service, built as createApp builds it (AppModule, its Fastify adapter, configureApp)
+ * with one provider replaced: its verified-token cache is a SwitchedTokenCache. It runs on a fresh
+ * SQLite file in a temporary DATA_DIR, listening on an ephemeral loopback port. run.ts forks this
+ * file, so that the service has a process of its own like each anchor (see serveChild in child.ts
+ * for the messages); besides what every child answers, it answers 'audit-off' and 'audit-on'
+ * (AuditService.record a no-op in between, for the audit scenario) and 'audit-count' (the records
+ * the no-op took); likewise 'token-cache-off', 'token-cache-on' and 'token-cache-count' (the
+ * lookups it failed) for the verified-token cache.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../src/app/app.setup';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../src/app/app.module';
+import { configureApp, fastifyAdapter } from '../src/app/app.setup';
 import { AuditService } from '../src/audit/audit.service';
 import { logDestination } from '../src/app/config/logger-options';
 import { parseSettings } from '../src/app/config/settings';
-import { VerifiedTokenCache } from '../src/token/verified-token-cache';
+import { type VerifiedEntry, VerifiedTokenCache } from '../src/token/verified-token-cache';
 import { serveChild } from './child';
 import { ADMIN } from './credentials';
 
@@ -27,6 +30,22 @@ export interface ServiceStart {
 export interface RunningService {
   app: NestFastifyApplication;
   origin: string;
+  tokenCache: SwitchedTokenCache;
+}
+
+/**
+ * The verified-token cache with a switch: while `off`, it finds nothing, so that every token is
+ * verified afresh (and remembered, as with the cache on), and it counts the lookups it failed.
+ */
+export class SwitchedTokenCache extends VerifiedTokenCache {
+  off = false;
+  misses = 0;
+
+  override find(...lookup: Parameters<VerifiedTokenCache['find']>): VerifiedEntry | undefined {
+    if (!this.off) return super.find(...lookup);
+    this.misses++;
+    return undefined;
+  }
 }
 
 /**
@@ -47,13 +66,19 @@ export async function startService({ dataDir, logLevel }: ServiceStart): Promise
       ? { SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS }
       : {}),
   });
-  const app = await createApp({
-    settings,
-    logDestination: logDestination('/dev/null'),
-  });
+  const tokenCache = new SwitchedTokenCache();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ settings })] })
+    .overrideProvider(VerifiedTokenCache)
+    .useValue(tokenCache)
+    .compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    fastifyAdapter(settings, logDestination('/dev/null')),
+    { bufferLogs: true },
+  );
+  await configureApp(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, origin: `http://127.0.0.1:${port}` };
+  return { app, origin: `http://127.0.0.1:${port}`, tokenCache };
 }
 
 /**
@@ -77,44 +102,30 @@ function auditSwitch(audit: AuditService) {
   };
 }
 
-/** The verified-token cache finds nothing between `off` and `on`: every token is verified afresh. */
-function tokenCacheSwitch() {
-  const find = VerifiedTokenCache.prototype.find;
-  let misses = 0;
-  return {
-    off: () => {
-      VerifiedTokenCache.prototype.find = () => {
-        misses++;
-        return undefined;
-      };
-    },
-    on: () => {
-      VerifiedTokenCache.prototype.find = find;
-    },
-    misses: () => misses,
-  };
-}
-
 if (require.main === module) {
-  const tokenCache = tokenCacheSwitch();
-  let audit: ReturnType<typeof auditSwitch> | undefined;
+  let service:
+    { audit: ReturnType<typeof auditSwitch>; tokenCache: SwitchedTokenCache } | undefined;
   const started = () => {
-    if (!audit) throw new Error('the service has not started');
-    return audit;
+    if (!service) throw new Error('the service has not started');
+    return service;
   };
   serveChild(
     async (start: ServiceStart) => {
-      const { app } = await startService(start);
-      audit = auditSwitch(app.get(AuditService));
+      const { app, tokenCache } = await startService(start);
+      service = { audit: auditSwitch(app.get(AuditService)), tokenCache };
       return { server: app.getHttpServer(), close: () => app.close() };
     },
     {
-      'audit-off': () => started().off(),
-      'audit-on': () => started().on(),
-      'audit-count': () => started().skipped(),
-      'token-cache-off': tokenCache.off,
-      'token-cache-on': tokenCache.on,
-      'token-cache-count': tokenCache.misses,
+      'audit-off': () => started().audit.off(),
+      'audit-on': () => started().audit.on(),
+      'audit-count': () => started().audit.skipped(),
+      'token-cache-off': () => {
+        started().tokenCache.off = true;
+      },
+      'token-cache-on': () => {
+        started().tokenCache.off = false;
+      },
+      'token-cache-count': () => started().tokenCache.misses,
     },
   );
 }

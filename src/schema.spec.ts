@@ -61,7 +61,8 @@ describe('the schema the migrations make', () => {
   let dataSource: DataSource;
   const queries: [string, unknown[]][] = [];
   const logger: Logger = {
-    logQuery: (query, parameters) => void queries.push([query, parameters ?? []]),
+    logQuery: (query, parameters) =>
+      void queries.push([query, Array.isArray(parameters) ? parameters : []]),
     logQueryError: () => undefined,
     logQuerySlow: () => undefined,
     logSchemaBuild: () => undefined,

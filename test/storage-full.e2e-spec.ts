@@ -10,9 +10,13 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { Database } from 'better-sqlite3';
-import { AuditService } from '../src/audit/audit.service';
+import type { TestingModuleBuilder } from '@nestjs/testing';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { AUDIT_WRITER } from '../src/audit/audit-writer';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { SqliteAuditWriter } from '../src/audit/sqlite-audit-writer';
+import { sqliteConnectionOf } from '../src/database/sqlite-connection';
 import { walSyncOf } from '../src/database/sqlite-wal-sync';
 import { RevokedTokenEntity } from '../src/token/entities/revoked-token.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
@@ -44,11 +48,14 @@ const sqliteOf = (t: TestApp) =>
   (t.dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection;
 
 /** Gives the app an audit writer whose own connection the test reaches (see probed-sqlite.ts). */
-async function probeAuditWriter(t: TestApp): Promise<void> {
-  const audit = t.app.get(AuditService) as unknown as { sqliteWriter?: SqliteAuditWriter };
-  await audit.sqliteWriter?.close();
-  audit.sqliteWriter = SqliteAuditWriter.beside(sqliteOf(t), { driver: PROBED_SQLITE });
-}
+const probedAuditWriter = (builder: TestingModuleBuilder) =>
+  builder.overrideProvider(AUDIT_WRITER).useFactory({
+    inject: [getRepositoryToken(AuditEventEntity)],
+    factory: (events: Repository<AuditEventEntity>) =>
+      SqliteAuditWriter.beside(sqliteConnectionOf(events.manager.connection)!, {
+        driver: PROBED_SQLITE,
+      }),
+  });
 
 /** What runs a pragma on each connection to the file: TypeORM's, and the audit writer's own. */
 const sqliteConnections = (t: TestApp): ((pragma: string) => unknown)[] => {
@@ -234,9 +241,8 @@ describe(`writes on a full ${kind} database`, () => {
   const ledger = new Ledger(() => t);
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp(kind === 'sqlite' ? { override: probedAuditWriter } : {});
     if (kind === 'postgres') await installPostgresDiskFull(t);
-    else await probeAuditWriter(t);
     const created = await t.admin('POST', `${TOKEN_API}/update`, {
       name: CONFIG,
       secret: SECRET,

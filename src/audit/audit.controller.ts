@@ -1,11 +1,24 @@
-import { Controller, Get, Query, UseFilters, UsePipes } from '@nestjs/common';
-import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Readable } from 'node:stream';
+import { Controller, Get, Query, StreamableFile, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  ApiBasicAuth,
+  ApiCookieAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { AdminOnly } from '../access/admin-only.decorator';
 import { AuditReader } from './audit-reader.service';
-import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
+import {
+  AuditExportQueryDto,
+  AuditListResponseDto,
+  AuditQueryDto,
+  CURSOR_RULE,
+} from './dto/audit-query.dto';
 
 @ApiTags('audit')
 @ApiBasicAuth('basic')
@@ -26,5 +39,22 @@ export class AuditController {
   async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
     const { events, ...paging } = await this.reader.list(query);
     return { success: true, data: events, ...paging };
+  }
+
+  @Get('export')
+  @ApiOperation({
+    summary: 'The audit trail as NDJSON, oldest first, for a SIEM',
+    description:
+      'One event per line, with the `cursor` that continues after it: poll again with the last ' +
+      "line's cursor to get what came since. Same filters as `list`; ends at the events stored " +
+      'when the request began.',
+  })
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ description: 'One event per line (see `list` for the fields), plus `cursor`' })
+  @ApiErrors(invalidField('cursor', CURSOR_RULE), 401, 403, 503)
+  export(@Query() query: AuditExportQueryDto): StreamableFile {
+    return new StreamableFile(Readable.from(this.reader.export(query)), {
+      type: 'application/x-ndjson; charset=utf-8',
+    });
   }
 }

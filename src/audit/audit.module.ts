@@ -1,14 +1,24 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { AuditController } from './audit.controller';
 import { AuditReader } from './audit-reader.service';
 import { AuditService } from './audit.service';
+import { AUDIT_WRITER, auditWriterFor } from './audit-writer';
 import { AuditEventEntity } from './entities/audit-event.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity])],
   controllers: [AuditController],
-  providers: [AuditService, AuditReader],
+  providers: [
+    AuditService,
+    AuditReader,
+    // The writer for the data source's type (auditWriterFor).
+    {
+      provide: AUDIT_WRITER,
+      inject: [getRepositoryToken(AuditEventEntity)],
+      useFactory: auditWriterFor,
+    },
+  ],
   exports: [AuditService],
 })
 export class AuditModule {}

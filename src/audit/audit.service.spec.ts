@@ -1,20 +1,21 @@
 import { jest } from '@jest/globals';
 import type { Repository } from 'typeorm';
+import type { AuditRow, AuditWriter } from './audit-writer';
 import { AuditService } from './audit.service';
 import type { AuditEventEntity } from './entities/audit-event.entity';
-import type { AuditRow } from './sqlite-audit-writer';
 
-/** An AuditService over a repository that records each INSERT's rows and when it came. */
+/** An AuditService whose writer stores groups with `write` (the repository is not written to). */
+const serviceWriting = (write: AuditWriter['write']) =>
+  new AuditService({} as Repository<AuditEventEntity>, { write, close: async () => {} });
+
+/** An AuditService over a writer that records each group's rows and when it came. */
 function auditService() {
   const writes: { at: number; rows: AuditRow[] }[] = [];
-  const events = {
-    manager: { connection: { options: { type: 'postgres' } } },
-    insert: async (rows: AuditRow[]) => {
-      writes.push({ at: performance.now(), rows });
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    },
-  } as unknown as Repository<AuditEventEntity>;
-  return { audit: new AuditService(events), writes };
+  const audit = serviceWriting(async (rows) => {
+    writes.push({ at: performance.now(), rows });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  });
+  return { audit, writes };
 }
 
 const mint = (n: number) => ({
@@ -54,13 +55,9 @@ describe('AuditService group commit', () => {
     });
     try {
       const writes: AuditRow[][] = [];
-      const events = {
-        manager: { connection: { options: { type: 'postgres' } } },
-        insert: async (rows: AuditRow[]) => {
-          writes.push(rows);
-        },
-      } as unknown as Repository<AuditEventEntity>;
-      const audit = new AuditService(events);
+      const audit = serviceWriting(async (rows) => {
+        writes.push(rows);
+      });
       await audit.record(mint(1));
       const second = audit.record(mint(2));
       for (let turn = 0; turn < 5 && writes.length < 2; turn++)
@@ -76,12 +73,25 @@ describe('AuditService group commit', () => {
   });
 
   it('settles every caller of a group with its failure', async () => {
-    const failing = {
-      manager: { connection: { options: { type: 'postgres' } } },
-      insert: () => Promise.reject(new Error('disk full')),
-    } as unknown as Repository<AuditEventEntity>;
-    const audit = new AuditService(failing);
+    const audit = serviceWriting(() => Promise.reject(new Error('disk full')));
     const results = await Promise.allSettled([audit.record(mint(1)), audit.record(mint(2))]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('writes what is queued, then closes the writer, at shutdown', async () => {
+    const calls: string[] = [];
+    const audit = new AuditService({} as Repository<AuditEventEntity>, {
+      write: async (rows) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        calls.push(`write ${rows.length}`);
+      },
+      close: async () => {
+        calls.push('close');
+      },
+    });
+    const recorded = [audit.record(mint(1)), audit.record(mint(2))];
+    await audit.onApplicationShutdown();
+    await Promise.all(recorded);
+    expect(calls).toEqual(['write 2', 'close']);
   });
 });

@@ -1,10 +1,9 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, MoreThanOrEqual, Repository } from 'typeorm';
-import { sqliteConnectionOf } from '../database/sqlite-connection';
 import { writeTurnsOf } from '../database/write-turns';
+import { AUDIT_WRITER, type AuditRow, type AuditWriter } from './audit-writer';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
-import { type AuditRow, SqliteAuditWriter } from './sqlite-audit-writer';
 
 /** Who acts, and from where: what every audited call carries. */
 export interface Actor {
@@ -68,8 +67,8 @@ const MAX_BATCH = 500;
  * (while it commits and syncs) form the next one. No group waits for more to join it: a timed wait
  * would cap the write rate at the requests in flight per wait. Each caller's promise settles once
  * its row is stored, so an acknowledged request is always on record, at a fraction of the cost of
- * one commit per event. On SQLite the groups go through a SqliteAuditWriter: its own connection,
- * in a worker thread (see there).
+ * one commit per event. The groups go through the AUDIT_WRITER (see auditWriterFor): on SQLite
+ * a connection of its own, in a worker thread.
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
@@ -77,10 +76,10 @@ export class AuditService implements OnApplicationShutdown {
   private readonly queue: Group[] = [];
   /** The loop writing the queue, while there is one. */
   private writing?: Promise<void>;
-  private sqliteWriter?: SqliteAuditWriter;
 
   constructor(
     @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
+    @Inject(AUDIT_WRITER) private readonly writer: AuditWriter,
   ) {}
 
   record(entry: AuditRecord): Promise<void> {
@@ -117,36 +116,23 @@ export class AuditService implements OnApplicationShutdown {
     return turns ? turns.run(transaction) : transaction();
   }
 
-  /** Groups still queued are written, then the writer's own connection is closed. */
+  /** Groups still queued are written, then the writer is closed. */
   async onApplicationShutdown(): Promise<void> {
     await this.writing;
-    const writer = this.sqliteWriter;
-    this.sqliteWriter = undefined;
-    await writer?.close();
+    await this.writer.close();
   }
 
   /** Writes the groups in turn; a group leaves the queue before it is written, so none grows meanwhile. */
   private async writeQueue(): Promise<void> {
     for (let group = this.queue.shift(); group; group = this.queue.shift()) {
       try {
-        await this.insert(group.rows);
+        await this.writer.write(group.rows);
         group.settle();
       } catch (error) {
         group.settle(error);
       }
     }
     this.writing = undefined;
-  }
-
-  /** One group's rows in one commit: on SQLite by the writer, elsewhere in one multi-row INSERT. */
-  private async insert(rows: AuditRow[]): Promise<void> {
-    const connection = sqliteConnectionOf(this.events.manager.connection);
-    if (!connection) {
-      await this.events.insert(rows);
-      return;
-    }
-    this.sqliteWriter ??= SqliteAuditWriter.beside(connection);
-    await this.sqliteWriter.write(rows);
   }
 
   /**

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PROBED_SQLITE, probedPragma } from '../../test/support/probed-sqlite';
-import { type AuditRow, SqliteAuditWriter } from './sqlite-audit-writer';
+import type { AuditRow, AuditWriter } from './audit-writer';
+import { SqliteAuditWriter } from './sqlite-audit-writer';
 
 const row = (target: string): AuditRow => ({
   at: Date.now(),
@@ -23,7 +24,7 @@ const targets = (db: Database.Database) =>
 describe('SqliteAuditWriter', () => {
   let dir: string;
   let shared: Database.Database;
-  let writer: SqliteAuditWriter | undefined;
+  let writer: AuditWriter | undefined;
 
   function openShared(synchronous: 'FULL' | 'NORMAL', file = join(dir, 'audit.sqlite')) {
     shared = new Database(file);

@@ -4,9 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import { walSyncOf } from '../database/sqlite-wal-sync';
 import { type SqliteWriteGate, writeGateOf } from '../database/sqlite-write-gate';
-import type { AuditEventEntity } from './entities/audit-event.entity';
-
-export type AuditRow = Omit<AuditEventEntity, 'id'>;
+import type { AuditRow, AuditWriter } from './audit-writer';
 
 /** How long a group waits, at most, for a transaction of the shared connection to let go of the write lock. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -160,13 +158,6 @@ function driverPath(): string | undefined {
   }
 }
 
-/** Writes a group of rows and settles once they are stored. */
-export interface SqliteAuditWriter {
-  write(rows: AuditRow[]): Promise<void>;
-  /** Closes its own connection (never the shared one). */
-  close(): Promise<void>;
-}
-
 export const SqliteAuditWriter = {
   /**
    * The writer of `AuditService`'s group commits on SQLite (WAL mode): a connection of its own to
@@ -184,7 +175,7 @@ export const SqliteAuditWriter = {
    * journal mode other than WAL), or better-sqlite3 cannot be found by path, the groups are written
    * on `shared` itself, in its transaction if one is open.
    */
-  beside(shared: Database, options: AuditWriterOptions = {}): SqliteAuditWriter {
+  beside(shared: Database, options: AuditWriterOptions = {}): AuditWriter {
     const driver = options.driver ?? driverPath();
     const separate =
       driver !== undefined &&
@@ -203,7 +194,7 @@ export const SqliteAuditWriter = {
   },
 };
 
-class SharedConnectionWriter implements SqliteAuditWriter {
+class SharedConnectionWriter implements AuditWriter {
   private readonly insertGroup: (rows: AuditRow[]) => void;
 
   constructor(private readonly db: Database) {
@@ -217,7 +208,7 @@ class SharedConnectionWriter implements SqliteAuditWriter {
   async close(): Promise<void> {}
 }
 
-class ThreadWriter implements SqliteAuditWriter {
+class ThreadWriter implements AuditWriter {
   private worker?: Worker;
   private closed = false;
   private nextId = 0;

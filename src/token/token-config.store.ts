@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
 import { type EntityManager, In, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
+import { BoundedMap } from '../common/bounded-map';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { TokenConfigEntity } from './entities/token-config.entity';
@@ -39,10 +40,10 @@ const MAX_CACHED = 1000;
  */
 @Injectable()
 export class TokenConfigStore implements OnModuleInit {
-  private readonly cache = new Map<
+  private readonly cache = new BoundedMap<
     string,
     { resolved: ResolvedTokenConfig | undefined; until: number }
-  >();
+  >(MAX_CACHED);
   private enabled?: EnabledConfigs;
   /** Bumped by every drop, so that a read begun before it does not cache what it found. */
   private generation = 0;
@@ -73,7 +74,6 @@ export class TokenConfigStore implements OnModuleInit {
     const config = await this.configs.findOneBy({ name });
     const resolved = config ? this.open(config) : undefined;
     if (generation !== this.generation) return resolved;
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
     return resolved;
   }

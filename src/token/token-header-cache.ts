@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+import { BoundedMap } from '../common/bounded-map';
 import { TokenRejectedError } from './token-rejected.error';
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -26,8 +28,9 @@ const MAX_CACHED_HEADER_LENGTH = 512;
  * by their encoded form, since a configuration's tokens all share one: up to 256 short ones, as
  * the caller chooses what it sends.
  */
+@Injectable()
 export class TokenHeaderCache {
-  private readonly headers = new Map<string, Readonly<TokenHeader>>();
+  private readonly headers = new BoundedMap<string, Readonly<TokenHeader>>(MAX_CACHED_HEADERS);
 
   read(token: string): Readonly<TokenHeader> {
     const parts = token.split('.');
@@ -37,11 +40,7 @@ export class TokenHeaderCache {
     const cached = this.headers.get(encoded);
     if (cached) return cached;
     const header = Object.freeze(parseHeader(encoded));
-    if (encoded.length <= MAX_CACHED_HEADER_LENGTH) {
-      if (this.headers.size >= MAX_CACHED_HEADERS)
-        this.headers.delete(this.headers.keys().next().value as string);
-      this.headers.set(encoded, header);
-    }
+    if (encoded.length <= MAX_CACHED_HEADER_LENGTH) this.headers.set(encoded, header);
     return header;
   }
 }

@@ -5,9 +5,11 @@ import type { Clock } from '../common/clock';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import type { RevocationStore } from './revocation.store';
 import type { ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
+import { TokenHeaderCache } from './token-header-cache';
 import { keyFor } from './token-keys';
 import { TokenRejectedError, TokenVerifier } from './token-verifier.service';
 import type { TokenModuleOptions } from './token.module-definition';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 const SECRET = 'a-secret-of-the-erp-that-is-long-enough';
 const NOW = 1_800_000_000;
@@ -45,7 +47,15 @@ function verifier() {
   const jwtVerify = jest.spyOn(jwt, 'verify');
   const clock: Clock = { now: () => state.now };
   const options = { clockLeeway: 30 } as TokenModuleOptions;
-  const tokens = new TokenVerifier(configs, revocations, jwt, clock, options);
+  const tokens = new TokenVerifier(
+    configs,
+    revocations,
+    jwt,
+    clock,
+    options,
+    new VerifiedTokenCache(),
+    new TokenHeaderCache(),
+  );
   return { tokens, state, jwtVerify };
 }
 

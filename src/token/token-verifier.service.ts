@@ -31,14 +31,12 @@ export interface VerifiedToken {
  * configuration named by `kid` (else each enabled one that fits), only that configuration's
  * algorithm (never `none`, never HS against a public key), `exp`/`nbf` with a small leeway, and revocations.
  * A token verified lately skips the signature and the parsing (VerifiedTokenCache), never the
- * checks of time and revocation.
+ * checks of time and revocation. Both caches are TokenModule's providers.
  */
 @Injectable()
 export class TokenVerifier {
   private readonly leeway: number;
   private readonly maxLifetime: number;
-  private readonly headers = new TokenHeaderCache();
-  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     private readonly configs: TokenConfigStore,
@@ -46,6 +44,8 @@ export class TokenVerifier {
     private readonly jwt: JwtService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
+    private readonly verified: VerifiedTokenCache,
+    private readonly headers: TokenHeaderCache,
   ) {
     this.leeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
     this.maxLifetime = (options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire) + this.leeway;

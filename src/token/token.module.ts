@@ -19,6 +19,8 @@ import { RevocationStore } from './revocation.store';
 import { TokenSignInService } from './token-sign-in.service';
 import { TokenVerifier } from './token-verifier.service';
 import { TokenConfigStore } from './token-config.store';
+import { TokenHeaderCache } from './token-header-cache';
+import { VerifiedTokenCache } from './verified-token-cache';
 import { TokenSigner } from './token-signer.service';
 import {
   type ASYNC_OPTIONS_TYPE,
@@ -57,6 +59,9 @@ import { TokenService } from './token.service';
     TokenConfigStore,
     TokenSigner,
     TokenVerifier,
+    // TokenVerifier's caches, as providers so that an app can replace them (overrideProvider).
+    { provide: VerifiedTokenCache, useFactory: () => new VerifiedTokenCache() },
+    TokenHeaderCache,
     TokenSignInService,
     RevocationStore,
     TokenAuthenticationGuard,

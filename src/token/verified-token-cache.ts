@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { BoundedMap } from '../common/bounded-map';
 import type { ResolvedTokenConfig } from './token-config.store';
 
 /** What a verification found: the claims are frozen, since every later hit shares them. */
@@ -29,12 +30,14 @@ export function deepFreeze<T>(value: T): T {
  * only for the very configuration object that verified it: a configuration changed, disabled or
  * deleted since resolves to another object (or to none), and the token is verified again. What
  * depends on the time (expiry, revocations) is still checked on every use, by the caller.
- * Up to 4096 entries; the oldest goes first.
+ * Up to 4096 entries; the oldest goes first. TokenModule provides one to its TokenVerifier.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, VerifiedEntry>();
+  private readonly entries: BoundedMap<string, VerifiedEntry>;
 
-  constructor(private readonly maxEntries = MAX_ENTRIES) {}
+  constructor(maxEntries = MAX_ENTRIES) {
+    this.entries = new BoundedMap(maxEntries);
+  }
 
   /** The key of `token`, or undefined for a token too long to keep. */
   keyOf(token: string): string | undefined {
@@ -52,8 +55,6 @@ export class VerifiedTokenCache {
 
   remember(key: string | undefined, entry: VerifiedEntry): void {
     if (key === undefined) return;
-    if (this.entries.size >= this.maxEntries && !this.entries.has(key))
-      this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, { ...entry, claims: deepFreeze(entry.claims) });
   }
 

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
 import { EntityManager, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
+import { BoundedMap } from '../common/bounded-map';
 import { badField } from '../common/http/bad-request';
 import { canonicalUsername } from '../common/validation/username';
 import { type Actor, AuditService } from '../audit/audit.service';
@@ -44,7 +45,7 @@ export interface NewUser {
 export class UsersService {
   /** Emits a username whenever that user's password, type or enabled flag may have changed. */
   readonly credentialChanges = new Subject<string>();
-  private readonly known = new Map<string, { user: UserEntity; until: number }>();
+  private readonly known = new BoundedMap<string, { user: UserEntity; until: number }>(MAX_KNOWN);
   /** Bumped by every drop, so that a read begun before it does not cache what it found. */
   private generation = 0;
 
@@ -81,12 +82,8 @@ export class UsersService {
     const generation = this.generation;
     const user = await this.users.findOneBy({ username });
     if (generation !== this.generation) return user;
-    if (user) {
-      if (this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
-      this.known.set(username, { user, until: now + KNOWN_TTL_MS });
-    } else {
-      this.known.delete(username);
-    }
+    if (user) this.known.set(username, { user, until: now + KNOWN_TTL_MS });
+    else this.known.delete(username);
     return user;
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app/app.module';
@@ -25,6 +25,8 @@ export const ADMIN_AUTH = basic(ADMIN.username, ADMIN.password);
 export interface TestAppOptions {
   env?: Record<string, string>;
   clock?: Clock;
+  /** Replaces providers before the app is built (`builder.overrideProvider(...)`). */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   /** Collects every log line in `logs` (JSON text), instead of discarding them. */
   captureLogs?: boolean;
   /** Start on the data of an earlier app (closed with `keepData`) instead of an empty store. */
@@ -93,6 +95,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     imports: [AppModule.forRoot({ settings })],
   });
   if (options.clock) builder = builder.overrideProvider(CLOCK).useValue(options.clock);
+  if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     fastifyAdapter(settings, destination),

@@ -2,6 +2,7 @@ import { hash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { type ChangeBus, CHANGE_BUS } from '../../changes/change-bus';
+import { BoundedMap } from '../../common/bounded-map';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { UsersService } from '../../users/users.service';
 import { AuthenticatedUser } from './authenticated-user';
@@ -20,7 +21,9 @@ const MAX_ENTRIES = 10000;
 @Injectable()
 export class CredentialCache implements OnModuleDestroy {
   private readonly key = randomBytes(32).toString('base64url');
-  private readonly entries = new Map<string, { user: AuthenticatedUser; until: number }>();
+  private readonly entries = new BoundedMap<string, { user: AuthenticatedUser; until: number }>(
+    MAX_ENTRIES,
+  );
   private readonly ttlMs: number;
   /** Bumped by every forget: a check that began before one must not cache what it read. */
   private changes = 0;
@@ -67,8 +70,6 @@ export class CredentialCache implements OnModuleDestroy {
   /** Remembers a verified credential, unless a credential changed since `epoch` was read. */
   set(fingerprint: string, user: AuthenticatedUser, epoch: number): void {
     if (this.ttlMs === 0 || epoch !== this.changes) return;
-    if (this.entries.size >= MAX_ENTRIES)
-      this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(fingerprint, { user, until: Date.now() + this.ttlMs });
   }
 

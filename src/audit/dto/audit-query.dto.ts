@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 import { decodeCursor } from '../audit-cursor';
@@ -81,6 +81,9 @@ export class AuditQueryDto {
   @optionalInteger('Events per page (default 50)', 1, 500, 'must be from 1 to 500')
   size?: number;
 }
+
+/** `GET /audit/export`: the list's filters and cursor, without paging. */
+export class AuditExportQueryDto extends OmitType(AuditQueryDto, ['page', 'size'] as const) {}
 
 export class AuditEventDto {
   @ApiProperty() id: number;
