@@ -1,13 +1,6 @@
 import { Readable } from 'node:stream';
 import { Controller, Get, Query, StreamableFile, UseFilters, UsePipes } from '@nestjs/common';
-import {
-  ApiBasicAuth,
-  ApiCookieAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
@@ -49,8 +42,10 @@ export class AuditController {
       "line's cursor to get what came since. Same filters as `list`; ends at the events stored " +
       'when the request began.',
   })
-  @ApiProduces('application/x-ndjson')
-  @ApiOkResponse({ description: 'One event per line (see `list` for the fields), plus `cursor`' })
+  @ApiOkResponse({
+    description: 'One event per line (the fields of `list`), plus `cursor`',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
   @ApiErrors(invalidField('cursor', CURSOR_RULE), 401, 403, 503)
   export(@Query() query: AuditExportQueryDto): StreamableFile {
     return new StreamableFile(Readable.from(this.reader.export(query)), {
