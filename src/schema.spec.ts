@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { TOKEN_SERVICE_MIGRATIONS } from './schema';
+import { DataSource, type Logger } from 'typeorm';
+import { encodeCursor } from './audit/audit-cursor';
+import { AuditReader } from './audit/audit-reader.service';
+import { AuditEventEntity } from './audit/entities/audit-event.entity';
+import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
 import { RevokedTokensWithoutConfigName1765100000000 } from './database/migrations/1765100000000-revoked-tokens-without-config-name';
 
 describe('RevokedTokensWithoutConfigName1765100000000', () => {
@@ -49,6 +52,74 @@ describe('RevokedTokensWithoutConfigName1765100000000', () => {
       expect(await columns(current)).toEqual(['jti', 'expires_at', 'config_name']);
     } finally {
       await current.destroy();
+    }
+  });
+});
+
+describe('the schema the migrations make', () => {
+  let dir: string;
+  let dataSource: DataSource;
+  const queries: [string, unknown[]][] = [];
+  const logger: Logger = {
+    logQuery: (query, parameters) =>
+      void queries.push([query, Array.isArray(parameters) ? parameters : []]),
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'schema-'));
+    dataSource = await new DataSource({
+      type: 'better-sqlite3',
+      database: join(dir, 'schema.sqlite'),
+      entities: TOKEN_SERVICE_ENTITIES,
+      migrations: TOKEN_SERVICE_MIGRATIONS,
+      migrationsRun: true,
+      logging: ['query'],
+      logger,
+    }).initialize();
+  });
+  afterAll(async () => {
+    await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the one the entities describe: nothing left for TypeORM to synchronize', async () => {
+    const pending = await dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+  });
+
+  it('serves every audit/list filter, alone and with a time range, from an index in the list order', async () => {
+    const reader = new AuditReader(dataSource.getRepository(AuditEventEntity));
+    const cursor = encodeCursor({ at: 1_800_000_000_000, id: 5 });
+    for (const query of [
+      {},
+      { action: 'token.mint' },
+      { actor: 'erp' },
+      { target: 'someone' },
+      { from: 1, to: 2 },
+      { action: 'token.mint', from: 1 },
+      { actor: 'erp', to: 2 },
+      { target: 'someone', from: 1, to: 2 },
+    ]) {
+      for (const paging of [{}, { cursor }]) {
+        queries.length = 0;
+        await reader.list({ ...query, ...paging });
+        const selects = queries.filter(([sql]) => /^\s*SELECT/i.test(sql));
+        expect(selects).toHaveLength(2);
+        for (const [sql, parameters] of selects) {
+          const plan = (await dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters)) as {
+            detail: string;
+          }[];
+          const steps = plan.map((step) => step.detail).join(' | ');
+          // An index search or scan, never the table itself nor a sort of what it found.
+          expect(steps).toMatch(/USING (COVERING )?INDEX idx_audit_events_/);
+          expect(steps).not.toMatch(/^SCAN audit_events$|SCAN event$|TEMP B-TREE/m);
+        }
+      }
     }
   });
 });

@@ -10,6 +10,7 @@ import { AuditKnownClients1764600000000 } from './database/migrations/1764600000
 import { SecretsKeyCheck1764900000000 } from './database/migrations/1764900000000-secrets-key-check';
 import { UserAccessChanges1765000000000 } from './database/migrations/1765000000000-user-access-changes';
 import { RevokedTokensWithoutConfigName1765100000000 } from './database/migrations/1765100000000-revoked-tokens-without-config-name';
+import { AuditListIndexes1765200000000 } from './database/migrations/1765200000000-audit-list-indexes';
 
 /**
  * The library's tables: what a host app hands its TypeORM data source so that TokenModule finds
@@ -30,4 +31,5 @@ export const TOKEN_SERVICE_MIGRATIONS = [
   SecretsKeyCheck1764900000000,
   UserAccessChanges1765000000000,
   RevokedTokensWithoutConfigName1765100000000,
+  AuditListIndexes1765200000000,
 ];

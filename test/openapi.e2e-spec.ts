@@ -150,6 +150,7 @@ describe('the OpenAPI document', () => {
       [
         `${api}/token/generate`,
         `${api}/token/update`,
+        `${api}/audit/export`,
         `${api}/token/list`,
         `${api}/token/content`,
         `${api}/token/delete`,

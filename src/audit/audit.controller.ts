@@ -1,11 +1,17 @@
-import { Controller, Get, Query, UseFilters, UsePipes } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Controller, Get, Query, StreamableFile, UseFilters, UsePipes } from '@nestjs/common';
 import { ApiBasicAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
 import { createValidationPipe } from '../common/validation/validation.pipe';
 import { AdminOnly } from '../access/admin-only.decorator';
-import { AuditService } from './audit.service';
-import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
+import { AuditReader } from './audit-reader.service';
+import {
+  AuditExportQueryDto,
+  AuditListResponseDto,
+  AuditQueryDto,
+  CURSOR_RULE,
+} from './dto/audit-query.dto';
 
 @ApiTags('audit')
 @ApiBasicAuth('basic')
@@ -15,7 +21,7 @@ import { AuditListResponseDto, AuditQueryDto } from './dto/audit-query.dto';
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
 export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(private readonly reader: AuditReader) {}
 
   @Get('list')
   @ApiOperation({
@@ -24,7 +30,26 @@ export class AuditController {
   @ApiOkResponse({ type: AuditListResponseDto })
   @ApiErrors(invalidField('size', 'must be from 1 to 500'), 401, 403, 503)
   async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
-    const { events, total, page, size } = await this.audit.list(query);
-    return { success: true, data: events, total, page, size };
+    const { events, ...paging } = await this.reader.list(query);
+    return { success: true, data: events, ...paging };
+  }
+
+  @Get('export')
+  @ApiOperation({
+    summary: 'The audit trail as NDJSON, oldest first, for a SIEM',
+    description:
+      'One event per line, with the `cursor` that continues after it: poll again with the last ' +
+      "line's cursor to get what came since. Same filters as `list`; ends at the events stored " +
+      'when the request began.',
+  })
+  @ApiOkResponse({
+    description: 'One event per line (the fields of `list`), plus `cursor`',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(invalidField('cursor', CURSOR_RULE), 401, 403, 503)
+  export(@Query() query: AuditExportQueryDto): StreamableFile {
+    return new StreamableFile(Readable.from(this.reader.export(query)), {
+      type: 'application/x-ndjson; charset=utf-8',
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { AuditController } from './audit.controller';
+import { AuditReader } from './audit-reader.service';
 import { AuditService } from './audit.service';
 import { AUDIT_WRITER, auditWriterFor } from './audit-writer';
 import { AuditEventEntity } from './entities/audit-event.entity';
@@ -10,6 +11,7 @@ import { AuditEventEntity } from './entities/audit-event.entity';
   controllers: [AuditController],
   providers: [
     AuditService,
+    AuditReader,
     // The writer for the data source's type (auditWriterFor).
     {
       provide: AUDIT_WRITER,

@@ -1,17 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import {
-  Between,
-  type EntityManager,
-  type FindOptionsWhere,
-  In,
-  LessThan,
-  MoreThanOrEqual,
-  Repository,
-} from 'typeorm';
+import { type EntityManager, In, MoreThanOrEqual, Repository } from 'typeorm';
 import { writeTurnsOf } from '../database/write-turns';
 import { AUDIT_WRITER, type AuditRow, type AuditWriter } from './audit-writer';
-import type { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditEventEntity, AuditOutcome } from './entities/audit-event.entity';
 
 /** Who acts, and from where: what every audited call carries. */
@@ -163,28 +154,5 @@ export class AuditService implements OnApplicationShutdown {
         at: MoreThanOrEqual(query.since),
       },
     });
-  }
-
-  /** Events matching the filters, newest first, a page at a time. */
-  async list(
-    query: AuditQueryDto,
-  ): Promise<{ events: AuditEventEntity[]; total: number; page: number; size: number }> {
-    const page = query.page ?? 1;
-    const size = query.size ?? 50;
-    const where: FindOptionsWhere<AuditEventEntity> = {};
-    if (query.action) where.action = query.action;
-    if (query.actor) where.actor = query.actor;
-    if (query.target) where.target = query.target;
-    if (query.from !== undefined && query.to !== undefined)
-      where.at = Between(query.from, query.to - 1);
-    else if (query.from !== undefined) where.at = MoreThanOrEqual(query.from);
-    else if (query.to !== undefined) where.at = LessThan(query.to);
-    const [events, total] = await this.events.findAndCount({
-      where,
-      order: { at: 'DESC', id: 'DESC' },
-      skip: (page - 1) * size,
-      take: size,
-    });
-    return { events, total, page, size };
   }
 }

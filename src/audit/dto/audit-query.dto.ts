@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
+import { decodeCursor } from '../audit-cursor';
 import { IsNonEmptyString } from '../../common/validation/decorators';
 import { toInteger } from '../../common/validation/transforms';
 
@@ -14,6 +15,11 @@ const optionalInteger = (description: string, min: number, max: number, message:
     Min(min, { message }),
     Max(max, { message }),
   );
+
+/** Matching events counted at most: a count that walks a whole large trail would cost every page. */
+export const AUDIT_COUNT_LIMIT = 10000;
+
+export const CURSOR_RULE = 'must be the `next` of an earlier answer';
 
 /** `GET /audit/list`: filters and paging, newest first. */
 export class AuditQueryDto {
@@ -57,9 +63,27 @@ export class AuditQueryDto {
   @optionalInteger('Page number, from 1 (default 1)', 1, 1000000, 'must be a page number from 1')
   page?: number;
 
+  @ApiPropertyOptional({
+    description:
+      'Continues after the page whose answer gave it as `next`; send the same filters and size. ' +
+      'Not with `page`.',
+  })
+  @IsOptional()
+  @ValidateBy({
+    name: 'isAuditCursor',
+    validator: {
+      validate: (value) => typeof value === 'string' && decodeCursor(value) !== undefined,
+      defaultMessage: () => CURSOR_RULE,
+    },
+  })
+  cursor?: string;
+
   @optionalInteger('Events per page (default 50)', 1, 500, 'must be from 1 to 500')
   size?: number;
 }
+
+/** `GET /audit/export`: the list's filters and cursor, without paging. */
+export class AuditExportQueryDto extends OmitType(AuditQueryDto, ['page', 'size'] as const) {}
 
 export class AuditEventDto {
   @ApiProperty() id: number;
@@ -77,7 +101,19 @@ export class AuditEventDto {
 export class AuditListResponseDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: [AuditEventDto] }) data: AuditEventDto[];
-  @ApiProperty({ description: 'Events matching the filters' }) total: number;
+  @ApiProperty({
+    description: `Events matching the filters, counted up to ${AUDIT_COUNT_LIMIT}: see \`totalExact\``,
+  })
+  total: number;
+  @ApiProperty({
+    description: `false when more than ${AUDIT_COUNT_LIMIT} events match: \`total\` then says ${AUDIT_COUNT_LIMIT}`,
+  })
+  totalExact: boolean;
   @ApiProperty() page: number;
   @ApiProperty() size: number;
+  @ApiPropertyOptional({
+    description:
+      'Send as `cursor` (with the same filters and size) for the next page; absent on the last',
+  })
+  next?: string;
 }
