@@ -10,6 +10,7 @@ export type {
   TokenModuleRootOptions,
 } from './token/token.module-definition';
 export type { Principal } from './access/principal';
+export type { ErrorStatusMode } from './common/http/error-status';
 export { AdminGuard } from './access/admin.guard';
 export { PrincipalService } from './access/principal.service';
 export { TokenAuthenticationGuard } from './token/guards/token-authentication.guard';

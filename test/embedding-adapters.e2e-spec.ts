@@ -3,6 +3,7 @@ import {
   Body,
   CanActivate,
   Controller,
+  type DynamicModule,
   ExecutionContext,
   Get,
   HttpCode,
@@ -19,6 +20,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
+  type ErrorStatusMode,
   TOKEN_SERVICE_ENTITIES,
   TOKEN_SERVICE_MIGRATIONS,
   TokenAuthenticationGuard,
@@ -65,27 +67,34 @@ class HostController {
   }
 }
 
-@Module({
-  imports: [
-    TypeOrmModule.forRoot({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: TOKEN_SERVICE_ENTITIES,
-      migrations: TOKEN_SERVICE_MIGRATIONS,
-      migrationsRun: true,
-    }),
-    TokenModule.forRoot({
-      secretsKey: randomBytes(32),
-      principal: (user: HostUser | TokenUser) =>
-        'via' in user
-          ? user
-          : { username: user.login, usertype: user.admin ? 'Administrator' : 'SYS_Reader' },
-    }),
-  ],
-  controllers: [HostController],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
-})
+@Module({})
 class HostModule {}
+
+/** The host app, with TokenModule answering its errors in `errorStatus`'s way. */
+function hostModule(errorStatus?: ErrorStatusMode): DynamicModule {
+  return {
+    module: HostModule,
+    imports: [
+      TypeOrmModule.forRoot({
+        type: 'better-sqlite3',
+        database: ':memory:',
+        entities: TOKEN_SERVICE_ENTITIES,
+        migrations: TOKEN_SERVICE_MIGRATIONS,
+        migrationsRun: true,
+      }),
+      TokenModule.forRoot({
+        secretsKey: randomBytes(32),
+        principal: (user: HostUser | TokenUser) =>
+          'via' in user
+            ? user
+            : { username: user.login, usertype: user.admin ? 'Administrator' : 'SYS_Reader' },
+        errorStatus,
+      }),
+    ],
+    controllers: [HostController],
+    providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+  };
+}
 
 describe.each([
   ['Fastify', () => new FastifyAdapter()],
@@ -109,7 +118,7 @@ describe.each([
     });
 
   beforeAll(async () => {
-    app = await NestFactory.create(HostModule, adapter(), { logger: false });
+    app = await NestFactory.create(hostModule(), adapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     origin = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
@@ -212,5 +221,48 @@ describe.each([
     const body = (await response.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ statusCode: 400 });
     expect(body).not.toHaveProperty('success');
+  });
+});
+
+describe.each([
+  ['Fastify', () => new FastifyAdapter()],
+  ['Express', () => new ExpressAdapter()],
+])("TokenModule with errorStatus '200' in a host on %s", (_, adapter) => {
+  let app: INestApplication;
+  let origin: string;
+  const json = (path: string, body: string, key: string) =>
+    fetch(`${origin}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    });
+
+  beforeAll(async () => {
+    app = await NestFactory.create(hostModule('200'), adapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    origin = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  });
+  afterAll(() => app.close());
+
+  it("answers its routes' errors 200 with the envelope, and leaves the host's routes alone", async () => {
+    const cases: [string, string, string, string][] = [
+      [`${TOKEN_API}/generate`, JSON.stringify({ name: 'ERP' }), 'clerk-key', '403'],
+      [`${TOKEN_API}/generate`, '{"name": "ERP",', 'admin-key', '400'],
+      [
+        `${TOKEN_API}/update`,
+        JSON.stringify({ name: 'ERP', secret: 'x'.repeat(2 * 1024 * 1024) }),
+        'admin-key',
+        '413',
+      ],
+      [`${TOKEN_API}/delete`, JSON.stringify({ name: 'nope' }), 'admin-key', '404'],
+    ];
+    for (const [path, body, key, code] of cases) {
+      const response = await json(path, body, key);
+      expect({ path, code, status: response.status, body: await response.json() }).toMatchObject({
+        status: 200,
+        body: { success: false, code },
+      });
+    }
+    expect((await json('/host/echo', '{"broken":', 'admin-key')).status).toBe(400);
   });
 });

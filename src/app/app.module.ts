@@ -42,6 +42,7 @@ export class AppModule {
             maxExpire: settings.tokenMaxExpire,
             minSecretBytes: settings.tokenMinSecretBytes,
             clockLeeway: settings.tokenClockLeeway,
+            errorStatus: settings.errorStatus,
           }),
         }),
         AuthModule,

@@ -79,7 +79,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
     .setTitle('Datafor token service')
     .setDescription(
       'Mints signed JWTs so that users of a trusted backend (an ERP) open embedded Datafor reports without a second login. ' +
-        'Errors answer {success:false, code, msg, errors?}.',
+        'Errors answer {success:false, code, msg, errors?} with the status declared below; with ' +
+        "ERROR_STATUS=200 (Datafor's style) the errors of these routes answer HTTP 200 with the same " +
+        'envelope, code keeping the status, except 429 and 5xx, which keep theirs.',
     )
     .setVersion('1.0')
     // Relative: Swagger UI calls the host it was loaded from, whatever address a person used.

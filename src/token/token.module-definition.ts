@@ -1,5 +1,6 @@
 import { type ConfigurableModuleAsyncOptions, ConfigurableModuleBuilder } from '@nestjs/common';
 import type { PrincipalReader } from '../access/principal';
+import type { ErrorStatusMode } from '../common/http/error-status';
 
 /**
  * `TUser` is what the host's authentication puts on `request.user` (`TokenModule.forRoot<TUser>`,
@@ -19,6 +20,11 @@ export interface TokenModuleOptions<TUser = unknown> {
   minSecretBytes?: number;
   /** Seconds of clock difference tolerated when checking a token's `exp` and `nbf`. Default 30. */
   clockLeeway?: number;
+  /**
+   * `'200'`: errors of the Datafor API's routes answer HTTP 200 with the envelope, `code` keeping
+   * their status (429 and 5xx keep theirs), as Datafor's own API does. Default `'http'`.
+   */
+  errorStatus?: ErrorStatusMode;
 }
 
 /** The documented defaults of the optional settings, in one place. */

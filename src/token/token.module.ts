@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type NestModule } from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type NestModule } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -6,6 +6,7 @@ import { AccessModule } from '../access/access.module';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CLOCK, systemClock } from '../common/clock';
+import { ErrorStatusModule } from '../common/http/error-status';
 import { answerModuleRouteErrorsWithEnvelope } from '../common/http/route-error-envelope';
 import { SecretsKeyCheckEntity } from '../secrets/entities/secrets-key-check.entity';
 import { SecretBox } from '../secrets/secret-box';
@@ -93,12 +94,15 @@ import { TokenController } from './token.controller';
   ],
 })
 export class TokenModule implements NestModule {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(TOKEN_MODULE_OPTIONS) private readonly options: TokenModuleOptions,
+  ) {}
 
   /** Nest calls this before it registers the routes: the moment to reach their body-parse errors. */
   configure(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (adapter) answerModuleRouteErrorsWithEnvelope(adapter);
+    if (adapter) answerModuleRouteErrorsWithEnvelope(adapter, this.options.errorStatus);
   }
 
   static forRoot<TUser = unknown>(options: TokenModuleRootOptions<TUser>): DynamicModule {
@@ -120,8 +124,9 @@ export class TokenModule implements NestModule {
 
   /**
    * TokenModule with the options that `options` holds (exported: hosts inject TOKEN_MODULE_OPTIONS),
-   * and the AccessModule that reads principals with their `principal`. `isGlobal` decides only
-   * whether TokenModule's exports are global; AccessModule's always are.
+   * the AccessModule that reads principals with their `principal`, and the ErrorStatusModule that
+   * tells every envelope filter their `errorStatus`. `isGlobal` decides only whether TokenModule's
+   * exports are global; AccessModule's and ErrorStatusModule's always are.
    */
   private static on(options: DynamicModule, isGlobal = false): DynamicModule {
     return {
@@ -133,6 +138,11 @@ export class TokenModule implements NestModule {
           imports: [options],
           inject: [TOKEN_MODULE_OPTIONS],
           useFactory: ({ principal }: TokenModuleOptions) => ({ principal }),
+        }),
+        ErrorStatusModule.forRootAsync({
+          imports: [options],
+          inject: [TOKEN_MODULE_OPTIONS],
+          useFactory: ({ errorStatus }: TokenModuleOptions) => ({ errorStatus }),
         }),
       ],
       exports: [options],

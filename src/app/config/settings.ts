@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { maxLength, minLength } from 'class-validator';
 import { parseCorsOrigins } from './cors-origins';
 import { MAX_PROXY_HOPS, parseTrustProxy } from './trust-proxy';
+import { ERROR_STATUS_MODES } from '../../common/http/error-status';
 import { usernameProblem } from '../../common/validation/username';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -69,6 +70,12 @@ const SETTINGS = {
         ? path.replace(/\/$/, '')
         : undefined,
     'must be a path such as /datafor',
+  ),
+  /** `200` answers the Datafor API's errors with HTTP 200, `code` keeping the status (429, 5xx kept). */
+  ERROR_STATUS: oneOf(
+    'http',
+    ERROR_STATUS_MODES,
+    'must be http (errors answer with their status) or 200 (errors answer 200, the status in code)',
   ),
   TOKEN_MAX_EXPIRE: int(2592000, [1, 315360000], 'must be a number of seconds from 1 to 315360000'),
   TOKEN_MIN_SECRET_BYTES: int(0, [0, 1024], 'must be an integer from 0 to 1024'),

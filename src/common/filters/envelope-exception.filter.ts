@@ -4,9 +4,18 @@ import {
   ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import { errorEnvelope } from '../http/error-envelope';
+import {
+  answeredStatus,
+  ERROR_STATUS_OPTIONS,
+  type ErrorStatusMode,
+  type ErrorStatusOptions,
+  isDataforApiUrl,
+} from '../http/error-status';
 import { FieldsBadRequestException } from '../http/bad-request';
 import { storageFailureOf } from '../storage-failure';
 
@@ -98,11 +107,21 @@ function describeFrameworkError(
 @Catch()
 export class EnvelopeExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  private readonly mode: ErrorStatusMode;
+
+  constructor(@Optional() @Inject(ERROR_STATUS_OPTIONS) options?: ErrorStatusOptions) {
+    this.mode = options?.errorStatus ?? 'http';
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const { headers } = http.getRequest<{ headers?: RequestHeaders }>();
-    sendError(http.getResponse<HttpReply>(), exception, this.logger, headers);
+    const request = http.getRequest<{
+      headers?: RequestHeaders;
+      url?: string;
+      originalUrl?: string;
+    }>();
+    const mode = isDataforApiUrl(request.originalUrl ?? request.url) ? this.mode : 'http';
+    sendError(http.getResponse<HttpReply>(), exception, this.logger, request.headers, mode);
   }
 }
 
@@ -111,6 +130,7 @@ export function sendError(
   exception: unknown,
   logger: Logger,
   headers: RequestHeaders | undefined,
+  mode: ErrorStatusMode = 'http',
 ): void {
   let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
   let msg = 'internal error';
@@ -136,10 +156,14 @@ export function sendError(
   if (status === HttpStatus.SERVICE_UNAVAILABLE && !reply.hasHeader('Retry-After')) {
     reply.header('Retry-After', '5');
   }
-  if (status === HttpStatus.UNAUTHORIZED) reply.header('WWW-Authenticate', challengeFor(headers));
+  const answered = answeredStatus(status, mode);
+  // A challenge belongs to a 401 answer only.
+  if (answered === HttpStatus.UNAUTHORIZED) {
+    reply.header('WWW-Authenticate', challengeFor(headers));
+  }
   const retryAfter = (exception as { retryAfter?: unknown } | null)?.retryAfter;
   if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') {
     reply.header('Retry-After', String(retryAfter));
   }
-  void reply.status(status).send(errorEnvelope(status, msg, errors));
+  void reply.status(answered).send(errorEnvelope(status, msg, errors));
 }

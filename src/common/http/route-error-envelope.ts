@@ -5,6 +5,7 @@ import {
   type RequestHeaders,
   sendError,
 } from '../filters/envelope-exception.filter';
+import type { ErrorStatusMode } from './error-status';
 
 /** Where the module's controllers live, under whatever prefix the host gives them. */
 export const MODULE_ROUTES_ROOT = '/plugin/datafor-modeler/api/';
@@ -24,9 +25,12 @@ type ExpressErrorMiddleware = (
  * filter never sees them, and the host's global error handling would answer them. This answers
  * them with the envelope on the module's routes only, leaving the host's own routes as they were:
  * a route-level error handler on Fastify, an error middleware after the body parsers on Express.
- * It must run before Nest registers the routes.
+ * They answer in `mode` (see error-status.ts). It must run before Nest registers the routes.
  */
-export function answerModuleRouteErrorsWithEnvelope(adapter: AbstractHttpAdapter): void {
+export function answerModuleRouteErrorsWithEnvelope(
+  adapter: AbstractHttpAdapter,
+  mode: ErrorStatusMode = 'http',
+): void {
   const logger = new Logger('Errors');
   const type = adapter.getType();
   if (type === 'fastify') {
@@ -36,12 +40,12 @@ export function answerModuleRouteErrorsWithEnvelope(adapter: AbstractHttpAdapter
         error: unknown,
         request: { headers: RequestHeaders },
         reply: HttpReply,
-      ) => sendError(reply, error, logger, request.headers);
+      ) => sendError(reply, error, logger, request.headers, mode);
     });
   } else if (type === 'express') {
     const middleware: ExpressErrorMiddleware = (error, request, response, next) =>
       isModuleUrl(request.originalUrl)
-        ? sendError(response, error, logger, request.headers)
+        ? sendError(response, error, logger, request.headers, mode)
         : next(error);
     adapter.use(middleware);
   } else {
