@@ -16,6 +16,10 @@
  *   (fairness.ts, issue 17: the audit writer and admin transactions take fair turns); after the
  *   other load scenarios, on a service of its own. Fails when a request fails, or when beside 8
  *   writers mints keep less than half their solo rate or their p99 reaches 250 ms.
+ * - growth (only when named): mint rate and audit/list and user/list latencies on an empty store,
+ *   then on 10 million audit rows and 1 million users seeded with SQL (growth.ts, issue 20); on
+ *   SQLite, or on PostgreSQL at BENCH_DATABASE_URL. Fails when the seeded mint rate is under 0.9 of
+ *   the empty one or a median latency is over 20 ms.
  * - propagation: 200 changes made on one instance, p50 and p99 of the delay until another refuses
  *   (propagation.ts; needs PostgreSQL, and Redis for its Redis side), after the load scenarios.
  *   Fails when a change is not seen within 5 s.
@@ -30,7 +34,9 @@
  * The server CPU time per answered request is a figure other work on the machine disturbs less
  * than requests/s.
  *
- * Environment: BENCH_SCENARIOS (generate,verify,audit,fairness,propagation), BENCH_DURATION (seconds per round,
+ * Environment: BENCH_SCENARIOS (generate,verify,audit,fairness,propagation; or growth),
+ * BENCH_GROWTH_ROWS (10000000), BENCH_GROWTH_USERS (1000000), BENCH_GROWTH_SAMPLES (200),
+ * BENCH_DATABASE_URL (growth on PostgreSQL), BENCH_DURATION (seconds per round,
  * default 8), BENCH_CONNECTIONS (16), BENCH_ROUNDS (5: two disturbed rounds of a
  * side cannot carry its median), BENCH_COLD_RUNS (3, 0 to skip),
  * BENCH_LOG_LEVEL (the service's LOG_LEVEL, default info as the service's own: every request's
@@ -50,6 +56,7 @@ import { ask, forkTs, stop } from './child';
 import { type ColdStart, measureColdStart } from './cold-start';
 import type { LoadRequest, LoadResult } from './load';
 import { benchFairness } from './fairness';
+import { benchGrowth } from './growth';
 import { benchPropagation } from './propagation';
 import { ADMIN, basic } from './credentials';
 import { type Profile, selfTimeByGroup, writeProfile } from './profile';
@@ -73,11 +80,20 @@ function intFromEnv(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-const SCENARIO_NAMES = ['generate', 'verify', 'audit', 'fairness', 'propagation'] as const;
+const SCENARIO_NAMES = [
+  'generate',
+  'verify',
+  'audit',
+  'fairness',
+  'propagation',
+  'growth',
+] as const;
 type Scenario = (typeof SCENARIO_NAMES)[number];
+/** Growth seeds millions of rows: only when asked for. */
+const DEFAULT_SCENARIOS = SCENARIO_NAMES.filter((name) => name !== 'growth');
 
 function scenariosFromEnv(): Set<Scenario> {
-  const names = (process.env.BENCH_SCENARIOS ?? SCENARIO_NAMES.join(','))
+  const names = (process.env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS.join(','))
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
@@ -309,6 +325,7 @@ async function main(): Promise<number> {
   const loaded = ['generate', 'verify', 'audit'].some((name) => SCENARIOS.has(name as Scenario));
   let loadPassed = loaded ? await benchLoad() : true;
   if (SCENARIOS.has('fairness')) loadPassed = (await fairness()) && loadPassed;
+  if (SCENARIOS.has('growth')) loadPassed = (await growth()) && loadPassed;
   // After the load: the two instances it starts would otherwise stay in this process's heap (and
   // keep their connections' timers) while the service is measured, which cost it about 8%.
   if (!SCENARIOS.has('propagation')) return loadPassed ? 0 : 1;
@@ -319,6 +336,23 @@ async function main(): Promise<number> {
     `propagation: ${missed} changes not seen within 5 s -> ${missed === 0 ? 'PASS' : 'FAIL'}`,
   );
   return loadPassed && missed === 0 ? 0 : 1;
+}
+
+/** The growth scenario (growth.ts): its seeding is bounded by the database, not by a watchdog. */
+function growth(): Promise<boolean> {
+  return benchGrowth({
+    rounds: ROUNDS,
+    duration: DURATION,
+    warmup: WARMUP,
+    connections: CONNECTIONS,
+    logLevel: LOG_LEVEL,
+    rows: intFromEnv('BENCH_GROWTH_ROWS', 10_000_000),
+    users: intFromEnv('BENCH_GROWTH_USERS', 1_000_000),
+    samples: intFromEnv('BENCH_GROWTH_SAMPLES', 200),
+    databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+    mint: { body: BODY, headers: HEADERS },
+    configuration: JSON.stringify({ name: 'ERP', secret: SECRET, enable: '1' }),
+  });
 }
 
 /** The fairness scenario (fairness.ts), bounded in time like the others. */

@@ -1,7 +1,7 @@
 /**
  * The real service, built as createApp builds it (AppModule, its Fastify adapter, configureApp)
  * with one provider replaced: its verified-token cache is a SwitchedTokenCache. It runs on a fresh
- * SQLite file in a temporary DATA_DIR, listening on an ephemeral loopback port. run.ts forks this
+ * SQLite file in a temporary DATA_DIR (or on the PostgreSQL database it is given), listening on an ephemeral loopback port. run.ts forks this
  * file, so that the service has a process of its own like each anchor (see serveChild in child.ts
  * for the messages); besides what every child answers, it answers 'audit-off' and 'audit-on'
  * (AuditService.record a no-op in between, for the audit scenario) and 'audit-count' (the records
@@ -23,6 +23,8 @@ import { ADMIN } from './credentials';
 
 export interface ServiceStart {
   dataDir: string;
+  /** PostgreSQL instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
   /** The service's LOG_LEVEL. */
   logLevel: string;
 }
@@ -54,9 +56,14 @@ export class SwitchedTokenCache extends VerifiedTokenCache {
  * The per-client rate limit stays on, so that its cost is measured, but at a limit the one client
  * of the bench never reaches (it would measure 429 answers otherwise).
  */
-export async function startService({ dataDir, logLevel }: ServiceStart): Promise<RunningService> {
+export async function startService({
+  dataDir,
+  databaseUrl,
+  logLevel,
+}: ServiceStart): Promise<RunningService> {
   const settings = parseSettings({
     DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: logLevel,

@@ -6,6 +6,12 @@ import { encodeCursor } from './audit/audit-cursor';
 import { AuditReader } from './audit/audit-reader.service';
 import { AuditEventEntity } from './audit/entities/audit-event.entity';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from './schema';
+import type { AuditService } from './audit/audit.service';
+import type { MetricsService } from './metrics/metrics.service';
+import { UserEntity } from './users/entities/user.entity';
+import type { PasswordHasher } from './users/password-hasher.service';
+import { ADMINISTRATOR } from './users/user-types';
+import { UsersService } from './users/users.service';
 import { RevokedTokensWithoutConfigName1765100000000 } from './database/migrations/1765100000000-revoked-tokens-without-config-name';
 
 describe('RevokedTokensWithoutConfigName1765100000000', () => {
@@ -118,6 +124,36 @@ describe('the schema the migrations make', () => {
           // An index search or scan, never the table itself nor a sort of what it found.
           expect(steps).toMatch(/USING (COVERING )?INDEX idx_audit_events_/);
           expect(steps).not.toMatch(/^SCAN audit_events$|SCAN event$|TEMP B-TREE/m);
+        }
+      }
+    }
+  });
+
+  it('serves every user/list filter from an index in username order, the count too', async () => {
+    const users = new UsersService(
+      dataSource.getRepository(UserEntity),
+      {} as PasswordHasher,
+      {} as AuditService,
+      {} as MetricsService,
+    );
+    for (const filters of [
+      {},
+      { usertype: ADMINISTRATOR },
+      { enabled: false },
+      { usertype: ADMINISTRATOR, enabled: true },
+    ]) {
+      for (const after of [undefined, 'alice']) {
+        queries.length = 0;
+        await users.page(filters, 50, after);
+        const selects = queries.filter(([sql]) => /^\s*SELECT/i.test(sql));
+        expect(selects).toHaveLength(2);
+        for (const [sql, parameters] of selects) {
+          const plan = (await dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters)) as {
+            detail: string;
+          }[];
+          const steps = plan.map((step) => step.detail).join(' | ');
+          expect(steps).toMatch(/USING (COVERING )?INDEX (idx_users_|sqlite_autoindex_users_)/);
+          expect(steps).not.toMatch(/^SCAN users$|SCAN user$|TEMP B-TREE/m);
         }
       }
     }

@@ -11,6 +11,7 @@ import { SecretsKeyCheck1764900000000 } from './database/migrations/176490000000
 import { UserAccessChanges1765000000000 } from './database/migrations/1765000000000-user-access-changes';
 import { RevokedTokensWithoutConfigName1765100000000 } from './database/migrations/1765100000000-revoked-tokens-without-config-name';
 import { AuditListIndexes1765200000000 } from './database/migrations/1765200000000-audit-list-indexes';
+import { UserListIndexes1765300000000 } from './database/migrations/1765300000000-user-list-indexes';
 
 /**
  * The library's tables: what a host app hands its TypeORM data source so that TokenModule finds
@@ -32,4 +33,5 @@ export const TOKEN_SERVICE_MIGRATIONS = [
   UserAccessChanges1765000000000,
   RevokedTokensWithoutConfigName1765100000000,
   AuditListIndexes1765200000000,
+  UserListIndexes1765300000000,
 ];

@@ -4,6 +4,7 @@ import {
   Get,
   HttpCode,
   Post,
+  Query,
   Req,
   UseFilters,
   UseGuards,
@@ -40,10 +41,13 @@ import {
   UserListResponseDto,
   UserViewDto,
 } from './dto/user-view.dto';
+import { UserListQueryDto, USER_CURSOR_RULE } from './dto/user-list-query.dto';
 import { UsernameDto } from './dto/username.dto';
-import { USER_TYPES } from './user-types';
-import { UsersService } from './users.service';
+import { decodeUserCursor } from './user-cursor';
+import { USER_TYPES, type UserType } from './user-types';
+import { type UserFilters, UsersService } from './users.service';
 
+const DEFAULT_PAGE_SIZE = 50;
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 const USERNAME_INVALID = invalidField('username', 'must be a non-empty string');
 const LAST_ADMINISTRATOR: ErrorAnswer = {
@@ -129,11 +133,27 @@ export class UsersController {
   @Get('user/list')
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
-  @ApiOperation({ summary: 'Every user, without password hashes' })
+  @ApiOperation({
+    summary: 'Users by username, without password hashes',
+    description:
+      'A page at a time with `size` or `cursor` (then `total`, `totalExact`, `size` and `next`); ' +
+      'without either, every user at once (older clients).',
+  })
   @ApiOkResponse({ type: UserListResponseDto })
-  @ApiErrors(401, 403, 503)
-  async list(): Promise<UserListResponseDto> {
-    return { success: true, data: (await this.users.list()).map(UserViewDto.of) };
+  @ApiErrors(invalidField('cursor', USER_CURSOR_RULE), 401, 403, 503)
+  async list(@Query() query: UserListQueryDto): Promise<UserListResponseDto> {
+    const filters: UserFilters = {
+      usertype: query.usertype as UserType | undefined,
+      enabled: query.enabled === undefined ? undefined : query.enabled === '1',
+    };
+    if (query.size === undefined && query.cursor === undefined) {
+      const users = await this.users.list(filters);
+      return { success: true, data: users.map(UserViewDto.of) };
+    }
+    const size = query.size ?? DEFAULT_PAGE_SIZE;
+    const after = query.cursor === undefined ? undefined : decodeUserCursor(query.cursor);
+    const { users, ...paging } = await this.users.page(filters, size, after);
+    return { success: true, data: users.map(UserViewDto.of), size, ...paging };
   }
 
   @Get('roles/types')

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Subject } from 'rxjs';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { BoundedMap } from '../common/bounded-map';
 import { badField } from '../common/http/bad-request';
@@ -10,8 +10,10 @@ import { canonicalUsername } from '../common/validation/username';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UpsertUserDto } from './dto/upsert-user.dto';
+import { USER_COUNT_LIMIT } from './dto/user-list-query.dto';
 import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher.service';
+import { encodeUserCursor } from './user-cursor';
 import { ADMINISTRATOR, DEFAULT_USER_TYPE, UserType } from './user-types';
 import { isUniqueViolation } from '../common/storage-failure';
 
@@ -38,6 +40,18 @@ export interface NewUser {
   roles: string[];
   passwordHash: string | null;
   enabled?: boolean;
+}
+
+export interface UserFilters {
+  usertype?: UserType;
+  enabled?: boolean;
+}
+
+export interface UserPage {
+  users: UserEntity[];
+  total: number;
+  totalExact: boolean;
+  next?: string;
 }
 
 /** The user store: lookups, the admin API's writes, and the rule that one Administrator always stays. */
@@ -87,8 +101,52 @@ export class UsersService {
     return user;
   }
 
-  list(): Promise<UserEntity[]> {
-    return this.users.find({ order: { username: 'ASC' } });
+  /** Every user the filters match, by username: user/list without paging, for older clients. */
+  list(filters: UserFilters = {}): Promise<UserEntity[]> {
+    return this.matching(filters).orderBy('user.username', 'ASC').getMany();
+  }
+
+  /**
+   * A page of users by username, after `after` when given. Each filter reads an index in username
+   * order, so a page costs the same however many users there are; so does the count, which stops
+   * one past USER_COUNT_LIMIT.
+   */
+  async page(filters: UserFilters, size: number, after?: string): Promise<UserPage> {
+    const rows = this.matching(filters)
+      .orderBy('user.username', 'ASC')
+      .take(size + 1);
+    if (after !== undefined) rows.andWhere('user.username > :after', { after });
+    const [found, counted] = await Promise.all([rows.getMany(), this.count(filters)]);
+    const users = found.slice(0, size);
+    const last = users.at(-1);
+    return {
+      users,
+      total: Math.min(counted, USER_COUNT_LIMIT),
+      totalExact: counted <= USER_COUNT_LIMIT,
+      ...(found.length > size && last ? { next: encodeUserCursor(last.username) } : {}),
+    };
+  }
+
+  private matching(filters: UserFilters): SelectQueryBuilder<UserEntity> {
+    const rows = this.users.createQueryBuilder('user');
+    if (filters.usertype !== undefined)
+      rows.andWhere('user.usertype = :usertype', { usertype: filters.usertype });
+    if (filters.enabled !== undefined)
+      rows.andWhere('user.enabled = :enabled', { enabled: filters.enabled });
+    return rows;
+  }
+
+  /** How many users match, counted up to one past the limit. */
+  private async count(filters: UserFilters): Promise<number> {
+    const [sql, parameters] = this.matching(filters)
+      .select('1')
+      .limit(USER_COUNT_LIMIT + 1)
+      .getQueryAndParameters();
+    const [{ matched }] = (await this.users.query(
+      `SELECT COUNT(*) AS matched FROM (${sql}) counted`,
+      parameters,
+    )) as [{ matched: number | string }];
+    return Number(matched);
   }
 
   /** The user if the password is right and the account enabled; null otherwise, in the same time. */

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { USER_TYPES } from '../user-types';
+import { USER_COUNT_LIMIT } from './user-list-query.dto';
 import { UserEntity } from '../entities/user.entity';
 
 /** A user as answered: never a password hash. */
@@ -44,6 +45,20 @@ export class UserViewDto {
 export class UserListResponseDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: [UserViewDto] }) data: UserViewDto[];
+  @ApiPropertyOptional({
+    description: `Paged answers only: users matching the filters, counted up to ${USER_COUNT_LIMIT} (see \`totalExact\`)`,
+  })
+  total?: number;
+  @ApiPropertyOptional({
+    description: `Paged answers only: false when more than ${USER_COUNT_LIMIT} users match; \`total\` then says ${USER_COUNT_LIMIT}`,
+  })
+  totalExact?: boolean;
+  @ApiPropertyOptional({ description: 'Paged answers only: users per page' }) size?: number;
+  @ApiPropertyOptional({
+    description:
+      'Send as `cursor` (with the same filters and size) for the next page; absent on the last',
+  })
+  next?: string;
 }
 
 export class UserDetailDataDto {

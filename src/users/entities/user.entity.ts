@@ -1,8 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMillis } from '../../database/columns';
 import type { UserType } from '../user-types';
 
 @Entity({ name: 'users' })
+@Index('idx_users_usertype', ['usertype', 'username'])
+@Index('idx_users_enabled', ['enabled', 'username'])
+@Index('idx_users_usertype_enabled', ['usertype', 'enabled', 'username'])
 export class UserEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
