@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { Readiness } from '../src/app/health/readiness';
-import { verifyHmacToken } from './support/jwt';
+import { EXAMPLE_SECRET } from '../src/token/dto/update-token-config.dto';
+import { decodeToken, verifyHmacToken } from './support/jwt';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 type Schema = {
@@ -78,6 +80,12 @@ describe('the OpenAPI document', () => {
     return ref ? doc.components.schemas[ref.split('/').pop()!] : schema;
   };
   const generate = () => doc.paths['/plugin/datafor-modeler/api/token/generate'].post;
+  const update = () => doc.paths['/plugin/datafor-modeler/api/token/update'].post;
+  /** The first example Swagger UI offers as an operation's JSON body. */
+  const offeredBody = (operation: Operation) => {
+    const examples = operation.requestBody.content['application/json'].examples!;
+    return Object.values(examples)[0].value as Record<string, unknown>;
+  };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -221,15 +229,18 @@ describe('the OpenAPI document', () => {
     const example = (path: string, status: number, method = 'post') =>
       doc.paths[path][method].responses[String(status)].content!['application/json'].example;
     const GENERATE = `${TOKEN_API}/generate`;
+    const SECRET = EXAMPLE_SECRET;
     beforeAll(async () => {
-      await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: 'abcd', enable: '1' });
+      // ERP as update's offered example makes it.
+      const updated = await t.admin('POST', `${TOKEN_API}/update`, offeredBody(update()));
+      expect(updated.json()).toEqual({ success: true, msg: 'success' });
       await t.admin('POST', `${USER_API}/insertOrUpdate`, {
         username: 'reader',
         password: 'reader-password',
       });
     });
 
-    const mint = { name: 'ERP', privateKey: 'abcd', payload: { username: 'bob' } };
+    const mint = { name: 'ERP', privateKey: SECRET, payload: { username: 'bob' } };
     const reader = basic('reader', 'reader-password');
     it.each([
       [400, { ...mint, payload: {} }, ADMIN_AUTH, 'application/json'],
@@ -254,7 +265,7 @@ describe('the OpenAPI document', () => {
         expect(response.statusCode).toBe(status);
         expect(response.json()).toEqual(example(GENERATE, status));
       } finally {
-        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: 'abcd', enable: '1' });
+        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: SECRET, enable: '1' });
       }
     });
 
@@ -284,10 +295,11 @@ describe('the OpenAPI document', () => {
     });
 
     it('mints with the offered generate example: for alice, a reader, without placeholder claims', async () => {
-      const offered = generate().requestBody.content['application/json'].examples!;
-      const [value] = Object.values(offered).map((entry) => entry.value) as {
+      const value = offeredBody(generate()) as {
+        privateKey: string;
         payload: Record<string, unknown>;
-      }[];
+      };
+      expect(value.privateKey).toBe(offeredBody(update()).secret);
       expect(value.payload).toMatchObject({ username: 'alice', roles: ['SYS_Reader', 'Sales'] });
       expect(Object.keys(value.payload)).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/^(inituser|password|additionalProp\d)$/)]),
@@ -295,7 +307,7 @@ describe('the OpenAPI document', () => {
       expect(JSON.stringify(value)).not.toMatch(/"string"|admin/i);
       const response = await t.admin('POST', GENERATE, value);
       expect(response.statusCode).toBe(200);
-      const { claims } = verifyHmacToken(response.json().token, 'abcd');
+      const { claims } = verifyHmacToken(response.json().token, SECRET);
       expect(claims).toMatchObject({ ERP: 'alice', email: 'alice@example.com' });
       expect(Object.keys(claims)).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/^(inituser|password|additionalProp\d)$/)]),
@@ -320,7 +332,7 @@ describe('the OpenAPI document', () => {
         if (property.example === undefined) continue;
         for (const item of [property.example].flat()) fields.append(field, String(item));
       }
-      fields.set('privateKey', 'abcd');
+      expect(fields.get('privateKey')).toBe(SECRET);
       const response = await t.inject({
         method: 'POST',
         url: GENERATE,
@@ -331,7 +343,7 @@ describe('the OpenAPI document', () => {
         },
       });
       expect(response.statusCode).toBe(200);
-      const { claims } = verifyHmacToken(response.json().token, 'abcd');
+      const { claims } = verifyHmacToken(response.json().token, SECRET);
       expect(claims).toMatchObject({ ERP: 'alice', roles: ['SYS_Reader', 'Sales'] });
     });
 
@@ -389,6 +401,68 @@ describe('the OpenAPI document', () => {
     const response = await t.inject({ method: 'GET', url: `/api-docs/${file}` });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ success: false, code: '404' });
+  });
+});
+
+/** The instant of the generate answer's example token: 2026-01-01T00:00:00Z. */
+const EXAMPLE_INSTANT = 1_767_225_600;
+
+describe("generate's 200 example token", () => {
+  let t: TestApp;
+  let example: string;
+  let minted: string;
+  beforeAll(async () => {
+    t = await startTestApp({ clock: { now: () => EXAMPLE_INSTANT * 1000 } });
+    const doc = (await t.inject({ method: 'GET', url: '/api-docs-json' })).json();
+    const post = (path: string) => doc.paths[`${TOKEN_API}/${path}`].post;
+    const offered = (path: string) =>
+      Object.values(
+        post(path).requestBody.content['application/json'].examples as Record<
+          string,
+          { value: object }
+        >,
+      )[0].value;
+    const schema = post('generate').responses['200'].content['application/json'].schema;
+    const response = doc.components.schemas[schema.$ref.split('/').pop()];
+    example = response.properties.token.example;
+    // The service mints with the offered bodies at the example's instant.
+    expect((await t.admin('POST', `${TOKEN_API}/update`, offered('update'))).statusCode).toBe(200);
+    const generated = await t.admin('POST', `${TOKEN_API}/generate`, offered('generate'));
+    expect(generated.statusCode).toBe(200);
+    minted = generated.json().token;
+  });
+  afterAll(() => t.close());
+
+  it('is signed with the example secret (checked with node:crypto) and has the claims of a minted token', () => {
+    const { header, claims } = verifyHmacToken(example, EXAMPLE_SECRET);
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'ERP' });
+    expect(claims).toEqual({
+      ERP: 'alice',
+      name: 'Alice Martin',
+      email: 'alice@example.com',
+      roles: ['SYS_Reader', 'Sales'],
+      company: 'Example Trading Ltd',
+      dept: 'Sales',
+      iat: EXAMPLE_INSTANT,
+      exp: EXAMPLE_INSTANT + 86400,
+      jti: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ),
+    });
+  });
+
+  it('is, byte for byte, what the service mints at that instant from the offered bodies (its jti aside)', () => {
+    const [exampleHeader, examplePayload] = example.split('.');
+    const [mintedHeader] = minted.split('.');
+    expect(exampleHeader).toBe(mintedHeader);
+    // The minted claims with the example's jti in their place, serialised as the signer does.
+    const { jti } = decodeToken(example).claims;
+    const claims = { ...decodeToken(minted).claims, jti };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const body = `${mintedHeader}.${payload}`;
+    const signature = createHmac('sha256', EXAMPLE_SECRET).update(body).digest('base64url');
+    expect(example).toBe(`${body}.${signature}`);
+    expect(examplePayload).toBe(payload);
   });
 });
 

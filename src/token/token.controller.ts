@@ -36,7 +36,7 @@ import {
   TokenConfigContentResponseDto,
   TokenConfigListResponseDto,
 } from './dto/token-config-view.dto';
-import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
+import { UPDATE_TOKEN_CONFIG_EXAMPLE, UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { RevokeTokenDto } from './dto/revoke-token.dto';
 import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
@@ -100,6 +100,15 @@ export class TokenController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Create or replace a token configuration' })
   @ApiConsumes(...JSON_OR_FORM)
+  @ApiBody({
+    type: UpdateTokenConfigDto,
+    examples: {
+      enabled: {
+        summary: 'An enabled HS256 configuration ERP, whose secret the generate example sends',
+        value: UPDATE_TOKEN_CONFIG_EXAMPLE,
+      },
+    },
+  })
   @ApiOkResponse({ type: SuccessMsgResponseDto })
   @ApiErrors(CONFIG_NAME_INVALID, 413, 415)
   async update(
