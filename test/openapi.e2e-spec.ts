@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Readiness } from '../src/app/health/readiness';
 import { EXAMPLE_SECRET } from '../src/token/dto/update-token-config.dto';
-import { decodeToken, verifyHmacToken } from './support/jwt';
+import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 type Schema = {
@@ -17,6 +17,8 @@ type Schema = {
 
 type Envelope = { success: false; code: string; msg: string; errors?: object[] };
 type Operation = {
+  operationId: string;
+  tags?: string[];
   requestBody: {
     content: Record<string, { schema: Schema; examples?: Record<string, { value: unknown }> }>;
   };
@@ -67,7 +69,8 @@ describe('the OpenAPI document', () => {
   let t: TestApp;
   let doc: {
     servers?: { url: string }[];
-    info: { license?: { name: string } };
+    info: { license?: { name: string; url?: string } };
+    tags?: { name: string; description?: string }[];
     paths: Record<string, Record<string, Operation>>;
     components: { schemas: Record<string, Schema>; securitySchemes: Record<string, object> };
   };
@@ -179,9 +182,63 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  it('names a server relative to the page, and a licence', () => {
+  it('names a server relative to the page, and the licence of LICENSE and package.json', () => {
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
-    expect(doc.info.license?.name).toEqual(expect.stringContaining('UNLICENSED'));
+    expect(doc.info.license).toEqual({ name: 'MIT', url: 'https://opensource.org/license/mit' });
+  });
+
+  it('lists every tag the operations use, each with a description', () => {
+    const used = [...new Set(operations().flatMap(({ operation }) => operation.tags ?? []))];
+    expect(used.length).toBeGreaterThan(0);
+    expect((doc.tags ?? []).map((tag) => tag.name).sort()).toEqual(used.sort());
+    for (const tag of doc.tags!) {
+      expect({ tag: tag.name, described: (tag.description ?? '').length > 0 }).toEqual({
+        tag: tag.name,
+        described: true,
+      });
+    }
+  });
+
+  it('names every operation with a unique, readable id', () => {
+    const ids = operations().map(({ operation }) => operation.operationId);
+    for (const id of ids) expect(id).toMatch(/^[a-z]+[A-Z][A-Za-z]*$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    const id = (path: string, method = 'get') => doc.paths[path][method].operationId;
+    expect(id(`${TOKEN_API}/generate`, 'post')).toBe('tokenGenerate');
+    expect(id(`${USER_API}/list`)).toBe('userList');
+    expect(id('/plugin/datafor-modeler/api/audit/list')).toBe('auditList');
+    expect(id('/health/ready')).toBe('healthReady');
+  });
+
+  it('describes every success answer, and the health answers with a schema', () => {
+    for (const { path, method, operation } of operations()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!status.startsWith('2')) continue;
+        expect({ path, method, status, described: response.description.trim().length > 0 }).toEqual(
+          { path, method, status, described: true },
+        );
+      }
+    }
+    for (const path of ['/health/live', '/health/ready']) {
+      const schema = doc.paths[path].get.responses['200'].content?.['application/json']?.schema;
+      expect({ path, type: schema?.type }).toEqual({ path, type: 'object' });
+    }
+  });
+
+  it('declares the 500 and 503 envelopes on every operation of the Datafor API', () => {
+    const datafor = operations().filter(({ path }) => path.startsWith('/plugin/'));
+    expect(datafor.length).toBeGreaterThan(10);
+    for (const { path, method, operation } of datafor) {
+      for (const status of ['500', '503']) {
+        const schema = operation.responses[status]?.content?.['application/json']?.schema;
+        expect({ path, method, status, envelope: schema && resolve(schema).required }).toEqual({
+          path,
+          method,
+          status,
+          envelope: ['success', 'code', 'msg'],
+        });
+      }
+    }
   });
 
   it('says security: [] on the public operations, and marks credentials optional where they are', () => {
@@ -347,6 +404,37 @@ describe('the OpenAPI document', () => {
       expect(claims).toMatchObject({ ERP: 'alice', roles: ['SYS_Reader', 'Sales'] });
     });
 
+    it('health: the 200 examples are the answers', async () => {
+      for (const path of ['/health/live', '/health/ready']) {
+        const response = await t.inject({ method: 'GET', url: path });
+        expect({ path, status: response.statusCode }).toEqual({ path, status: 200 });
+        const content = doc.paths[path].get.responses['200'].content!['application/json'];
+        // The database's ping time varies from one answer to the next.
+        const expected = JSON.parse(JSON.stringify(content.schema.example), (key, value) =>
+          key === 'responseTime' ? expect.any(Number) : value,
+        );
+        expect(response.json()).toEqual(expected);
+      }
+    });
+
+    it('token/verify: exp and iat are echoed as the token has them, fractions too, as declared', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = signHmacToken(
+        { alg: 'HS256', typ: 'JWT', kid: 'ERP' },
+        { ERP: 'alice', iat: now - 0.5, exp: now + 600.25 },
+        SECRET,
+      );
+      const response = await t.admin('POST', `${TOKEN_API}/verify`, { token });
+      expect(response.json()).toMatchObject({ active: true, iat: now - 0.5, exp: now + 600.25 });
+      const schema = resolve(
+        doc.paths[`${TOKEN_API}/verify`].post.responses['200'].content!['application/json'].schema,
+      );
+      expect([schema.properties!.exp.type, schema.properties!.iat.type]).toEqual([
+        'number',
+        'number',
+      ]);
+    });
+
     it('health/ready: the 503 example is the answer once shutdown has begun', async () => {
       t.app.get(Readiness).drain();
       const response = await t.inject({ method: 'GET', url: '/health/ready' });
@@ -401,6 +489,45 @@ describe('the OpenAPI document', () => {
     const response = await t.inject({ method: 'GET', url: `/api-docs/${file}` });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ success: false, code: '404' });
+  });
+});
+
+describe('the rate limit in the OpenAPI document', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_MAX: '1' } });
+  });
+  afterAll(() => t.close());
+
+  it('declares 429 on every operation the rate limit answers 429', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/api-docs-json' })).json() as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    // The counter is one per client address for every limited route: this request spends it.
+    await t.inject({ method: 'GET', url: `${TOKEN_API}/list` });
+    const limited: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const response = await t.inject({ method: method.toUpperCase() as 'GET', url: path });
+        if (response.statusCode !== 429) continue;
+        limited.push(`${method} ${path}`);
+        expect({ path, method, declared: '429' in operation.responses }).toEqual({
+          path,
+          method,
+          declared: true,
+        });
+      }
+    }
+    expect(limited).toEqual(
+      expect.arrayContaining([
+        `post ${TOKEN_API}/generate`,
+        `get ${USER_API}/list`,
+        `post ${USER_API}/insertOrUpdate`,
+        'get /plugin/datafor-modeler/api/audit/list',
+        'get /plugin/datafor-modeler/api/audit/export',
+      ]),
+    );
+    expect(limited).not.toContain('get /health/ready');
   });
 });
 

@@ -54,6 +54,7 @@ const LAST_ADMINISTRATOR: ErrorAnswer = {
 @ApiTags('users')
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
+@ApiErrors(500, 503)
 @Controller('plugin/datafor-modeler/api')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
@@ -70,7 +71,7 @@ export class UsersController {
   @NoRateLimit()
   @ApiOptionalAuth('basic', 'session', 'bearer', 'token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
-  @ApiOkResponse({ type: UserDetailResponseDto })
+  @ApiOkResponse({ description: 'The caller, or {} when anonymous', type: UserDetailResponseDto })
   @ApiErrors(
     {
       status: 401,
@@ -91,8 +92,8 @@ export class UsersController {
   @AdminOnly()
   @ApiOperation({ summary: 'Create a user, or change the fields given' })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: UpsertUserResponseDto })
-  @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 503)
+  @ApiOkResponse({ description: 'Saved', type: UpsertUserResponseDto })
+  @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 429, 503)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
     @Req() request: HttpRequest,
@@ -107,7 +108,7 @@ export class UsersController {
   @AdminOnly()
   @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
   @ApiErrors(
     USERNAME_INVALID,
     401,
@@ -116,6 +117,7 @@ export class UsersController {
     LAST_ADMINISTRATOR,
     413,
     415,
+    429,
     503,
   )
   async delete(
@@ -130,8 +132,8 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
   @ApiOperation({ summary: 'Every user, without password hashes' })
-  @ApiOkResponse({ type: UserListResponseDto })
-  @ApiErrors(401, 403, 503)
+  @ApiOkResponse({ description: 'The users', type: UserListResponseDto })
+  @ApiErrors(401, 403, 429, 503)
   async list(): Promise<UserListResponseDto> {
     return { success: true, data: (await this.users.list()).map(UserViewDto.of) };
   }
@@ -141,7 +143,7 @@ export class UsersController {
   @NoRateLimit()
   @ApiPublic()
   @ApiOperation({ summary: 'The user types' })
-  @ApiOkResponse({ type: RoleTypesResponseDto })
+  @ApiOkResponse({ description: 'The user types', type: RoleTypesResponseDto })
   @ApiErrors(WRONG_CREDENTIALS)
   types(): RoleTypesResponseDto {
     return { success: true, list: USER_TYPES.map((authority) => ({ authority })) };
