@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Readiness } from '../src/app/health/readiness';
 import { EXAMPLE_SECRET } from '../src/token/dto/update-token-config.dto';
+import { TokenConfigService } from '../src/token/token-config.service';
 import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
@@ -402,6 +403,19 @@ describe('the OpenAPI document', () => {
       expect(response.statusCode).toBe(200);
       const { claims } = verifyHmacToken(response.json().token, SECRET);
       expect(claims).toMatchObject({ ERP: 'alice', roles: ['SYS_Reader', 'Sales'] });
+    });
+
+    it('token/list: the 500 example is the answer to an unexpected failure', async () => {
+      const configs = t.app.get(TokenConfigService);
+      const list = configs.list;
+      configs.list = () => Promise.reject(new Error('an unexpected failure'));
+      try {
+        const response = await t.admin('GET', `${TOKEN_API}/list`);
+        expect(response.statusCode).toBe(500);
+        expect(response.json()).toEqual(example(`${TOKEN_API}/list`, 500, 'get'));
+      } finally {
+        configs.list = list;
+      }
     });
 
     it('health: the 200 examples are the answers', async () => {
