@@ -1,5 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { Readiness } from '../src/app/health/readiness';
-import { verifyHmacToken } from './support/jwt';
+import { EXAMPLE_SECRET } from '../src/token/dto/update-token-config.dto';
+import { TokenConfigService } from '../src/token/token-config.service';
+import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 type Schema = {
@@ -15,6 +18,8 @@ type Schema = {
 
 type Envelope = { success: false; code: string; msg: string; errors?: object[] };
 type Operation = {
+  operationId: string;
+  tags?: string[];
   requestBody: {
     content: Record<string, { schema: Schema; examples?: Record<string, { value: unknown }> }>;
   };
@@ -65,7 +70,8 @@ describe('the OpenAPI document', () => {
   let t: TestApp;
   let doc: {
     servers?: { url: string }[];
-    info: { license?: { name: string } };
+    info: { license?: { name: string; url?: string } };
+    tags?: { name: string; description?: string }[];
     paths: Record<string, Record<string, Operation>>;
     components: { schemas: Record<string, Schema>; securitySchemes: Record<string, object> };
   };
@@ -78,6 +84,12 @@ describe('the OpenAPI document', () => {
     return ref ? doc.components.schemas[ref.split('/').pop()!] : schema;
   };
   const generate = () => doc.paths['/plugin/datafor-modeler/api/token/generate'].post;
+  const update = () => doc.paths['/plugin/datafor-modeler/api/token/update'].post;
+  /** The first example Swagger UI offers as an operation's JSON body. */
+  const offeredBody = (operation: Operation) => {
+    const examples = operation.requestBody.content['application/json'].examples!;
+    return Object.values(examples)[0].value as Record<string, unknown>;
+  };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -171,9 +183,63 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  it('names a server relative to the page, and a licence', () => {
+  it('names a server relative to the page, and the licence of LICENSE and package.json', () => {
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
-    expect(doc.info.license?.name).toEqual(expect.stringContaining('UNLICENSED'));
+    expect(doc.info.license).toEqual({ name: 'MIT', url: 'https://opensource.org/license/mit' });
+  });
+
+  it('lists every tag the operations use, each with a description', () => {
+    const used = [...new Set(operations().flatMap(({ operation }) => operation.tags ?? []))];
+    expect(used.length).toBeGreaterThan(0);
+    expect((doc.tags ?? []).map((tag) => tag.name).sort()).toEqual(used.sort());
+    for (const tag of doc.tags!) {
+      expect({ tag: tag.name, described: (tag.description ?? '').length > 0 }).toEqual({
+        tag: tag.name,
+        described: true,
+      });
+    }
+  });
+
+  it('names every operation with a unique, readable id', () => {
+    const ids = operations().map(({ operation }) => operation.operationId);
+    for (const id of ids) expect(id).toMatch(/^[a-z]+[A-Z][A-Za-z]*$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    const id = (path: string, method = 'get') => doc.paths[path][method].operationId;
+    expect(id(`${TOKEN_API}/generate`, 'post')).toBe('tokenGenerate');
+    expect(id(`${USER_API}/list`)).toBe('userList');
+    expect(id('/plugin/datafor-modeler/api/audit/list')).toBe('auditList');
+    expect(id('/health/ready')).toBe('healthReady');
+  });
+
+  it('describes every success answer, and the health answers with a schema', () => {
+    for (const { path, method, operation } of operations()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!status.startsWith('2')) continue;
+        expect({ path, method, status, described: response.description.trim().length > 0 }).toEqual(
+          { path, method, status, described: true },
+        );
+      }
+    }
+    for (const path of ['/health/live', '/health/ready']) {
+      const schema = doc.paths[path].get.responses['200'].content?.['application/json']?.schema;
+      expect({ path, type: schema?.type }).toEqual({ path, type: 'object' });
+    }
+  });
+
+  it('declares the 500 and 503 envelopes on every operation of the Datafor API', () => {
+    const datafor = operations().filter(({ path }) => path.startsWith('/plugin/'));
+    expect(datafor.length).toBeGreaterThan(10);
+    for (const { path, method, operation } of datafor) {
+      for (const status of ['500', '503']) {
+        const schema = operation.responses[status]?.content?.['application/json']?.schema;
+        expect({ path, method, status, envelope: schema && resolve(schema).required }).toEqual({
+          path,
+          method,
+          status,
+          envelope: ['success', 'code', 'msg'],
+        });
+      }
+    }
   });
 
   it('says security: [] on the public operations, and marks credentials optional where they are', () => {
@@ -221,15 +287,18 @@ describe('the OpenAPI document', () => {
     const example = (path: string, status: number, method = 'post') =>
       doc.paths[path][method].responses[String(status)].content!['application/json'].example;
     const GENERATE = `${TOKEN_API}/generate`;
+    const SECRET = EXAMPLE_SECRET;
     beforeAll(async () => {
-      await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: 'abcd', enable: '1' });
+      // ERP as update's offered example makes it.
+      const updated = await t.admin('POST', `${TOKEN_API}/update`, offeredBody(update()));
+      expect(updated.json()).toEqual({ success: true, msg: 'success' });
       await t.admin('POST', `${USER_API}/insertOrUpdate`, {
         username: 'reader',
         password: 'reader-password',
       });
     });
 
-    const mint = { name: 'ERP', privateKey: 'abcd', payload: { username: 'bob' } };
+    const mint = { name: 'ERP', privateKey: SECRET, payload: { username: 'bob' } };
     const reader = basic('reader', 'reader-password');
     it.each([
       [400, { ...mint, payload: {} }, ADMIN_AUTH, 'application/json'],
@@ -254,7 +323,7 @@ describe('the OpenAPI document', () => {
         expect(response.statusCode).toBe(status);
         expect(response.json()).toEqual(example(GENERATE, status));
       } finally {
-        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: 'abcd', enable: '1' });
+        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: SECRET, enable: '1' });
       }
     });
 
@@ -284,10 +353,11 @@ describe('the OpenAPI document', () => {
     });
 
     it('mints with the offered generate example: for alice, a reader, without placeholder claims', async () => {
-      const offered = generate().requestBody.content['application/json'].examples!;
-      const [value] = Object.values(offered).map((entry) => entry.value) as {
+      const value = offeredBody(generate()) as {
+        privateKey: string;
         payload: Record<string, unknown>;
-      }[];
+      };
+      expect(value.privateKey).toBe(offeredBody(update()).secret);
       expect(value.payload).toMatchObject({ username: 'alice', roles: ['SYS_Reader', 'Sales'] });
       expect(Object.keys(value.payload)).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/^(inituser|password|additionalProp\d)$/)]),
@@ -295,7 +365,7 @@ describe('the OpenAPI document', () => {
       expect(JSON.stringify(value)).not.toMatch(/"string"|admin/i);
       const response = await t.admin('POST', GENERATE, value);
       expect(response.statusCode).toBe(200);
-      const { claims } = verifyHmacToken(response.json().token, 'abcd');
+      const { claims } = verifyHmacToken(response.json().token, SECRET);
       expect(claims).toMatchObject({ ERP: 'alice', email: 'alice@example.com' });
       expect(Object.keys(claims)).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/^(inituser|password|additionalProp\d)$/)]),
@@ -320,7 +390,7 @@ describe('the OpenAPI document', () => {
         if (property.example === undefined) continue;
         for (const item of [property.example].flat()) fields.append(field, String(item));
       }
-      fields.set('privateKey', 'abcd');
+      expect(fields.get('privateKey')).toBe(SECRET);
       const response = await t.inject({
         method: 'POST',
         url: GENERATE,
@@ -331,8 +401,52 @@ describe('the OpenAPI document', () => {
         },
       });
       expect(response.statusCode).toBe(200);
-      const { claims } = verifyHmacToken(response.json().token, 'abcd');
+      const { claims } = verifyHmacToken(response.json().token, SECRET);
       expect(claims).toMatchObject({ ERP: 'alice', roles: ['SYS_Reader', 'Sales'] });
+    });
+
+    it('token/list: the 500 example is the answer to an unexpected failure', async () => {
+      const configs = t.app.get(TokenConfigService);
+      const list = configs.list;
+      configs.list = () => Promise.reject(new Error('an unexpected failure'));
+      try {
+        const response = await t.admin('GET', `${TOKEN_API}/list`);
+        expect(response.statusCode).toBe(500);
+        expect(response.json()).toEqual(example(`${TOKEN_API}/list`, 500, 'get'));
+      } finally {
+        configs.list = list;
+      }
+    });
+
+    it('health: the 200 examples are the answers', async () => {
+      for (const path of ['/health/live', '/health/ready']) {
+        const response = await t.inject({ method: 'GET', url: path });
+        expect({ path, status: response.statusCode }).toEqual({ path, status: 200 });
+        const content = doc.paths[path].get.responses['200'].content!['application/json'];
+        // The database's ping time varies from one answer to the next.
+        const expected = JSON.parse(JSON.stringify(content.schema.example), (key, value) =>
+          key === 'responseTime' ? expect.any(Number) : value,
+        );
+        expect(response.json()).toEqual(expected);
+      }
+    });
+
+    it('token/verify: exp and iat are echoed as the token has them, fractions too, as declared', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = signHmacToken(
+        { alg: 'HS256', typ: 'JWT', kid: 'ERP' },
+        { ERP: 'alice', iat: now - 0.5, exp: now + 600.25 },
+        SECRET,
+      );
+      const response = await t.admin('POST', `${TOKEN_API}/verify`, { token });
+      expect(response.json()).toMatchObject({ active: true, iat: now - 0.5, exp: now + 600.25 });
+      const schema = resolve(
+        doc.paths[`${TOKEN_API}/verify`].post.responses['200'].content!['application/json'].schema,
+      );
+      expect([schema.properties!.exp.type, schema.properties!.iat.type]).toEqual([
+        'number',
+        'number',
+      ]);
     });
 
     it('health/ready: the 503 example is the answer once shutdown has begun', async () => {
@@ -389,6 +503,107 @@ describe('the OpenAPI document', () => {
     const response = await t.inject({ method: 'GET', url: `/api-docs/${file}` });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ success: false, code: '404' });
+  });
+});
+
+describe('the rate limit in the OpenAPI document', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_MAX: '1' } });
+  });
+  afterAll(() => t.close());
+
+  it('declares 429 on every operation the rate limit answers 429', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/api-docs-json' })).json() as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    // The counter is one per client address for every limited route: this request spends it.
+    await t.inject({ method: 'GET', url: `${TOKEN_API}/list` });
+    const limited: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const response = await t.inject({ method: method.toUpperCase() as 'GET', url: path });
+        if (response.statusCode !== 429) continue;
+        limited.push(`${method} ${path}`);
+        expect({ path, method, declared: '429' in operation.responses }).toEqual({
+          path,
+          method,
+          declared: true,
+        });
+      }
+    }
+    expect(limited).toEqual(
+      expect.arrayContaining([
+        `post ${TOKEN_API}/generate`,
+        `get ${USER_API}/list`,
+        `post ${USER_API}/insertOrUpdate`,
+        'get /plugin/datafor-modeler/api/audit/list',
+        'get /plugin/datafor-modeler/api/audit/export',
+      ]),
+    );
+    expect(limited).not.toContain('get /health/ready');
+  });
+});
+
+/** The instant of the generate answer's example token: 2026-01-01T00:00:00Z. */
+const EXAMPLE_INSTANT = 1_767_225_600;
+
+describe("generate's 200 example token", () => {
+  let t: TestApp;
+  let example: string;
+  let minted: string;
+  beforeAll(async () => {
+    t = await startTestApp({ clock: { now: () => EXAMPLE_INSTANT * 1000 } });
+    const doc = (await t.inject({ method: 'GET', url: '/api-docs-json' })).json();
+    const post = (path: string) => doc.paths[`${TOKEN_API}/${path}`].post;
+    const offered = (path: string) =>
+      Object.values(
+        post(path).requestBody.content['application/json'].examples as Record<
+          string,
+          { value: object }
+        >,
+      )[0].value;
+    const schema = post('generate').responses['200'].content['application/json'].schema;
+    const response = doc.components.schemas[schema.$ref.split('/').pop()];
+    example = response.properties.token.example;
+    // The service mints with the offered bodies at the example's instant.
+    expect((await t.admin('POST', `${TOKEN_API}/update`, offered('update'))).statusCode).toBe(200);
+    const generated = await t.admin('POST', `${TOKEN_API}/generate`, offered('generate'));
+    expect(generated.statusCode).toBe(200);
+    minted = generated.json().token;
+  });
+  afterAll(() => t.close());
+
+  it('is signed with the example secret (checked with node:crypto) and has the claims of a minted token', () => {
+    const { header, claims } = verifyHmacToken(example, EXAMPLE_SECRET);
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'ERP' });
+    expect(claims).toEqual({
+      ERP: 'alice',
+      name: 'Alice Martin',
+      email: 'alice@example.com',
+      roles: ['SYS_Reader', 'Sales'],
+      company: 'Example Trading Ltd',
+      dept: 'Sales',
+      iat: EXAMPLE_INSTANT,
+      exp: EXAMPLE_INSTANT + 86400,
+      jti: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ),
+    });
+  });
+
+  it('is, byte for byte, what the service mints at that instant from the offered bodies (its jti aside)', () => {
+    const [exampleHeader, examplePayload] = example.split('.');
+    const [mintedHeader] = minted.split('.');
+    expect(exampleHeader).toBe(mintedHeader);
+    // The minted claims with the example's jti in their place, serialised as the signer does.
+    const { jti } = decodeToken(example).claims;
+    const claims = { ...decodeToken(minted).claims, jti };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const body = `${mintedHeader}.${payload}`;
+    const signature = createHmac('sha256', EXAMPLE_SECRET).update(body).digest('base64url');
+    expect(example).toBe(`${body}.${signature}`);
+    expect(examplePayload).toBe(payload);
   });
 });
 

@@ -20,42 +20,77 @@ import {
 } from './support/service-process';
 
 const ADMIN = { username: 'admin', password: 'swagger-ui-admin-password' };
-const SECRET = 'swagger-ui-browser-secret-0123456789abcdef';
 const SCREENSHOT = resolve(process.cwd(), 'artifacts/swagger-ui.png');
 const ACTION_TIMEOUT = 10_000;
 
 /** What a person on another machine types: a plain host name, mapped to loopback by Chromium. */
 const REMOTE_HOST = 'datafor.test';
 
-/** One operation's block, opened, in "Try it out" mode; runs `body` and answers the live response. */
-async function tryItOut(
-  page: Page,
-  operationId: string,
-  body: (current: Record<string, unknown>) => Record<string, unknown>,
-): Promise<{ status: string; json: Record<string, unknown> }> {
+interface TriedOperation {
+  /** The JSON body Swagger UI prefilled (sent as it is), if the operation takes one. */
+  offered?: Record<string, unknown>;
+  status: string;
+  json: Record<string, unknown>;
+}
+
+/**
+ * One operation's block, opened, in "Try it out" mode, executed with the body exactly as Swagger UI
+ * prefilled it: answers that body and the live response.
+ */
+async function tryItOut(page: Page, operationId: string): Promise<TriedOperation> {
   const block = page.locator(`[id$="-${operationId}"]`);
   await block.locator('.opblock-summary').first().click();
   await block.locator('button', { hasText: 'Try it out' }).click();
   const textarea = block.locator('textarea.body-param__text');
-  const current = JSON.parse(await textarea.inputValue()) as Record<string, unknown>;
-  await textarea.fill(JSON.stringify(body(current), null, 2));
+  const offered =
+    (await textarea.count()) > 0
+      ? (JSON.parse(await textarea.inputValue()) as Record<string, unknown>)
+      : undefined;
   await block.locator('button', { hasText: 'Execute' }).click();
   const live = block.locator('.live-responses-table .response').first();
   await live.waitFor({ timeout: ACTION_TIMEOUT });
   const status = (await live.locator('.response-col_status').innerText()).trim();
   const text = await live.locator('.response-col_description pre').first().innerText();
-  return { status, json: JSON.parse(text) as Record<string, unknown> };
+  return { offered, status, json: JSON.parse(text) as Record<string, unknown> };
+}
+
+/** The Authorize dialog's block of one security scheme. */
+function schemeBlock(page: Page, scheme: string): Locator {
+  return page
+    .locator('.dialog-ux .modal-ux .auth-container')
+    .filter({ has: page.locator('h4 code', { hasText: new RegExp(`^${scheme}$`) }) })
+    .first();
+}
+
+async function openAuthorize(page: Page): Promise<void> {
+  await page.locator('.auth-wrapper button.authorize').click();
+}
+
+async function closeAuthorize(page: Page): Promise<void> {
+  await page.locator('.dialog-ux .modal-ux button.close-modal').click();
 }
 
 async function authorizeBasic(page: Page): Promise<void> {
-  await page.locator('.auth-wrapper button.authorize').click();
-  const dialog = page.locator('.dialog-ux .modal-ux');
-  const basic: Locator = dialog.locator('.auth-container').filter({ hasText: 'basic' }).first();
+  await openAuthorize(page);
+  const basic = schemeBlock(page, 'basic');
   await basic.locator('input[type="text"]').fill(ADMIN.username);
   await basic.locator('input[type="password"]').fill(ADMIN.password);
   await basic.locator('button', { hasText: 'Authorize' }).click();
   await basic.locator('button', { hasText: 'Logout' }).waitFor({ timeout: ACTION_TIMEOUT });
-  await dialog.locator('button.close-modal').click();
+  await closeAuthorize(page);
+}
+
+/** Logs Basic out and authorizes the bearer scheme alone, so requests carry only the token. */
+async function authorizeBearerInstead(page: Page, token: string): Promise<void> {
+  await openAuthorize(page);
+  const basic = schemeBlock(page, 'basic');
+  await basic.locator('button', { hasText: 'Logout' }).click();
+  await basic.locator('button', { hasText: 'Authorize' }).waitFor({ timeout: ACTION_TIMEOUT });
+  const bearer = schemeBlock(page, 'bearer');
+  await bearer.locator('input').first().fill(token);
+  await bearer.locator('button', { hasText: 'Authorize' }).click();
+  await bearer.locator('button', { hasText: 'Logout' }).waitFor({ timeout: ACTION_TIMEOUT });
+  await closeAuthorize(page);
 }
 
 describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
@@ -85,7 +120,7 @@ describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('loads every asset, authorizes with Basic, runs update then generate, and the token verifies', async () => {
+  it('loads every asset, authorizes with Basic, runs update, generate and user/detail as prefilled, and the token verifies', async () => {
     const page = context!.pages()[0] ?? (await context!.newPage());
     page.setDefaultTimeout(ACTION_TIMEOUT);
     const failed: string[] = [];
@@ -111,25 +146,36 @@ describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
 
       await authorizeBasic(page);
 
-      const updated = await tryItOut(page, 'TokenController_update', () => ({
-        name: 'ERP',
-        secret: SECRET,
-        enable: '1',
-      }));
-      expect(updated).toEqual({ status: '200', json: { success: true, msg: 'success' } });
+      // 1. update, as prefilled: an enabled configuration ERP.
+      const updated = await tryItOut(page, 'tokenUpdate');
+      expect(updated.offered).toMatchObject({ name: 'ERP', enable: '1' });
+      expect(updated).toMatchObject({ status: '200', json: { success: true, msg: 'success' } });
+      const secret = String(updated.offered!.secret);
+      expect(Buffer.byteLength(secret)).toBeGreaterThanOrEqual(32);
 
-      let offered: Record<string, unknown> = {};
-      const generated = await tryItOut(page, 'TokenController_generate', (current) => {
-        offered = current;
-        return { ...current, privateKey: SECRET };
+      // 2. generate, as prefilled: its privateKey is the secret update stored.
+      const generated = await tryItOut(page, 'tokenGenerate');
+      expect(generated.offered).toMatchObject({
+        name: 'ERP',
+        privateKey: secret,
+        payload: { username: 'alice' },
       });
-      expect(offered).toMatchObject({ name: 'ERP', payload: { username: 'alice' } });
       expect(generated.status).toBe('200');
       expect(generated.json).toMatchObject({ success: true, expire: 86400 });
-
-      const { header, claims } = verifyHmacToken(String(generated.json.token), SECRET);
+      const token = String(generated.json.token);
+      const { header, claims } = verifyHmacToken(token, secret);
       expect(header).toMatchObject({ alg: 'HS256', kid: 'ERP' });
       expect(claims).toMatchObject({ ERP: 'alice', email: 'alice@example.com' });
+
+      // 3. user/detail with that token as the only credentials: the service signs alice in.
+      await authorizeBearerInstead(page, token);
+      const detail = await tryItOut(page, 'userDetail');
+      expect(detail.offered).toBeUndefined();
+      expect(detail.status).toBe('200');
+      expect(detail.json).toMatchObject({
+        success: true,
+        data: { user: { username: 'alice', usertype: 'SYS_Reader' } },
+      });
 
       expect(failed).toEqual([]);
       expect(consoleErrors).toEqual([]);

@@ -73,6 +73,20 @@ export function fastifyAdapter(
   return adapter;
 }
 
+/** What each controller's routes are called in the API's paths, where its class name differs. */
+const OPERATION_RESOURCES: Record<string, string> = { UsersController: 'user' };
+
+/**
+ * Operation ids the way the paths read: the controller's resource, then the method, camel-cased
+ * (`tokenGenerate`, `userList`, `auditList`, `healthReady`, `sessionLogin`).
+ */
+export function operationIdFactory(controllerKey: string, methodKey: string): string {
+  const resource =
+    OPERATION_RESOURCES[controllerKey] ??
+    controllerKey.replace(/Controller$/, '').replace(/^./, (first) => first.toLowerCase());
+  return `${resource}${methodKey.replace(/^./, (first) => first.toUpperCase())}`;
+}
+
 /** The OpenAPI document, generated from the controllers and DTOs. */
 export function buildOpenApiDocument(app: NestFastifyApplication) {
   const config = new DocumentBuilder()
@@ -84,6 +98,13 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
         'envelope, code keeping the status, except 429 and 5xx, which keep theirs.',
     )
     .setVersion('1.0')
+    // LICENSE and package.json: MIT.
+    .setLicense('MIT', 'https://opensource.org/license/mit')
+    .addTag('token', 'Token configurations; minting, revoking and introspecting their tokens')
+    .addTag('users', "The service's users and their types; the caller's own detail")
+    .addTag('audit', 'The audit trail: list and NDJSON export')
+    .addTag('session', 'Session login and logout (the JSESSIONID cookie)')
+    .addTag('health', 'Liveness and readiness, outside the rate limit')
     // Relative: Swagger UI calls the host it was loaded from, whatever address a person used.
     .addServer('/', 'This service')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'A user of this service' }, 'basic')
@@ -111,8 +132,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       'token-query',
     )
     .build();
-  config.info.license = { name: 'Proprietary (UNLICENSED): no licence is granted' };
-  return applyOpenApiMarks(SwaggerModule.createDocument(app, config));
+  return applyOpenApiMarks(SwaggerModule.createDocument(app, config, { operationIdFactory }));
 }
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */

@@ -16,6 +16,7 @@ import {
 @ApiTags('audit')
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
+@ApiErrors(429, 500)
 @Controller('plugin/datafor-modeler/api/audit')
 @AdminOnly()
 @UsePipes(createValidationPipe())
@@ -27,7 +28,7 @@ export class AuditController {
   @ApiOperation({
     summary: 'The audit trail: mints, revocations, configuration and user changes, logins',
   })
-  @ApiOkResponse({ type: AuditListResponseDto })
+  @ApiOkResponse({ description: 'A page of events', type: AuditListResponseDto })
   @ApiErrors(invalidField('size', 'must be from 1 to 500'), 401, 403, 503)
   async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
     const { events, ...paging } = await this.reader.list(query);

@@ -36,7 +36,7 @@ import {
   TokenConfigContentResponseDto,
   TokenConfigListResponseDto,
 } from './dto/token-config-view.dto';
-import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
+import { UPDATE_TOKEN_CONFIG_EXAMPLE, UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { RevokeTokenDto } from './dto/revoke-token.dto';
 import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
@@ -52,7 +52,7 @@ const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0
 @ApiTags('token')
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
-@ApiErrors(401, 403, 429, 503)
+@ApiErrors(401, 403, 429, 500, 503)
 @Controller('plugin/datafor-modeler/api/token')
 // Guards run in the order they are listed and decorators apply bottom-up: this one, above
 // @AdminOnly(), runs after AdminGuard, whose 401 and 403 come before its 415.
@@ -100,7 +100,19 @@ export class TokenController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Create or replace a token configuration' })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiBody({
+    type: UpdateTokenConfigDto,
+    examples: {
+      enabled: {
+        summary: 'An enabled HS256 configuration ERP, whose secret the generate example sends',
+        value: UPDATE_TOKEN_CONFIG_EXAMPLE,
+      },
+    },
+  })
+  @ApiOkResponse({
+    description: 'Saved; type "2" and a warning when an HMAC secret is shorter than recommended',
+    type: SuccessMsgResponseDto,
+  })
   @ApiErrors(CONFIG_NAME_INVALID, 413, 415)
   async update(
     @Body() dto: UpdateTokenConfigDto,
@@ -114,14 +126,14 @@ export class TokenController {
 
   @Get('list')
   @ApiOperation({ summary: 'List token configurations (secrets masked)' })
-  @ApiOkResponse({ type: TokenConfigListResponseDto })
+  @ApiOkResponse({ description: 'Every configuration', type: TokenConfigListResponseDto })
   async list(): Promise<TokenConfigListResponseDto> {
     return { success: true, data: await this.configs.list() };
   }
 
   @Get('content')
   @ApiOperation({ summary: 'One token configuration (secret masked)' })
-  @ApiOkResponse({ type: TokenConfigContentResponseDto })
+  @ApiOkResponse({ description: 'The configuration', type: TokenConfigContentResponseDto })
   @ApiErrors(CONFIG_NAME_INVALID, 404)
   async content(@Query() query: TokenConfigNameDto): Promise<TokenConfigContentResponseDto> {
     return { success: true, ...(await this.configs.content(query.name)) };
@@ -131,7 +143,7 @@ export class TokenController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete a token configuration; its tokens stop working at once' })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
   @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
   async delete(
     @Body() dto: TokenConfigNameDto,
@@ -147,7 +159,7 @@ export class TokenController {
     summary: 'Delete several configurations in one transaction, skipping names that do not exist',
   })
   @ApiBody({ schema: { type: 'array', items: { type: 'string' }, example: ['ERP', 'CRM'] } })
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'Those that existed are deleted', type: SuccessMsgResponseDto })
   @ApiErrors(invalidField('body', 'must be a JSON array of configuration names'), 413, 415)
   async deleteBatch(
     @Body(ConfigNameListPipe) names: string[],
@@ -165,7 +177,7 @@ export class TokenController {
       'Either {"jti": "..."} or {"name": "ERP", "before": <epoch seconds, default now>}. Takes effect on the next request.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'Revoked', type: SuccessMsgResponseDto })
   @ApiErrors(invalidField('body', 'must give either jti or name'), 404, 413, 415)
   async revoke(
     @Body() dto: RevokeTokenDto,
@@ -183,7 +195,10 @@ export class TokenController {
       'Answers active:true with its configuration, user, exp and jti, or active:false with the reason; never an error status for a bad token.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: VerifyTokenResponseDto })
+  @ApiOkResponse({
+    description: 'What the token is: active, or not and why',
+    type: VerifyTokenResponseDto,
+  })
   @ApiErrors(invalidField('token', 'must be a non-empty string'), 413, 415)
   verify(@Body() dto: VerifyTokenDto): Promise<VerifyTokenResponseDto> {
     return this.revocations.introspect(dto.token);

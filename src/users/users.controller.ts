@@ -58,6 +58,7 @@ const LAST_ADMINISTRATOR: ErrorAnswer = {
 @ApiTags('users')
 @ApiBasicAuth('basic')
 @ApiCookieAuth('session')
+@ApiErrors(500, 503)
 @Controller('plugin/datafor-modeler/api')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
@@ -74,7 +75,7 @@ export class UsersController {
   @NoRateLimit()
   @ApiOptionalAuth('basic', 'session', 'bearer', 'token-query')
   @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
-  @ApiOkResponse({ type: UserDetailResponseDto })
+  @ApiOkResponse({ description: 'The caller, or {} when anonymous', type: UserDetailResponseDto })
   @ApiErrors(
     {
       status: 401,
@@ -95,8 +96,8 @@ export class UsersController {
   @AdminOnly()
   @ApiOperation({ summary: 'Create a user, or change the fields given' })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: UpsertUserResponseDto })
-  @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 503)
+  @ApiOkResponse({ description: 'Saved', type: UpsertUserResponseDto })
+  @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 429, 503)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
     @Req() request: HttpRequest,
@@ -111,7 +112,7 @@ export class UsersController {
   @AdminOnly()
   @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
   @ApiErrors(
     USERNAME_INVALID,
     401,
@@ -120,6 +121,7 @@ export class UsersController {
     LAST_ADMINISTRATOR,
     413,
     415,
+    429,
     503,
   )
   async delete(
@@ -139,8 +141,8 @@ export class UsersController {
       'A page at a time with `size` or `cursor` (then `total`, `totalExact`, `size` and `next`); ' +
       'without either, every user at once (older clients).',
   })
-  @ApiOkResponse({ type: UserListResponseDto })
-  @ApiErrors(invalidField('cursor', USER_CURSOR_RULE), 401, 403, 503)
+  @ApiOkResponse({ description: 'The users, or a page of them', type: UserListResponseDto })
+  @ApiErrors(invalidField('cursor', USER_CURSOR_RULE), 401, 403, 429, 503)
   async list(@Query() query: UserListQueryDto): Promise<UserListResponseDto> {
     const filters: UserFilters = {
       usertype: query.usertype as UserType | undefined,
@@ -161,7 +163,7 @@ export class UsersController {
   @NoRateLimit()
   @ApiPublic()
   @ApiOperation({ summary: 'The user types' })
-  @ApiOkResponse({ type: RoleTypesResponseDto })
+  @ApiOkResponse({ description: 'The user types', type: RoleTypesResponseDto })
   @ApiErrors(WRONG_CREDENTIALS)
   types(): RoleTypesResponseDto {
     return { success: true, list: USER_TYPES.map((authority) => ({ authority })) };

@@ -27,6 +27,7 @@ import { SESSION_COOKIE, SessionService } from './session.service';
 
 @ApiTags('session')
 @NoTokenSignUp()
+@ApiErrors(500)
 @Controller('plugin/datafor/api/extension/auth')
 @UsePipes(createValidationPipe())
 @UseFilters(EnvelopeExceptionFilter)
@@ -49,7 +50,10 @@ export class SessionController {
     summary: 'Open a session: sets the HttpOnly cookies JSESSIONID and DATAFOR_DEVICE',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-  @ApiOkResponse({ type: LoginResponseDto })
+  @ApiOkResponse({
+    description: 'Signed in: data "1" for a new session, "2" when the cookie already had one',
+    type: LoginResponseDto,
+  })
   @ApiErrors(
     invalidField('username', 'must be a non-empty string'),
     { status: 401, description: 'Wrong username or password', msg: 'wrong username or password' },
@@ -112,7 +116,7 @@ export class SessionController {
   @HttpCode(200)
   @ApiOptionalAuth('session')
   @ApiOperation({ summary: 'End the session of the cookie' })
-  @ApiOkResponse({ type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'The session is closed', type: SuccessMsgResponseDto })
   @ApiErrors(WRONG_CREDENTIALS, 413, 415, 503)
   async logout(
     @Req() request: FastifyRequest,

@@ -14,6 +14,44 @@ import { ApiPublic } from '../../common/http/openapi';
 import { EnvelopeExceptionFilter } from '../../common/filters/envelope-exception.filter';
 import { outOfSpace } from '../database/storage-space';
 
+/** One check of a readiness answer, as Terminus reports it (the database's with its ping time). */
+const INDICATOR = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['up', 'down'] },
+    responseTime: { type: 'number', description: 'Milliseconds the ping took' },
+  },
+  additionalProperties: true,
+};
+const INDICATORS = { type: 'object', additionalProperties: INDICATOR };
+
+/** The ready answer of Terminus: every check under details, the passing ones under info. */
+const READY_SCHEMA = {
+  type: 'object',
+  required: ['status', 'info', 'error', 'details'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    info: INDICATORS,
+    error: INDICATORS,
+    details: INDICATORS,
+  },
+  example: {
+    status: 'ok',
+    info: {
+      lifecycle: { status: 'up' },
+      database: { status: 'up', responseTime: 1 },
+      storage: { status: 'up' },
+    },
+    error: {},
+    details: {
+      lifecycle: { status: 'up' },
+      database: { status: 'up', responseTime: 1 },
+      storage: { status: 'up' },
+    },
+  },
+};
+
 @ApiTags('health')
 @ApiPublic()
 @ApiErrors(WRONG_CREDENTIALS)
@@ -31,6 +69,15 @@ export class HealthController {
   @Get('live')
   @NoRateLimit()
   @ApiOperation({ summary: 'The process answers' })
+  @ApiOkResponse({
+    description: 'The process is alive',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+      example: { status: 'ok' },
+    },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -40,8 +87,8 @@ export class HealthController {
   // Terminus documents its own 503 body; the envelope filter answers this one.
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiOkResponse({
-    description:
-      'Ready: {"status":"ok","info":{"lifecycle":{"status":"up"},"database":{"status":"up"}},"error":{},"details":{...}}',
+    description: 'Ready: the lifecycle, the database and its storage are up',
+    schema: READY_SCHEMA,
   })
   @ApiErrors({
     status: 503,

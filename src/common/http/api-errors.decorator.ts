@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { ErrorEnvelopeDto, errorEnvelope, type FieldError } from './error-envelope';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
 
 /** One documented error answer: its status, when it happens, and a message it really gives. */
 export interface ErrorAnswer {
@@ -43,6 +43,10 @@ const DEFAULTS: Record<ErrorStatus, { description: string; msg: string; errors?:
   429: {
     description: 'Too many requests, or too many failed sign-ins (see Retry-After)',
     msg: 'too many requests: try again in 1 minute',
+  },
+  500: {
+    description: 'An unexpected failure (logged with the request id); nothing is said of its cause',
+    msg: 'internal error',
   },
   503: {
     description: 'The database is unavailable or full; nothing was changed (see Retry-After)',

@@ -4,11 +4,15 @@ import { IsNotEmpty, IsObject, IsString, MaxLength, ValidateNested } from 'class
 import { IsConfigName, NON_EMPTY_STRING } from '../../common/validation/decorators';
 import { toJsonObject } from '../../common/validation/transforms';
 import { TokenPayloadDto } from './token-payload.dto';
+import { EXAMPLE_SECRET } from './update-token-config.dto';
 
-/** What Swagger UI offers to send: a token for an ordinary user, claims a person would set, no placeholders. */
+/**
+ * What Swagger UI offers to send: a token for an ordinary user, claims a person would set, no
+ * placeholders, with the secret that update's example stores.
+ */
 export const GENERATE_TOKEN_EXAMPLE = {
   name: 'ERP',
-  privateKey: 'abcd',
+  privateKey: EXAMPLE_SECRET,
   payload: {
     username: 'alice',
     name: 'Alice Martin',
@@ -30,7 +34,7 @@ export class GenerateTokenDto {
 
   @ApiProperty({
     description: 'Private key associated with the token.',
-    example: 'abcd',
+    example: EXAMPLE_SECRET,
     format: 'password',
     maxLength: 8192,
   })

@@ -23,6 +23,25 @@ import { toFlag, toInteger, toNested, toStringList } from '../../common/validati
 import { MASK, TOKEN_ALGORITHMS, TOKEN_DEFAULTS } from '../token.constants';
 import { FieldMapDto } from './field-map.dto';
 
+/**
+ * The secret of the documentation's examples (43 bytes, over the 32 recommended for HS256): update's
+ * example stores it and generate's example sends it, so Swagger UI's prefilled bodies work in turn.
+ */
+export const EXAMPLE_SECRET = 'example-erp-secret-replace-me-0123456789abc';
+
+/** What Swagger UI offers to send to update: an enabled HS256 configuration ERP that creates users. */
+export const UPDATE_TOKEN_CONFIG_EXAMPLE = {
+  name: 'ERP',
+  token_name: TOKEN_DEFAULTS.tokenName,
+  secret: EXAMPLE_SECRET,
+  expire: TOKEN_DEFAULTS.expire,
+  fieldmap: { username: 'ERP', name: 'name', email: 'email' },
+  algorithm: 'HS256',
+  enable: '1',
+  inituser: '1',
+  initroles: ['SYS_Reader'],
+};
+
 /** `POST /token/update`: creates or replaces the configuration named `name` (JSON or form). */
 export class UpdateTokenConfigDto {
   @ApiProperty({ description: 'Unique name, 1-64 of A-Za-z0-9_-', example: 'ERP' })
@@ -32,6 +51,7 @@ export class UpdateTokenConfigDto {
   @ApiPropertyOptional({
     description: 'URL query parameter that carries the token',
     default: TOKEN_DEFAULTS.tokenName,
+    example: TOKEN_DEFAULTS.tokenName,
   })
   @IsOptional()
   @IsString({ message: 'must be a query parameter name' })
@@ -42,6 +62,7 @@ export class UpdateTokenConfigDto {
     description: `HS*: the shared secret (32 bytes or more recommended). RS*/ES*: the issuer's public key, base64 SPKI. Required on create; omit or send ${MASK} to keep the stored one.`,
     format: 'password',
     maxLength: 8192,
+    example: EXAMPLE_SECRET,
   })
   @IsOptional()
   @IsNonEmptyString(8192)
@@ -50,6 +71,7 @@ export class UpdateTokenConfigDto {
   @ApiPropertyOptional({
     description: 'Lifetime in seconds of minted tokens',
     default: TOKEN_DEFAULTS.expire,
+    example: TOKEN_DEFAULTS.expire,
     minimum: 1,
     type: 'integer',
   })
@@ -69,7 +91,11 @@ export class UpdateTokenConfigDto {
   @ValidateNested()
   fieldmap?: FieldMapDto;
 
-  @ApiPropertyOptional({ enum: TOKEN_ALGORITHMS, default: TOKEN_DEFAULTS.algorithm })
+  @ApiPropertyOptional({
+    enum: TOKEN_ALGORITHMS,
+    default: TOKEN_DEFAULTS.algorithm,
+    example: TOKEN_DEFAULTS.algorithm,
+  })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @IsIn(TOKEN_ALGORITHMS, { message: `must be one of ${TOKEN_ALGORITHMS.join(', ')}` })
@@ -79,6 +105,7 @@ export class UpdateTokenConfigDto {
     description: '"1" enabled, "0" disabled',
     enum: ['1', '0'],
     default: TOKEN_DEFAULTS.enable,
+    example: '1',
   })
   @IsOptional()
   @Transform(toFlag)
@@ -89,6 +116,7 @@ export class UpdateTokenConfigDto {
     description: 'Create unknown users on first use',
     enum: ['1', '0'],
     default: TOKEN_DEFAULTS.inituser,
+    example: TOKEN_DEFAULTS.inituser,
   })
   @IsOptional()
   @Transform(toFlag)
@@ -100,6 +128,7 @@ export class UpdateTokenConfigDto {
       'User type and roles given to users created through this configuration; never Administrator (400)',
     type: [String],
     default: TOKEN_DEFAULTS.initroles,
+    example: TOKEN_DEFAULTS.initroles,
   })
   @IsOptional()
   @Transform(toStringList)
@@ -109,6 +138,9 @@ export class UpdateTokenConfigDto {
   @ApiPropertyOptional({
     description: `Initial password of users created through this configuration (stored hashed). Omit or send ${MASK} to keep; an empty string clears it.`,
     format: 'password',
+    minLength: 8,
+    maxLength: 256,
+    example: 'first-login-2026',
   })
   @ValidateIf((_, value) => value !== undefined && value !== '')
   @IsNonEmptyString(256)

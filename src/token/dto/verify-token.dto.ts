@@ -19,8 +19,19 @@ export class VerifyTokenResponseDto {
   @ApiPropertyOptional({ description: 'The configuration that issued it', example: 'ERP' })
   name?: string;
   @ApiPropertyOptional({ example: 'alice' }) username?: string;
-  @ApiPropertyOptional({ description: 'Expiry, epoch seconds', type: 'integer' }) exp?: number;
-  @ApiPropertyOptional({ description: 'Issued at, epoch seconds', type: 'integer' }) iat?: number;
+  // The token's own values: an issuer may sign fractional seconds (1767229200.5), echoed as they are.
+  @ApiPropertyOptional({
+    description: "Expiry, epoch seconds, as the token has it (an issuer's may be fractional)",
+    type: 'number',
+    example: 1767229200,
+  })
+  exp?: number;
+  @ApiPropertyOptional({
+    description: "Issued at, epoch seconds, as the token has it (an issuer's may be fractional)",
+    type: 'number',
+    example: 1767225600,
+  })
+  iat?: number;
   @ApiPropertyOptional() jti?: string;
   @ApiPropertyOptional({
     description: 'Why the token is not active',
