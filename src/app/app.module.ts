@@ -42,6 +42,8 @@ export class AppModule {
             maxExpire: settings.tokenMaxExpire,
             minSecretBytes: settings.tokenMinSecretBytes,
             clockLeeway: settings.tokenClockLeeway,
+            auditRetentionDays: settings.auditRetentionDays,
+            auditPruneInterval: settings.auditPruneInterval,
           }),
         }),
         AuthModule,
