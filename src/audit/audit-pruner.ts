@@ -20,7 +20,7 @@ export interface AuditRetention {
   days: number;
   /** Milliseconds between passes, a tenth more or less at random (instances drift apart). */
   intervalMs: number;
-  /** Rows per DELETE (default 1,000). */
+  /** Rows per DELETE (default 500): a mint's audit group waits for one batch at most. */
   batchSize?: number;
   /** Milliseconds between two batches of a pass, in which the audit groups write (default 50). */
   pauseMs?: number;
@@ -32,7 +32,7 @@ export const AUDIT_RETENTION = Symbol('AUDIT_RETENTION');
 /** The longest retention accepted, in days (a hundred years). */
 export const MAX_AUDIT_RETENTION_DAYS = 36500;
 
-const DEFAULT_BATCH_SIZE = 1000;
+const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_PAUSE_MS = 50;
 
 /**
