@@ -87,9 +87,14 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
 
     // Rounds of 200 mints in flight at once, until the pruning is over.
     let mints = 0;
+    let rounds = 0;
     let roundsWhilePruning = 0;
-    while ((await count(t, "action = 'seeded' AND at < ?", [cutoff])) > 0) {
-      roundsWhilePruning += 1;
+    for (;;) {
+      const left = await count(t, "action = 'seeded' AND at < ?", [cutoff]);
+      if (left === 0) break;
+      rounds += 1;
+      // Some rows deleted and some left: this round's mints meet a pass in progress.
+      if (left < OLD_ROWS + 1) roundsWhilePruning += 1;
       const answers = await Promise.all(
         Array.from({ length: MINTS_IN_FLIGHT }, (_, i) =>
           t.admin('POST', `${TOKEN_API}/generate`, {
@@ -101,7 +106,7 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
       );
       expect(answers.map((answer) => answer.statusCode)).toEqual(answers.map(() => 200));
       mints += answers.length;
-      expect(roundsWhilePruning).toBeLessThan(200);
+      expect(rounds).toBeLessThan(200);
     }
     expect(roundsWhilePruning).toBeGreaterThan(0);
 
