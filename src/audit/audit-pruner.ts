@@ -42,9 +42,8 @@ const DEFAULT_PAUSE_MS = 50;
  * one instance deletes at a time (a batch of another instance's pass makes this one skip its
  * pass). A pass deletes only rows recorded before the cut-off it computed when it began. After
  * each pass, the oldest row left is read (the first entry of idx_audit_events_at) for the age
- * metric. The timers do not
- * keep the process alive; the pass in progress stops at its next batch when the module is
- * destroyed.
+ * metric. The timers do not keep the process alive; the pass in progress stops at its next batch
+ * when the module is destroyed.
  */
 @Injectable()
 export class AuditPruner implements OnApplicationBootstrap, OnModuleDestroy {
