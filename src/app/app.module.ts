@@ -43,6 +43,8 @@ export class AppModule {
             minSecretBytes: settings.tokenMinSecretBytes,
             clockLeeway: settings.tokenClockLeeway,
             errorStatus: settings.errorStatus,
+            auditRetentionDays: settings.auditRetentionDays,
+            auditPruneInterval: settings.auditPruneInterval,
           }),
         }),
         AuthModule,

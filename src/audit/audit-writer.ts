@@ -1,4 +1,4 @@
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { sqliteConnectionOf } from '../database/sqlite-connection';
 import type { AuditEventEntity } from './entities/audit-event.entity';
 import { SqliteAuditWriter } from './sqlite-audit-writer';
@@ -6,10 +6,33 @@ import { SqliteAuditWriter } from './sqlite-audit-writer';
 /** An audit event as stored, before the database gives it an id. */
 export type AuditRow = Omit<AuditEventEntity, 'id'>;
 
+/**
+ * What one prune batch did: the number of rows it deleted, or `busy` when another instance holds
+ * the prune lock (PostgreSQL), so that this instance skips its pass.
+ */
+export type PruneBatch = number | 'busy';
+
+/**
+ * The statement of one prune batch: up to `limit` rows recorded before a cut-off, oldest first.
+ * `(at, id)` is the order of idx_audit_events_at, so the batch reads `limit` index entries and
+ * never a row past the cut-off.
+ */
+export const PRUNE_BATCH_SQL =
+  'DELETE FROM audit_events WHERE id IN ' +
+  '(SELECT id FROM audit_events WHERE at < ? ORDER BY at, id LIMIT ?)';
+
+/** The PostgreSQL advisory lock a prune batch holds for its transaction (a constant of this service). */
+export const AUDIT_PRUNE_LOCK_KEY = 7_354_112_910;
+
 /** Stores AuditService's group commits: one group of rows at a time. */
 export interface AuditWriter {
   /** Stores `rows` in one commit; settles once they are stored. */
   write(rows: AuditRow[]): Promise<void>;
+  /**
+   * Deletes, in one commit, up to `limit` of the oldest rows recorded before `before` (epoch ms),
+   * taking its turn with the groups as a write does.
+   */
+  prune(before: number, limit: number): Promise<PruneBatch>;
   /** Lets go of what the writer holds of its own (never the shared connection). */
   close(): Promise<void>;
 }
@@ -25,7 +48,34 @@ export class RepositoryAuditWriter implements AuditWriter {
     await this.events.insert(rows);
   }
 
+  /**
+   * One transaction: on PostgreSQL it first tries the prune lock (pg_try_advisory_xact_lock) and
+   * answers `busy` without deleting when another instance holds it.
+   */
+  prune(before: number, limit: number): Promise<PruneBatch> {
+    const postgres = this.events.manager.connection.options.type === 'postgres';
+    const sql = postgres ? numberedParameters(PRUNE_BATCH_SQL) : PRUNE_BATCH_SQL;
+    return this.events.manager.transaction(async (manager: EntityManager) => {
+      if (postgres) {
+        const [{ locked }] = (await manager.query(
+          'SELECT pg_try_advisory_xact_lock($1) AS locked',
+          [AUDIT_PRUNE_LOCK_KEY],
+        )) as { locked: boolean }[];
+        if (!locked) return 'busy';
+      }
+      // TypeORM answers a DELETE with [rows, affected count].
+      const [, deleted] = (await manager.query(sql, [before, limit])) as [unknown, number];
+      return Number(deleted ?? 0);
+    });
+  }
+
   async close(): Promise<void> {}
+}
+
+/** `?` placeholders as PostgreSQL numbers them ($1, $2...). */
+function numberedParameters(sql: string): string {
+  let index = 0;
+  return sql.replace(/\?/g, () => `$${++index}`);
 }
 
 /**

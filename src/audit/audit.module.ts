@@ -19,6 +19,7 @@ import { AuditEventEntity } from './entities/audit-event.entity';
       useFactory: auditWriterFor,
     },
   ],
-  exports: [AuditService],
+  // AUDIT_WRITER too: TokenModule prunes through it (AuditPruner), with the options it holds.
+  exports: [AuditService, AUDIT_WRITER],
 })
 export class AuditModule {}

@@ -6,7 +6,11 @@ import type { AuditEventEntity } from './entities/audit-event.entity';
 
 /** An AuditService whose writer stores groups with `write` (the repository is not written to). */
 const serviceWriting = (write: AuditWriter['write']) =>
-  new AuditService({} as Repository<AuditEventEntity>, { write, close: async () => {} });
+  new AuditService({} as Repository<AuditEventEntity>, {
+    write,
+    prune: async () => 0,
+    close: async () => {},
+  });
 
 /** An AuditService over a writer that records each group's rows and when it came. */
 function auditService() {
@@ -81,6 +85,7 @@ describe('AuditService group commit', () => {
   it('writes what is queued, then closes the writer, at shutdown', async () => {
     const calls: string[] = [];
     const audit = new AuditService({} as Repository<AuditEventEntity>, {
+      prune: async () => 0,
       write: async (rows) => {
         await new Promise((resolve) => setTimeout(resolve, 1));
         calls.push(`write ${rows.length}`);

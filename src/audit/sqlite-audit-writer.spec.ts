@@ -88,6 +88,29 @@ describe('SqliteAuditWriter', () => {
     expect(targets(shared)).toEqual(['first', 'second']);
   });
 
+  it('prunes in its thread, oldest first, in the same turns as the groups', async () => {
+    openShared('FULL');
+    writer = SqliteAuditWriter.beside(shared);
+    await writer.write([
+      { ...row('old 2'), at: 2 },
+      { ...row('old 1'), at: 1 },
+      { ...row('old 3'), at: 3 },
+      { ...row('new'), at: 100 },
+    ]);
+    // A prune waits for an open shared transaction, as a group does, and never joins it.
+    shared.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const pruning = writer.prune(100, 2).then((deleted) => ((settled = true), deleted));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(settled).toBe(false);
+    shared.exec('COMMIT');
+    expect(await pruning).toBe(2);
+    expect(targets(shared)).toEqual(['old 3', 'new']);
+    expect(await writer.prune(100, 2)).toBe(1);
+    expect(await writer.prune(100, 2)).toBe(0);
+    expect(targets(shared)).toEqual(['new']);
+  });
+
   it('keeps its rows when a transaction held open on the shared connection rolls back', async () => {
     openShared('FULL');
     writer = SqliteAuditWriter.beside(shared);

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { walSyncOf } from '../database/sqlite-wal-sync';
 import { type SqliteWriteGate, writeGateOf } from '../database/sqlite-write-gate';
-import type { AuditRow, AuditWriter } from './audit-writer';
+import { type AuditRow, type AuditWriter, PRUNE_BATCH_SQL, type PruneBatch } from './audit-writer';
 
 /** How long a group waits, at most, for a transaction of the shared connection to let go of the write lock. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -20,12 +20,16 @@ export interface AuditWriterOptions {
   driver?: string;
 }
 
-/** What the writer's thread is told: a group to commit, or to close. */
-type Request = { id: number } & ({ rows: AuditRow[] } | { close: true });
+/** A prune batch: rows recorded before `before` (epoch ms), at most `limit` of them. */
+type PruneRequest = { prune: { before: number; limit: number } };
+/** What the writer's thread is told: a group to commit, a batch to prune, or to close. */
+type Request = { id: number } & ({ rows: AuditRow[] } | PruneRequest | { close: true });
 /** A request's answer; a group is first `committed` (the write lock let go of), then answered. */
 type Reply = {
   id: number;
   committed?: true;
+  /** The rows a prune batch deleted. */
+  deleted?: number;
   /** The thread could not open the database: it takes no more work. */
   fatal?: true;
   error?: { message: string; code?: unknown };
@@ -67,11 +71,12 @@ function writerThread(): void {
   const { closeSync, fdatasyncSync, fsyncSync, openSync } =
     require('node:fs') as typeof import('node:fs');
   const { dirname } = require('node:path') as typeof import('node:path');
-  const { driver, file, syncEachGroup, busyTimeoutMs } = workerData as {
+  const { driver, file, syncEachGroup, busyTimeoutMs, pruneSql } = workerData as {
     driver: string;
     file: string;
     syncEachGroup: boolean;
     busyTimeoutMs: number;
+    pruneSql: string;
   };
   const errorOf = (error: unknown) => {
     const { message, code } = error as { message: string; code?: unknown };
@@ -79,6 +84,7 @@ function writerThread(): void {
   };
   let db: Database;
   let insertGroup: ReturnType<typeof groupInserter>;
+  let pruneBatch: Statement<[number, number]>;
   try {
     const Connection = require(driver) as new (
       file: string,
@@ -89,6 +95,7 @@ function writerThread(): void {
     // The commit only writes the WAL; the sync comes after, once the write lock is let go of.
     db.pragma('synchronous = NORMAL');
     insertGroup = groupInserter(db);
+    pruneBatch = db.prepare<[number, number]>(pruneSql);
   } catch (error) {
     // Every request hears why; the writer then drops this thread and starts another next time.
     const failure = errorOf(error);
@@ -134,6 +141,11 @@ function writerThread(): void {
           }
         }
         reply = { id: request.id };
+      } else if ('prune' in request) {
+        // Not synced: a batch lost to a machine crash is deleted again by a later pass, and the
+        // next group's sync covers it anyway.
+        const { before, limit } = request.prune;
+        reply = { id: request.id, deleted: pruneBatch.run(before, limit).changes };
       } else {
         if (wal !== undefined) closeSync(wal);
         db.close();
@@ -190,19 +202,26 @@ export const SqliteAuditWriter = {
         walSyncOf(shared) !== undefined ||
         (shared.pragma('synchronous', { simple: true }) as number) >= SQLITE_FULL_SYNC,
       busyTimeoutMs: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS,
+      pruneSql: PRUNE_BATCH_SQL,
     });
   },
 };
 
 class SharedConnectionWriter implements AuditWriter {
   private readonly insertGroup: (rows: AuditRow[]) => void;
+  private readonly pruneBatch: Statement<[number, number]>;
 
   constructor(private readonly db: Database) {
     this.insertGroup = groupInserter(db);
+    this.pruneBatch = db.prepare<[number, number]>(PRUNE_BATCH_SQL);
   }
 
   async write(rows: AuditRow[]): Promise<void> {
     this.insertGroup(rows);
+  }
+
+  async prune(before: number, limit: number): Promise<PruneBatch> {
+    return this.pruneBatch.run(before, limit).changes;
   }
 
   async close(): Promise<void> {}
@@ -224,6 +243,7 @@ class ThreadWriter implements AuditWriter {
       file: string;
       syncEachGroup: boolean;
       busyTimeoutMs: number;
+      pruneSql: string;
     },
   ) {}
 
@@ -238,6 +258,17 @@ class ThreadWriter implements AuditWriter {
       await this.ask({ rows }, release);
     } finally {
       release();
+    }
+  }
+
+  /** A prune batch in the thread, in the same turns as the groups (the gate, then the thread's queue). */
+  async prune(before: number, limit: number): Promise<PruneBatch> {
+    await this.gate.beforeAuditCommit(this.workerData.busyTimeoutMs);
+    try {
+      const { deleted } = await this.ask({ prune: { before, limit } });
+      return deleted ?? 0;
+    } finally {
+      this.gate.afterAuditCommit();
     }
   }
 
@@ -257,7 +288,7 @@ class ThreadWriter implements AuditWriter {
   }
 
   private ask(
-    request: { rows: AuditRow[] } | { close: true },
+    request: { rows: AuditRow[] } | PruneRequest | { close: true },
     committed?: () => void,
     closing = false,
   ) {
@@ -267,12 +298,14 @@ class ThreadWriter implements AuditWriter {
       );
     const worker = this.started();
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, {
         worker,
         committed,
-        settle: ({ error }) =>
-          error ? reject(Object.assign(new Error(error.message), { code: error.code })) : resolve(),
+        settle: (reply) =>
+          reply.error
+            ? reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }))
+            : resolve(reply),
       });
       // A thread with work in hand keeps the process alive; an idle one does not.
       worker.ref();

@@ -142,7 +142,27 @@ export class MetricsService {
     this.registry,
   );
 
+  private readonly auditPruned = new Counter({
+    name: 'datafor_audit_rows_pruned_total',
+    help: 'Audit rows deleted because they were older than the retention (AUDIT_RETENTION_DAYS)',
+    registers: [this.registry],
+  });
+
+  /** When the oldest audit row was recorded (epoch ms), as last read; undefined: no row. */
+  private oldestAuditAt?: number;
+
+  private readonly oldestAuditAge: Gauge = new Gauge({
+    name: 'datafor_audit_oldest_row_age_seconds',
+    help: 'Age of the oldest audit row, as read after the last prune pass (0: no row)',
+    registers: [this.registry],
+    collect: () => {
+      const at = this.oldestAuditAt;
+      this.oldestAuditAge.set(at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000));
+    },
+  });
+
   constructor() {
+    this.auditPruned.inc(0);
     collectDefaultMetrics({ register: this.registry });
     // Series whose labels are known in advance start at 0, so that rate() sees their first event.
     for (const method of SIGN_IN_METHODS)
@@ -169,6 +189,16 @@ export class MetricsService {
       this.mints.inc(`${label}\u0000${outcome}`, { configuration: label, outcome });
       throw error;
     }
+  }
+
+  /** Counts the rows one prune batch deleted. */
+  auditRowsPruned(count: number): void {
+    this.auditPruned.inc(count);
+  }
+
+  /** The oldest audit row's time (epoch ms), read after a prune pass; undefined when there is none. */
+  oldestAuditRow(at: number | undefined): void {
+    this.oldestAuditAt = at;
   }
 
   /** @param reason why the token was refused; undefined when it signed the caller in */

@@ -25,6 +25,13 @@ export interface TokenModuleOptions<TUser = unknown> {
    * their status (429 and 5xx keep theirs), as Datafor's own API does. Default `'http'`.
    */
   errorStatus?: ErrorStatusMode;
+  /**
+   * Audit rows older than this many days are deleted in the background; 0 keeps every row.
+   * Whole days from 0 to 36500. Default 365 (a year of audit history, as PCI DSS 10.5.1 asks).
+   */
+  auditRetentionDays?: number;
+  /** Seconds between two passes of that pruning, a tenth more or less. From 1 to 86400; default 60. */
+  auditPruneInterval?: number;
 }
 
 /** The documented defaults of the optional settings, in one place. */
@@ -32,6 +39,8 @@ export const TOKEN_OPTION_DEFAULTS = {
   maxExpire: 2592000,
   minSecretBytes: 0,
   clockLeeway: 30,
+  auditRetentionDays: 365,
+  auditPruneInterval: 60,
 } as const;
 
 /**

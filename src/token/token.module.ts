@@ -4,6 +4,8 @@ import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessModule } from '../access/access.module';
 import { AuditModule } from '../audit/audit.module';
+import { AUDIT_RETENTION, AuditPruner, auditRetention } from '../audit/audit-pruner';
+import { AuditEventEntity } from '../audit/entities/audit-event.entity';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CLOCK, systemClock } from '../common/clock';
 import { ErrorStatusModule } from '../common/http/error-status';
@@ -33,6 +35,7 @@ import {
   type TokenModuleAsyncOptions,
   type TokenModuleOptions,
   type TokenModuleRootOptions,
+  TOKEN_OPTION_DEFAULTS,
 } from './token.module-definition';
 import { TokenOptionsModule } from './token-options.module';
 import { TokenController } from './token.controller';
@@ -50,6 +53,7 @@ import { TokenController } from './token.controller';
       RevokedTokenEntity,
       TokenCutoffEntity,
       SecretsKeyCheckEntity,
+      AuditEventEntity,
     ]),
     UsersModule,
     AuditModule,
@@ -71,6 +75,17 @@ import { TokenController } from './token.controller';
     RevocationStore,
     TokenAuthenticationGuard,
     { provide: CLOCK, useValue: systemClock },
+    // The audit trail's retention: the module's options, checked (auditRetention).
+    {
+      provide: AUDIT_RETENTION,
+      inject: [TOKEN_MODULE_OPTIONS],
+      useFactory: (options: TokenModuleOptions) =>
+        auditRetention(
+          options.auditRetentionDays ?? TOKEN_OPTION_DEFAULTS.auditRetentionDays,
+          options.auditPruneInterval ?? TOKEN_OPTION_DEFAULTS.auditPruneInterval,
+        ),
+    },
+    AuditPruner,
     {
       provide: SecretBox,
       inject: [TOKEN_MODULE_OPTIONS],

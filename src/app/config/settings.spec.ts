@@ -34,6 +34,8 @@ describe('parseSettings', () => {
       loginLockMaxDuration: 3600,
       loginLockReset: 86400,
       loginKnownClientTtl: 2592000,
+      auditRetentionDays: 365,
+      auditPruneInterval: 60,
       passwordHashConcurrency: availableParallelism(),
       passwordHashQueue: 16,
       corsOrigins: [],
@@ -256,6 +258,8 @@ const VARIABLES: [string, string, unknown, string, unknown][] = [
   ['LOGIN_LOCK_MAX_DURATION', 'loginLockMaxDuration', 3600, '604800', 604800],
   ['LOGIN_LOCK_RESET', 'loginLockReset', 86400, '2592000', 2592000],
   ['LOGIN_KNOWN_CLIENT_TTL', 'loginKnownClientTtl', 2592000, '0', 0],
+  ['AUDIT_RETENTION_DAYS', 'auditRetentionDays', 365, '0', 0],
+  ['AUDIT_PRUNE_INTERVAL', 'auditPruneInterval', 60, '86400', 86400],
   ['PASSWORD_HASH_CONCURRENCY', 'passwordHashConcurrency', availableParallelism(), '256', 256],
   ['PASSWORD_HASH_QUEUE', 'passwordHashQueue', 16, '10000', 10000],
   [
@@ -287,6 +291,9 @@ const VARIABLES: [string, string, unknown, string, unknown][] = [
   ['SECRETS_KEY', 'secretsKey', undefined, ` ${KEY} `, KEY],
   ['SECURITY_HEADERS_TLS', 'securityHeadersTls', 'auto', ' Always ', 'always'],
 ];
+
+const AUDIT_RETENTION_RULE =
+  'AUDIT_RETENTION_DAYS must be a number of days from 0 (keep every row) to 36500, and unless 0 cover LOGIN_KNOWN_CLIENT_TTL (known clients are read from the audit trail)';
 
 /** One value each variable refuses, and the whole sentence it gets. */
 const REFUSED: Record<string, [string, string]> = {
@@ -345,6 +352,8 @@ const REFUSED: Record<string, [string, string]> = {
     '31536001',
     'LOGIN_KNOWN_CLIENT_TTL must be a number of seconds from 0 (off) to 31536000',
   ],
+  AUDIT_RETENTION_DAYS: ['36501', AUDIT_RETENTION_RULE],
+  AUDIT_PRUNE_INTERVAL: ['0', 'AUDIT_PRUNE_INTERVAL must be a number of seconds from 1 to 86400'],
   PASSWORD_HASH_CONCURRENCY: [
     '257',
     'PASSWORD_HASH_CONCURRENCY must be a number of password checks from 0 (one per core) to 256',
@@ -464,6 +473,8 @@ describe('every variable', () => {
       LOGIN_LOCK_MAX_DURATION: 3600,
       LOGIN_LOCK_RESET: 86400,
       LOGIN_KNOWN_CLIENT_TTL: 2592000,
+      AUDIT_RETENTION_DAYS: 365,
+      AUDIT_PRUNE_INTERVAL: 60,
       PASSWORD_HASH_CONCURRENCY: 0,
       PASSWORD_HASH_QUEUE: 16,
       CORS_ORIGINS: undefined,
@@ -565,6 +576,24 @@ describe('every variable', () => {
     expect(() => parseSettings({ PORT: '09464', METRICS_PORT: '9464' })).toThrow(
       refusal('METRICS_PORT must be an integer from 1 to 65535, other than PORT'),
     );
+  });
+
+  it('refuses an AUDIT_RETENTION_DAYS that would prune known clients, unless it is 0', () => {
+    expect(() => parseSettings({ AUDIT_RETENTION_DAYS: '29' })).toThrow(
+      refusal(AUDIT_RETENTION_RULE),
+    );
+    expect(parseSettings({ AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays).toBe(30);
+    expect(
+      parseSettings({ AUDIT_RETENTION_DAYS: '1', LOGIN_KNOWN_CLIENT_TTL: '86400' })
+        .auditRetentionDays,
+    ).toBe(1);
+    expect(
+      parseSettings({ AUDIT_RETENTION_DAYS: '0', LOGIN_KNOWN_CLIENT_TTL: '31536000' })
+        .auditRetentionDays,
+    ).toBe(0);
+    expect(() =>
+      parseSettings({ AUDIT_RETENTION_DAYS: '364', LOGIN_KNOWN_CLIENT_TTL: '31536000' }),
+    ).toThrow(refusal(AUDIT_RETENTION_RULE));
   });
 
   it('names every refused variable once, in the order of the list, without their values', () => {

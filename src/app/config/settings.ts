@@ -98,6 +98,14 @@ const SETTINGS = {
     [0, 31536000],
     'must be a number of seconds from 0 (off) to 31536000',
   ),
+  /** Days an audit row is kept (0: every row); not fewer than known clients are read back for. */
+  AUDIT_RETENTION_DAYS: int(
+    365,
+    [0, 36500],
+    'must be a number of days from 0 (keep every row) to 36500, and unless 0 cover LOGIN_KNOWN_CLIENT_TTL (known clients are read from the audit trail)',
+  ),
+  /** Seconds between two passes of the audit pruning. */
+  AUDIT_PRUNE_INTERVAL: int(60, [1, 86400], 'must be a number of seconds from 1 to 86400'),
   /** 0 reads as one per core. */
   PASSWORD_HASH_CONCURRENCY: mapped(
     int(0, [0, 256], 'must be a number of password checks from 0 (one per core) to 256'),
@@ -173,6 +181,8 @@ const CHECKS: {
   HTTP_REQUEST_TIMEOUT: (timeout, { httpHeadersTimeout }) =>
     httpHeadersTimeout === undefined || timeout >= httpHeadersTimeout,
   METRICS_PORT: (port, settings) => port !== settings.port,
+  AUDIT_RETENTION_DAYS: (days, { loginKnownClientTtl }) =>
+    days === 0 || loginKnownClientTtl === undefined || days * 86400 >= loginKnownClientTtl,
 };
 
 type Name = keyof typeof SETTINGS;

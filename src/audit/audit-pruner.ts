@@ -1,0 +1,165 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { type Clock, CLOCK } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
+import { AUDIT_WRITER, type AuditWriter } from './audit-writer';
+import { AuditEventEntity } from './entities/audit-event.entity';
+
+const DAY_MS = 86_400_000;
+
+/** How long audit rows are kept, and how the background pruning paces itself. */
+export interface AuditRetention {
+  /** Rows older than this many days are deleted; 0 keeps every row. */
+  days: number;
+  /** Milliseconds between passes, a tenth more or less at random (instances drift apart). */
+  intervalMs: number;
+  /** Rows per DELETE (default 500): a mint's audit group waits for one batch at most. */
+  batchSize?: number;
+  /** Milliseconds between two batches of a pass, in which the audit groups write (default 50). */
+  pauseMs?: number;
+}
+
+/** The AuditRetention the AuditPruner follows (TokenModule gives it from its options). */
+export const AUDIT_RETENTION = Symbol('AUDIT_RETENTION');
+
+/** The longest retention accepted, in days (a hundred years). */
+export const MAX_AUDIT_RETENTION_DAYS = 36500;
+
+const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_PAUSE_MS = 50;
+
+/**
+ * Deletes audit rows older than the retention, in the background: one pass per interval, each a
+ * series of small batches, oldest first, through the AUDIT_WRITER, so that on SQLite a batch
+ * takes its turn between the audit groups, on the writer's own connection, and on PostgreSQL only
+ * one instance deletes at a time (a batch of another instance's pass makes this one skip its
+ * pass). A pass deletes only rows recorded before the cut-off it computed when it began. After
+ * each pass, the oldest row left is read (the first entry of idx_audit_events_at) for the age
+ * metric. The timers do not keep the process alive; the pass in progress stops at its next batch
+ * when the module is destroyed.
+ */
+@Injectable()
+export class AuditPruner implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(AuditPruner.name);
+  private readonly batchSize: number;
+  private readonly pauseMs: number;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private passing?: Promise<number>;
+  /** Ends the pause between batches early, at shutdown. */
+  private wake?: () => void;
+
+  constructor(
+    @Inject(AUDIT_WRITER) private readonly writer: AuditWriter,
+    @Inject(AUDIT_RETENTION) private readonly retention: AuditRetention,
+    @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+  ) {
+    this.batchSize = retention.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.pauseMs = retention.pauseMs ?? DEFAULT_PAUSE_MS;
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  /** Stops the timers, and waits for the batch in progress (the writer closes after this). */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+    await this.passing?.catch(() => undefined);
+  }
+
+  /**
+   * Deletes, batch after batch, every row recorded before now minus the retention, then reads the
+   * oldest row left; answers how many rows it deleted. With a retention of 0 it only reads.
+   */
+  pass(): Promise<number> {
+    this.passing ??= this.prune().finally(() => (this.passing = undefined));
+    return this.passing;
+  }
+
+  private async prune(): Promise<number> {
+    let total = 0;
+    try {
+      if (this.retention.days > 0) {
+        const before = this.clock.now() - this.retention.days * DAY_MS;
+        while (!this.stopped) {
+          const deleted = await this.writer.prune(before, this.batchSize);
+          if (deleted === 'busy') break;
+          total += deleted;
+          this.metrics.auditRowsPruned(deleted);
+          if (deleted < this.batchSize) break;
+          await this.pause();
+        }
+      }
+    } finally {
+      await this.observeOldest();
+    }
+    return total;
+  }
+
+  private async observeOldest(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const [oldest] = await this.events.find({
+        select: { id: true, at: true },
+        // The first entry of idx_audit_events_at: one index read.
+        order: { at: 'ASC', id: 'ASC' },
+        take: 1,
+      });
+      this.metrics.oldestAuditRow(oldest?.at);
+    } catch (error) {
+      this.logger.warn(`the oldest audit row was not read: ${(error as Error).message}`);
+    }
+  }
+
+  private pause(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.pauseMs);
+      timer.unref();
+      this.wake = done;
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const delay = this.retention.intervalMs * (0.9 + Math.random() * 0.2);
+    this.timer = setTimeout(() => {
+      this.pass()
+        .catch((error: Error) =>
+          this.logger.warn(`audit rows were not pruned (tried again later): ${error.message}`),
+        )
+        .finally(() => this.schedule());
+    }, delay);
+    this.timer.unref();
+  }
+}
+
+/** The AuditRetention of a host's options, checked: whole days from 0 to MAX_AUDIT_RETENTION_DAYS. */
+export function auditRetention(days: number, intervalSeconds: number): AuditRetention {
+  if (!Number.isInteger(days) || days < 0 || days > MAX_AUDIT_RETENTION_DAYS) {
+    throw new RangeError(
+      `auditRetentionDays must be a whole number of days from 0 to ${MAX_AUDIT_RETENTION_DAYS}`,
+    );
+  }
+  if (!Number.isInteger(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 86400) {
+    throw new RangeError('auditPruneInterval must be a whole number of seconds from 1 to 86400');
+  }
+  return { days, intervalMs: intervalSeconds * 1000 };
+}
