@@ -2,14 +2,15 @@
  * Imports point one way. From the bottom: `common` (errors, validation, HTTP helpers); the
  * infrastructure the library ships (`database`, `secrets`, `metrics`, `changes`); its features
  * (`access`, `users`, `audit`, `token`); the library's roots (`index.ts`, `schema.ts`); and on top
- * the standalone service, `src/app` (with `main.ts`), which nothing of the library imports.
+ * the standalone service, `src/app` (with its settings in `src/config`, and `main.ts`), which nothing
+ * of the library imports.
  */
 const LAYERS = {
   common: ['./src/common'],
   infrastructure: ['./src/database', './src/secrets', './src/metrics', './src/changes'],
   features: ['./src/access', './src/users', './src/audit', './src/token'],
   roots: ['./src/index.ts', './src/schema.ts'],
-  app: ['./src/app', './src/main.ts'],
+  app: ['./src/app', './src/config', './src/main.ts'],
 };
 const ORDER = ['common', 'infrastructure', 'features', 'roots', 'app'];
 const zones = ORDER.flatMap((layer, index) =>

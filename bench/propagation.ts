@@ -19,7 +19,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createApp } from '../src/app/app.setup';
-import { parseSettings } from '../src/app/config/settings';
+import { parseSettings } from '../src/config/settings';
 import { createPostgresDatabase } from '../test/support/database';
 import { decodeToken } from '../test/support/jwt';
 import { callService } from '../test/support/service-process';

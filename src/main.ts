@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 import { createApp } from './app/app.setup';
-import { flushLogsBeforeExit } from './app/config/logger-options';
-import { type AppSettings, settingsConfig } from './app/config/settings.config';
+import { flushLogsBeforeExit } from './config/logger-options';
+import { type AppSettings, settingsConfig } from './config/settings.config';
 import { Readiness } from './app/health/readiness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

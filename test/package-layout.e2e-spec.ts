@@ -76,8 +76,10 @@ describe('the package a host installs', () => {
   it('loads none of the standalone service when a host imports the library', () => {
     const loaded = packagesLoadedBy('datafor-token-service');
     expect(loaded).toEqual(expect.arrayContaining(['@nestjs/core', '@nestjs/typeorm']));
-    // The standalone service is src/app: none of its files, whatever the folder.
-    expect(loaded.filter((file) => file.startsWith(`${ROOT}/dist/app/`))).toEqual([]);
+    // The standalone service is src/app and its settings src/config: none of their files.
+    expect(
+      loaded.filter((file) => /^dist\/(app|config)\//.test(file.slice(ROOT.length + 1))),
+    ).toEqual([]);
     for (const serviceOnly of [
       'pino',
       'ioredis',

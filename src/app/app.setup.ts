@@ -12,11 +12,11 @@ import { registerRateLimit } from './http/rate-limit';
 import { applyOpenApiMarks } from '../common/http/openapi';
 import { registerSecurityHeaders } from './http/security-headers';
 import { limitConnectionsPerAddress } from './http/connection-limit';
-import { logDestination, loggerOptions, requestId } from './config/logger-options';
-import { PinoNestLogger } from './config/pino-nest-logger';
-import { RequestLogController } from './config/request-log-controller';
-import { type AppSettings, settingsConfig } from './config/settings.config';
-import { trustedPeer } from './config/trust-proxy';
+import { logDestination, loggerOptions, requestId } from '../config/logger-options';
+import { PinoNestLogger } from '../config/pino-nest-logger';
+import { RequestLogController } from '../config/request-log-controller';
+import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { trustedPeer } from '../config/trust-proxy';
 import { registerMetrics } from './metrics/metrics-endpoint';
 
 export interface CreateAppOptions extends AppModuleOptions {

@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app/app.module';
 import { configureApp, fastifyAdapter } from '../../src/app/app.setup';
 import { Clock, CLOCK } from '../../src/common/clock';
-import { parseSettings, Settings } from '../../src/app/config/settings';
+import { parseSettings, Settings } from '../../src/config/settings';
 import { createPostgresDatabase, POSTGRES_URL } from './database';
 
 export { SESSION_API, TOKEN_API, USER_API } from './api-paths';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { PasswordHasher } from '../../users/password-hasher.service';
 import { ADMINISTRATOR } from '../../users/user-types';
 import { UsersService } from '../../users/users.service';

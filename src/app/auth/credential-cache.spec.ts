@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Subject } from 'rxjs';
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import type { UsersService } from '../../users/users.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import { CredentialCache } from './credential-cache';

@@ -3,7 +3,7 @@ import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { type ChangeBus, CHANGE_BUS } from '../../changes/change-bus';
 import { BoundedMap } from '../../common/bounded-map';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { UsersService } from '../../users/users.service';
 import { AuthenticatedUser } from './authenticated-user';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import { DeviceCookies } from './device-cookies';
 
 const TTL = 3600;

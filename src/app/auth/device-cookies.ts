@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type Clock, CLOCK } from '../../common/clock';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { deriveKey, MASTER_KEY } from '../secrets/master-key';
 
 export const DEVICE_COOKIE = 'DATAFOR_DEVICE';

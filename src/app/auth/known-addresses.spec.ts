@@ -1,5 +1,5 @@
 import type { AuditService } from '../../audit/audit.service';
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import { KnownAddresses } from './known-addresses';
 import { SignInBusyException } from './password-work';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { type Clock, CLOCK } from '../../common/clock';
 import { clientNetwork } from '../http/client-network';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { FairTurns } from './fair-turns';
 import { SignInBusyException } from './password-work';
 

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import type { KnownAddresses } from './known-addresses';
 import { InMemoryLoginAttemptStore } from './login-attempt.store';
 import { LoginAttempts, type SignInClient, TooManyFailuresException } from './login-attempts';

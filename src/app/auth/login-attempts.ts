@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { clientNetwork } from '../http/client-network';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { KnownAddresses } from './known-addresses';
 import {
   LOGIN_ATTEMPT_STORE,

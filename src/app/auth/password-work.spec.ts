@@ -1,4 +1,4 @@
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import { PasswordWork, SignInBusyException } from './password-work';
 
 /** A check that runs until the test lets it end. */

@@ -13,7 +13,7 @@ import {
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NoRateLimit } from '../../common/http/no-rate-limit.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { EnvelopeExceptionFilter } from '../../common/filters/envelope-exception.filter';
 import { ApiErrors, invalidField, WRONG_CREDENTIALS } from '../../common/http/api-errors.decorator';
 import { ApiOptionalAuth, ApiPublic } from '../../common/http/openapi';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { RedisConnection } from '../redis/redis-connection';
 import { type ChangeBus, CHANGE_BUS } from '../../changes/change-bus';
 import { InProcessChangeBus } from './in-process-change-bus';

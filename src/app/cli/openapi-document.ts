@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOpenApiDocument, createApp } from '../app.setup';
-import { settingsConfig } from '../config/settings.config';
+import { settingsConfig } from '../../config/settings.config';
 
 /**
  * `npm run lint:openapi` (and anyone publishing the API description): boots the app on a throwaway

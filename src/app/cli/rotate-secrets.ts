@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { readNewSecretsKey, settingsConfig } from '../config/settings.config';
+import { readNewSecretsKey, settingsConfig } from '../../config/settings.config';
 import { databaseOptions } from '../database/database.module';
 import { loadOrCreateMasterKey, MASTER_KEY_FILE } from '../secrets/master-key';
 import { SecretBox } from '../../secrets/secret-box';

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import type { SecurityHeadersTlsMode } from '../config/settings';
+import type { SecurityHeadersTlsMode } from '../../config/settings';
 import { sendError } from '../../common/filters/envelope-exception.filter';
 import { errorEnvelope } from '../../common/http/error-envelope';
 import { securityHeadersFor } from './security-headers';

@@ -2,7 +2,7 @@ import fastifyRateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limi
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import { clientNetwork } from './client-network';
 import { RedisConnection } from '../redis/redis-connection';
 

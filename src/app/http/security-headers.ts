@@ -4,7 +4,7 @@ import type {
   FastifyRequest,
   HookHandlerDoneFunction,
 } from 'fastify';
-import type { SecurityHeadersTlsMode } from '../config/settings';
+import type { SecurityHeadersTlsMode } from '../../config/settings';
 
 // Helmet's defaults; Swagger UI needs its inline styles and scripts and the data: images of its icons.
 const CONTENT_SECURITY_POLICY = [

@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { onResponseHookHandler } from 'fastify';
 import { DataSource } from 'typeorm';
 import { errorEnvelope } from '../../common/http/error-envelope';
-import type { AppSettings } from '../config/settings.config';
+import type { AppSettings } from '../../config/settings.config';
 import { MetricsService, type PoolStats, UNMATCHED_ROUTE } from '../../metrics/metrics.service';
 
 export const METRICS_PATH = '/metrics';

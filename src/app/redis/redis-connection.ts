@@ -12,7 +12,7 @@ import {
   RateLimiterMemory,
   RateLimiterRedis,
 } from 'rate-limiter-flexible';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { MetricsService } from '../../metrics/metrics.service';
 import { FailFastRedis } from './fail-fast-redis';
 

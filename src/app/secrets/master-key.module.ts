@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { type AppSettings, settingsConfig } from '../config/settings.config';
+import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { loadOrCreateMasterKey, MASTER_KEY } from './master-key';
 
 /**

@@ -6,8 +6,8 @@ import {
   Injectable,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { originOf } from '../../config/cors-origins';
-import { type AppSettings, settingsConfig } from '../../config/settings.config';
+import { originOf } from '../../../config/cors-origins';
+import { type AppSettings, settingsConfig } from '../../../config/settings.config';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

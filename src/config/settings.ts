@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { maxLength, minLength } from 'class-validator';
 import { parseCorsOrigins } from './cors-origins';
 import { MAX_PROXY_HOPS, parseTrustProxy } from './trust-proxy';
-import { ERROR_STATUS_MODES } from '../../common/http/error-status';
-import { usernameProblem } from '../../common/validation/username';
+import { ERROR_STATUS_MODES } from '../common/http/error-status';
+import { usernameProblem } from '../common/validation/username';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
