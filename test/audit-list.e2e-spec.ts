@@ -1,4 +1,5 @@
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
+import { insertRows, walkPages } from './support/rows';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const AUDIT_LIST = '/plugin/datafor-modeler/api/audit/list';
@@ -23,17 +24,7 @@ interface ListAnswer {
 
 type Seeded = Omit<AuditEventEntity, 'id'>;
 
-/** Rows written straight to the table, 500 per INSERT (both databases' parameter limits allow it). */
-async function seed(t: TestApp, rows: Seeded[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += 500) {
-    await t.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEventEntity)
-      .values(rows.slice(start, start + 500))
-      .execute();
-  }
-}
+const seed = (t: TestApp, rows: Seeded[]) => insertRows(t, AuditEventEntity, rows, 500);
 
 const row = (at: number, overrides: Partial<Seeded> = {}): Seeded => ({
   at,
@@ -53,21 +44,8 @@ async function list(t: TestApp, query: string): Promise<ListAnswer> {
 }
 
 /** Every page from the first, by cursor; `between` runs after each page. */
-async function walk(
-  t: TestApp,
-  filters: string,
-  between: () => Promise<void> = async () => {},
-): Promise<Event[]> {
-  const seen: Event[] = [];
-  let answer = await list(t, filters);
-  seen.push(...answer.data);
-  while (answer.next) {
-    await between();
-    answer = await list(t, `${filters}&cursor=${answer.next}`);
-    seen.push(...answer.data);
-  }
-  return seen;
-}
+const walk = (t: TestApp, filters: string, between?: () => Promise<void>): Promise<Event[]> =>
+  walkPages((query) => list(t, query), filters, between);
 
 const newestFirst = (a: Event, b: Event) => b.at - a.at || b.id - a.id;
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { AUDIT_PRUNE_LOCK_KEY } from '../src/audit/audit-writer';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { databaseKind } from './support/database';
+import { insertRows } from './support/rows';
 import { startTestApp, type TestApp, TOKEN_API } from './support/test-app';
 
 const DAY_MS = 86_400_000;
@@ -21,17 +22,7 @@ const row = (at: number, target: string): Seeded => ({
   details: { jti: `${target}-0123456789abcdef0123456789abcdef` },
 });
 
-/** Rows written straight to the table, 500 per INSERT. */
-async function seed(t: TestApp, rows: Seeded[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += 500) {
-    await t.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEventEntity)
-      .values(rows.slice(start, start + 500))
-      .execute();
-  }
-}
+const seed = (t: TestApp, rows: Seeded[]) => insertRows(t, AuditEventEntity, rows, 500);
 
 async function count(t: TestApp, where: string, parameters: unknown[] = []): Promise<number> {
   const sql = `SELECT COUNT(*) AS n FROM audit_events WHERE ${where}`;

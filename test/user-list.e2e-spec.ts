@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UserEntity } from '../src/users/entities/user.entity';
+import { insertRows, walkPages } from './support/rows';
 import { startTestApp, type TestApp, USER_API } from './support/test-app';
 
 const USER_LIST = `${USER_API}/list`;
@@ -40,17 +41,7 @@ const user = (username: string, i: number): UserEntity => ({
   accessChangedDate: 1_800_000_000_000,
 });
 
-/** Users written straight to the table, 200 per INSERT (both databases' parameter limits allow it). */
-async function seed(t: TestApp, users: UserEntity[]): Promise<void> {
-  for (let start = 0; start < users.length; start += 200) {
-    await t.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(UserEntity)
-      .values(users.slice(start, start + 200))
-      .execute();
-  }
-}
+const seed = (t: TestApp, users: UserEntity[]) => insertRows(t, UserEntity, users, 200);
 
 async function list(t: TestApp, query: string): Promise<ListAnswer> {
   const response = await t.admin('GET', `${USER_LIST}?${query}`);
@@ -59,21 +50,8 @@ async function list(t: TestApp, query: string): Promise<ListAnswer> {
 }
 
 /** Every page from the first, by cursor; `between` runs after each page. */
-async function walk(
-  t: TestApp,
-  filters: string,
-  between: () => Promise<void> = async () => {},
-): Promise<User[]> {
-  const seen: User[] = [];
-  let answer = await list(t, filters);
-  seen.push(...answer.data);
-  while (answer.next) {
-    await between();
-    answer = await list(t, `${filters}&cursor=${answer.next}`);
-    seen.push(...answer.data);
-  }
-  return seen;
-}
+const walk = (t: TestApp, filters: string, between?: () => Promise<void>): Promise<User[]> =>
+  walkPages((query) => list(t, query), filters, between);
 
 /** The database's own username order (collations differ between SQLite and PostgreSQL). */
 async function stored(t: TestApp): Promise<User[]> {
