@@ -1,5 +1,6 @@
 import { AuditEventEntity } from './audit/entities/audit-event.entity';
 import { TokenConfigEntity } from './token/entities/token-config.entity';
+import { TokenKeyEntity } from './token/entities/token-key.entity';
 import { UserEntity } from './users/entities/user.entity';
 import { RevokedTokenEntity } from './token/entities/revoked-token.entity';
 import { TokenCutoffEntity } from './token/entities/token-cutoff.entity';
@@ -12,6 +13,7 @@ import { UserAccessChanges1765000000000 } from './database/migrations/1765000000
 import { RevokedTokensWithoutConfigName1765100000000 } from './database/migrations/1765100000000-revoked-tokens-without-config-name';
 import { AuditListIndexes1765200000000 } from './database/migrations/1765200000000-audit-list-indexes';
 import { UserListIndexes1765300000000 } from './database/migrations/1765300000000-user-list-indexes';
+import { TokenKeyVersions1765400000000 } from './database/migrations/1765400000000-token-key-versions';
 
 /**
  * The library's tables: what a host app hands its TypeORM data source so that TokenModule finds
@@ -19,6 +21,7 @@ import { UserListIndexes1765300000000 } from './database/migrations/176530000000
  */
 export const TOKEN_SERVICE_ENTITIES = [
   TokenConfigEntity,
+  TokenKeyEntity,
   UserEntity,
   AuditEventEntity,
   RevokedTokenEntity,
@@ -34,4 +37,5 @@ export const TOKEN_SERVICE_MIGRATIONS = [
   RevokedTokensWithoutConfigName1765100000000,
   AuditListIndexes1765200000000,
   UserListIndexes1765300000000,
+  TokenKeyVersions1765400000000,
 ];

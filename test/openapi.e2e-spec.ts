@@ -168,6 +168,8 @@ describe('the OpenAPI document', () => {
         `${api}/token/delete`,
         `${api}/token/deleteBatch`,
         `${api}/token/revoke`,
+        `${api}/token/rotate`,
+        `${api}/token/retire`,
         `${api}/token/verify`,
         `${api}/user/detail`,
         `${api}/user/insertOrUpdate`,
@@ -179,6 +181,7 @@ describe('the OpenAPI document', () => {
         '/plugin/datafor/api/extension/auth/logout',
         '/health/live',
         '/health/ready',
+        '/.well-known/jwks.json',
       ].sort(),
     );
   });

@@ -38,6 +38,9 @@ describe('token configurations', () => {
       expire: 86400,
       fieldmap: { username: 'ERP' },
       algorithm: 'HS256',
+      keyholder: 'issuer',
+      // One key version, whose kid is the configuration's name until a rotation.
+      keys: [{ kid: 'ERP', created: expect.any(Number), signsFrom: expect.any(Number) }],
       enable: '0',
       inituser: '1',
       initroles: ['SYS_Reader'],

@@ -45,6 +45,7 @@ export class AppModule {
             errorStatus: settings.errorStatus,
             auditRetentionDays: settings.auditRetentionDays,
             auditPruneInterval: settings.auditPruneInterval,
+            jwksMaxAge: settings.jwksMaxAge,
           }),
         }),
         AuthModule,

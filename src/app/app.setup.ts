@@ -156,7 +156,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<AppSett
   app.useGlobalFilters(new EnvelopeExceptionFilter());
   if (settings.basePath) {
     app.setGlobalPrefix(settings.basePath, {
-      exclude: ['health/live', 'health/ready'].map((path) => ({ path, method: RequestMethod.GET })),
+      exclude: ['health/live', 'health/ready', '.well-known/jwks.json'].map((path) => ({
+        path,
+        method: RequestMethod.GET,
+      })),
     });
   }
   setupApiDocs(app, settings.basePath, () => buildOpenApiDocument(app));

@@ -80,6 +80,8 @@ const SETTINGS = {
   TOKEN_MAX_EXPIRE: int(2592000, [1, 315360000], 'must be a number of seconds from 1 to 315360000'),
   TOKEN_MIN_SECRET_BYTES: int(0, [0, 1024], 'must be an integer from 0 to 1024'),
   TOKEN_CLOCK_LEEWAY: int(30, [0, 300], 'must be a number of seconds from 0 to 300'),
+  /** The JWKS's Cache-Control max-age: a rotated service-held key is published this long before it signs. */
+  JWKS_MAX_AGE: int(300, [0, 86400], 'must be a number of seconds from 0 to 86400'),
   SESSION_TTL: int(28800, [60, 2592000], 'must be a number of seconds from 60 to 2592000'),
   AUTH_CACHE_TTL: int(60, [0, 3600], 'must be a number of seconds from 0 to 3600'),
   RATE_LIMIT_MAX: int(

@@ -142,6 +142,22 @@ export class MetricsService {
     this.registry,
   );
 
+  private readonly keyChanges = new HotCounter({
+    name: 'datafor_token_key_changes_total',
+    help: 'Key rotations and retirements (token/rotate, token/retire) by configuration',
+    labelNames: ['configuration', 'change'] as const,
+    registry: this.registry,
+  });
+
+  private readonly keyUses = new HotCounter({
+    name: 'datafor_token_key_verifications_total',
+    help:
+      'Tokens verified, by configuration and by key version: "current", or "previous" (a version in ' +
+      "its overlap; kids are not labels, as each rotation makes one). When previous stays at 0, retiring it breaks nobody",
+    labelNames: ['configuration', 'key'] as const,
+    registry: this.registry,
+  });
+
   private readonly auditPruned = new Counter({
     name: 'datafor_audit_rows_pruned_total',
     help: 'Audit rows deleted because they were older than the retention (AUDIT_RETENTION_DAYS)',
@@ -189,6 +205,15 @@ export class MetricsService {
       this.mints.inc(`${label}\u0000${outcome}`, { configuration: label, outcome });
       throw error;
     }
+  }
+
+  keyChange(configuration: string, change: 'rotate' | 'retire'): void {
+    this.keyChanges.inc(`${configuration}\u0000${change}`, { configuration, change });
+  }
+
+  /** A token verified with a configuration's current key version, or with a previous one. */
+  keyUse(configuration: string, key: 'current' | 'previous'): void {
+    this.keyUses.inc(`${configuration}\u0000${key}`, { configuration, key });
   }
 
   /** Counts the rows one prune batch deleted. */

@@ -8,8 +8,13 @@ import { ADMINISTRATOR, splitRoles } from '../users/user-types';
 import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { TokenConfigViewDto } from './dto/token-config-view.dto';
 import { type FieldMap, TokenConfigEntity } from './entities/token-config.entity';
-import { ConfigChangedError, configNotFound, TokenConfigStore } from './token-config.store';
-import { KeyFormatError, keyFor } from './token-keys';
+import {
+  ConfigChangedError,
+  configNotFound,
+  type CurrentKey,
+  TokenConfigStore,
+} from './token-config.store';
+import { generateSigningKey, KeyFormatError, keyFor, newKid } from './token-keys';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -17,6 +22,7 @@ import {
 } from './token.module-definition';
 import {
   isHmac,
+  type KeyHolder,
   keyFamily,
   MASK,
   RECOMMENDED_SECRET_BYTES,
@@ -52,13 +58,21 @@ export class TokenConfigService {
   }
 
   async list(): Promise<TokenConfigViewDto[]> {
-    return (await this.store.list()).map(TokenConfigViewDto.of);
+    const [configs, previous] = await Promise.all([this.store.list(), this.store.previousKeys()]);
+    const now = this.clock.now();
+    return configs.map((config) =>
+      TokenConfigViewDto.of(
+        config,
+        previous.filter((row) => row.configName === config.name),
+        now,
+      ),
+    );
   }
 
   async content(name: string): Promise<TokenConfigViewDto> {
     const config = await this.store.find(name);
     if (!config) throw configNotFound(name);
-    return TokenConfigViewDto.of(config);
+    return TokenConfigViewDto.of(config, await this.store.previousKeys(name), this.clock.now());
   }
 
   /**
@@ -80,8 +94,16 @@ export class TokenConfigService {
   private async saveAsFound(dto: UpdateTokenConfigDto, actor: Actor): Promise<SaveOutcome> {
     const existing = await this.store.find(dto.name);
     const algorithm: TokenAlgorithm = dto.algorithm ?? TOKEN_DEFAULTS.algorithm;
-    const secret = this.secretFor(dto, existing, algorithm);
-    const warning = this.checkSecret(secret, algorithm);
+    // Kept when omitted, like the secret: falling back to "issuer" would throw a key pair away.
+    const keyholder: KeyHolder = dto.keyholder ?? existing?.keyholder ?? 'issuer';
+    if (keyholder === 'service' && isHmac(algorithm)) {
+      throw badField(
+        'keyholder',
+        `must be "issuer" for ${algorithm}: an HMAC secret is shared, so the issuer holds it too`,
+      );
+    }
+    const secret = this.secretFor(dto, existing, algorithm, keyholder);
+    const warning = this.checkSecret(secret, algorithm, keyholder);
     const expire = dto.expire ?? TOKEN_DEFAULTS.expire;
     if (expire > this.maxExpire)
       throw badField('expire', `must be at most ${this.maxExpire} seconds`);
@@ -97,12 +119,15 @@ export class TokenConfigService {
     }
 
     const now = this.clock.now();
+    const { key, ...version } = await this.currentKey(dto, existing, algorithm, keyholder, now);
     const config = {
       name: dto.name,
       tokenName: dto.token_name ?? TOKEN_DEFAULTS.tokenName,
       expire,
       fieldmap,
       algorithm,
+      keyholder,
+      ...version,
       enabled: (dto.enable ?? TOKEN_DEFAULTS.enable) === '1',
       initUser: (dto.inituser ?? TOKEN_DEFAULTS.inituser) === '1',
       initRoles: [...roles.types, ...roles.roles],
@@ -112,7 +137,7 @@ export class TokenConfigService {
       creatorId: existing?.creatorId ?? actor.username,
     };
     await this.audit.recordChange(
-      (manager) => this.store.save(config, secret, existing !== null, manager),
+      (manager) => this.store.save(config, secret, existing !== null, key, manager),
       () => [
         {
           actor,
@@ -120,6 +145,8 @@ export class TokenConfigService {
           target: dto.name,
           details: {
             algorithm,
+            keyholder,
+            kid: config.kid ?? config.name,
             enable: dto.enable ?? TOKEN_DEFAULTS.enable,
             secretChanged: dto.secret !== undefined && dto.secret !== MASK,
           },
@@ -153,14 +180,63 @@ export class TokenConfigService {
     await this.store.changed(deleted);
   }
 
+  /**
+   * The current key a save leaves: a replaced key drops the versions in their overlap (a rotation
+   * is what keeps them). A service-held configuration gets a new pair when it becomes one or
+   * changes its algorithm, which signs at once: no token of that kid exists yet.
+   */
+  private async currentKey(
+    dto: UpdateTokenConfigDto,
+    existing: TokenConfigEntity | null,
+    algorithm: TokenAlgorithm,
+    keyholder: KeyHolder,
+    now: number,
+  ): Promise<Pick<TokenConfigEntity, 'kid' | 'keyCreated' | 'signsFrom'> & { key: CurrentKey }> {
+    const kept = {
+      kid: existing?.kid ?? null,
+      keyCreated: existing?.keyCreated ?? null,
+      signsFrom: existing?.signsFrom ?? null,
+    };
+    if (keyholder === 'service') {
+      if (existing?.keyholder === 'service' && existing.algorithm === algorithm)
+        return { ...kept, key: { dropPrevious: false } };
+      const signingKey = await generateSigningKey(algorithm);
+      return {
+        kid: newKid(dto.name),
+        keyCreated: now,
+        signsFrom: now,
+        key: { signingKey, dropPrevious: true },
+      };
+    }
+    const replaced =
+      !existing ||
+      existing.keyholder !== 'issuer' ||
+      (dto.secret !== undefined && dto.secret !== MASK) ||
+      keyFamily(existing.algorithm) !== keyFamily(algorithm);
+    if (!replaced) return { ...kept, key: { dropPrevious: false } };
+    return {
+      kid: existing?.keyholder === 'issuer' ? kept.kid : null,
+      keyCreated: existing ? now : null,
+      signsFrom: null,
+      key: { dropPrevious: true },
+    };
+  }
+
   private secretFor(
     dto: UpdateTokenConfigDto,
     existing: TokenConfigEntity | null,
     algorithm: TokenAlgorithm,
+    keyholder: KeyHolder,
   ): string {
     if (dto.secret !== undefined && dto.secret !== MASK) return dto.secret;
     if (!existing) throw badField('secret', 'is required when creating a configuration');
-    if (keyFamily(existing.algorithm) !== keyFamily(algorithm)) {
+    if (existing.keyholder !== keyholder) {
+      throw badField(
+        'secret',
+        `must be sent again when the keyholder changes from ${existing.keyholder} to ${keyholder}`,
+      );
+    }
+    if (keyholder === 'issuer' && keyFamily(existing.algorithm) !== keyFamily(algorithm)) {
       throw badField(
         'secret',
         `must be sent again when the algorithm changes from ${existing.algorithm} to ${algorithm}`,
@@ -169,15 +245,24 @@ export class TokenConfigService {
     return this.store.openSecret(existing);
   }
 
-  /** Refuses what cannot be a key of the algorithm; answers a warning for a short HMAC secret. */
-  private checkSecret(secret: string, algorithm: TokenAlgorithm): string | undefined {
-    try {
-      keyFor(secret, algorithm);
-    } catch (error) {
-      if (error instanceof KeyFormatError) throw badField('secret', error.message);
-      throw error;
+  /**
+   * Refuses what cannot be a key of the algorithm; answers a warning for a short HMAC secret. A
+   * service-held configuration's secret is only a credential, held to the HMAC secrets' lengths.
+   */
+  checkSecret(
+    secret: string,
+    algorithm: TokenAlgorithm,
+    keyholder: KeyHolder,
+  ): string | undefined {
+    if (keyholder === 'issuer') {
+      try {
+        keyFor(secret, algorithm);
+      } catch (error) {
+        if (error instanceof KeyFormatError) throw badField('secret', error.message);
+        throw error;
+      }
+      if (!isHmac(algorithm)) return undefined;
     }
-    if (!isHmac(algorithm)) return undefined;
     const bytes = Buffer.byteLength(secret, 'utf8');
     if (bytes < this.minSecretBytes)
       throw badField('secret', `must be at least ${this.minSecretBytes} bytes long`);

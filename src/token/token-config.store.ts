@@ -7,21 +7,61 @@ import {
   Optional,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { KeyObject } from 'node:crypto';
-import { type EntityManager, In, Repository } from 'typeorm';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { type EntityManager, In, IsNull, LessThanOrEqual, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { BoundedMap } from '../common/bounded-map';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { TokenConfigEntity } from './entities/token-config.entity';
+import { TokenKeyEntity } from './entities/token-key.entity';
 import { keyFor } from './token-keys';
 
-/** A configuration ready for use: its secret opened and its key object parsed once. */
+/** One key version of a configuration, opened and parsed once. */
+export interface KeyVersion {
+  kid: string;
+  /** What checks a signature: the HMAC secret, the issuer's public key or the service's. */
+  verifyKey: KeyObject;
+  /** A service-held version's private key. */
+  signingKey?: KeyObject;
+  /** An issuer-held version's secret: what `privateKey` may equal at mint (HS*). */
+  secret?: string;
+  /** Epoch milliseconds, as every instant here. */
+  created: number;
+  signsFrom: number;
+  /** Unset for the current version. */
+  retires?: number;
+}
+
+/** A configuration ready for use: its secret opened and its key versions parsed once. */
 export interface ResolvedTokenConfig {
   config: TokenConfigEntity;
+  /** What the ERP proves at mint (for an issuer-held key, the current key itself). */
   secret: string;
-  key: KeyObject;
+  /** Newest first: the current version, then those in their overlap when it was read. */
+  versions: KeyVersion[];
 }
+
+/** What a save writes of the current key, besides the secret. */
+export interface CurrentKey {
+  /** A service-held configuration's private key (PKCS#8 PEM); unset: keep the stored one. */
+  signingKey?: string;
+  /** Delete every version in its overlap (the key was replaced, not rotated). */
+  dropPrevious: boolean;
+}
+
+/** A version leaving the configuration's row for `token_keys`, in clear: the store seals it. */
+export interface PreviousKey {
+  kid: string;
+  key: string;
+  created: number;
+  signsFrom: number;
+  retires: number;
+}
+
+/** Sealing contexts: a sealed key opens only on the row, and in the role, it was sealed for. */
+const signingKeyContext = (kid: string) => `${kid} signing key`;
+const previousKeyContext = (kid: string) => `${kid} previous key`;
 
 interface EnabledConfigs {
   resolved: ResolvedTokenConfig[];
@@ -62,6 +102,7 @@ export class TokenConfigStore implements OnModuleInit {
 
   constructor(
     @InjectRepository(TokenConfigEntity) private readonly configs: Repository<TokenConfigEntity>,
+    @InjectRepository(TokenKeyEntity) private readonly keys: Repository<TokenKeyEntity>,
     @Inject(SecretBox) private readonly box: SecretBox,
     private readonly metrics: MetricsService,
     @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
@@ -84,7 +125,9 @@ export class TokenConfigStore implements OnModuleInit {
     this.metrics.cacheMiss('configurations');
     const generation = this.generation;
     const config = await this.configs.findOneBy({ name });
-    const resolved = config ? this.open(config) : undefined;
+    const resolved = config
+      ? this.open(config, await this.keys.findBy({ configName: name }))
+      : undefined;
     if (generation !== this.generation) return resolved;
     this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
     return resolved;
@@ -104,7 +147,13 @@ export class TokenConfigStore implements OnModuleInit {
     if (this.enabled && this.enabled.until > Date.now()) return this.enabled;
     const generation = this.generation;
     const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
-    const resolved = configs.map((config) => this.open(config));
+    const rows = configs.length > 0 ? await this.keys.find() : [];
+    const resolved = configs.map((config) =>
+      this.open(
+        config,
+        rows.filter((row) => row.configName === config.name),
+      ),
+    );
     const tokenNames = new Set(resolved.map(({ config }) => config.tokenName));
     const enabled = { resolved, tokenNames, until: Date.now() + CACHE_TTL_MS };
     if (generation === this.generation) this.enabled = enabled;
@@ -123,6 +172,21 @@ export class TokenConfigStore implements OnModuleInit {
     return this.box.open(config.secretSealed, config.name);
   }
 
+  /** The versions of one configuration, or all, in `token_keys`: live or retired, newest first. */
+  previousKeys(name?: string): Promise<TokenKeyEntity[]> {
+    return this.keys.find({
+      where: name === undefined ? {} : { configName: name },
+      order: { created: 'DESC' },
+    });
+  }
+
+  /** A service-held configuration's private key, in clear (PKCS#8 PEM). */
+  openSigningKey(config: TokenConfigEntity): string | undefined {
+    return config.signingKeySealed && config.kid
+      ? this.box.open(config.signingKeySealed, signingKeyContext(config.kid))
+      : undefined;
+  }
+
   /**
    * Creates or replaces a configuration, in the caller's transaction, as the caller computed it
    * from the row it found: `existed` says whether there was one. A configuration created meanwhile
@@ -130,21 +194,95 @@ export class TokenConfigStore implements OnModuleInit {
    * computes it again.
    */
   async save(
-    config: Omit<TokenConfigEntity, 'secretSealed'>,
+    config: Omit<TokenConfigEntity, 'secretSealed' | 'signingKeySealed'>,
     secret: string,
     existed: boolean,
+    key: CurrentKey,
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
-    const sealed = { ...config, secretSealed: this.box.seal(secret, config.name) };
+    const sealed = {
+      ...config,
+      secretSealed: this.box.seal(secret, config.name),
+      ...this.sealedSigningKey(config, key.signingKey),
+    };
     // A plain INSERT or UPDATE, never a read-then-write `save`: a row created meanwhile fails the
     // INSERT (a unique violation), and one deleted meanwhile leaves the UPDATE nothing to change.
     if (!existed) {
-      await manager.insert(TokenConfigEntity, sealed);
+      await manager.delete(TokenKeyEntity, { configName: config.name });
+      await manager.insert(TokenConfigEntity, { signingKeySealed: null, ...sealed });
       return;
     }
     const { name, ...fields } = sealed;
     const { affected } = await manager.update(TokenConfigEntity, { name }, fields);
     if (affected === 0) throw new ConfigChangedError(config.name);
+    if (key.dropPrevious) await manager.delete(TokenKeyEntity, { configName: name });
+  }
+
+  /**
+   * Makes `next` the configuration's current key and `previous` a version in its overlap, if the
+   * row still holds the kid the caller read (else ConfigChangedError: a concurrent rotation won).
+   * Versions whose overlap has ended are deleted on the way.
+   */
+  async rotate(
+    manager: EntityManager,
+    read: TokenConfigEntity,
+    next: Pick<TokenConfigEntity, 'kid' | 'keyCreated' | 'signsFrom' | 'lastModifiedDate'> & {
+      secret?: string;
+      signingKey?: string;
+    },
+    previous: PreviousKey,
+    now: number,
+  ): Promise<void> {
+    const { secret, signingKey, ...fields } = next;
+    const { affected } = await manager.update(
+      TokenConfigEntity,
+      { name: read.name, kid: read.kid ?? IsNull() },
+      {
+        ...fields,
+        ...(secret === undefined ? {} : { secretSealed: this.box.seal(secret, read.name) }),
+        ...this.sealedSigningKey(next, signingKey),
+      },
+    );
+    if (affected === 0) throw new ConfigChangedError(read.name);
+    await manager.delete(TokenKeyEntity, {
+      configName: read.name,
+      retires: LessThanOrEqual(now),
+    });
+    await manager.insert(TokenKeyEntity, {
+      kid: previous.kid,
+      configName: read.name,
+      keySealed: this.box.seal(previous.key, previousKeyContext(previous.kid)),
+      created: previous.created,
+      signsFrom: previous.signsFrom,
+      retires: previous.retires,
+    });
+  }
+
+  /**
+   * Ends every overlap of a configuration at once: its previous versions are deleted, and a
+   * service-held key waiting to sign signs from `now`. Answers the kids retired.
+   */
+  async retire(manager: EntityManager, name: string, now: number): Promise<string[]> {
+    const retired = await manager.find(TokenKeyEntity, {
+      where: { configName: name },
+      select: { kid: true, retires: true },
+    });
+    await manager.delete(TokenKeyEntity, { configName: name });
+    await manager
+      .createQueryBuilder()
+      .update(TokenConfigEntity)
+      .set({ signsFrom: now })
+      .where('name = :name AND signs_from > :now', { name, now })
+      .execute();
+    return retired.filter((row) => row.retires > now).map((row) => row.kid);
+  }
+
+  private sealedSigningKey(
+    config: Pick<TokenConfigEntity, 'kid'>,
+    signingKey: string | undefined,
+  ): { signingKeySealed?: string } {
+    if (signingKey === undefined || !config.kid) return {};
+    return { signingKeySealed: this.box.seal(signingKey, signingKeyContext(config.kid)) };
   }
 
   /** Deletes the named configurations (in the caller's transaction); answers the names that existed. */
@@ -153,8 +291,11 @@ export class TokenConfigStore implements OnModuleInit {
       where: { name: In(names) },
       select: { name: true },
     });
-    if (found.length > 0)
-      await manager.delete(TokenConfigEntity, { name: In(found.map((c) => c.name)) });
+    if (found.length > 0) {
+      const deleted = In(found.map((c) => c.name));
+      await manager.delete(TokenKeyEntity, { configName: deleted });
+      await manager.delete(TokenConfigEntity, { name: deleted });
+    }
     return found.map((c) => c.name);
   }
 
@@ -175,8 +316,40 @@ export class TokenConfigStore implements OnModuleInit {
     this.enabled = undefined;
   }
 
-  private open(config: TokenConfigEntity): ResolvedTokenConfig {
+  private open(config: TokenConfigEntity, rows: TokenKeyEntity[]): ResolvedTokenConfig {
     const secret = this.box.open(config.secretSealed, config.name);
-    return { config, secret, key: keyFor(secret, config.algorithm) };
+    const created = config.keyCreated ?? config.createdDate;
+    const current: KeyVersion =
+      config.keyholder === 'service'
+        ? this.serviceVersion(
+            config.kid ?? config.name,
+            this.openSigningKey(config) ?? '',
+            created,
+            config.signsFrom ?? created,
+          )
+        : {
+            kid: config.kid ?? config.name,
+            verifyKey: keyFor(secret, config.algorithm),
+            secret,
+            created,
+            signsFrom: created,
+          };
+    // Retired rows too (until a rotation deletes them): whether one is live depends on the clock.
+    const previous = [...rows]
+      .sort((a, b) => b.created - a.created)
+      .map((row): KeyVersion => {
+        const key = this.box.open(row.keySealed, previousKeyContext(row.kid));
+        const version =
+          config.keyholder === 'service'
+            ? this.serviceVersion(row.kid, key, row.created, row.signsFrom)
+            : { kid: row.kid, verifyKey: keyFor(key, config.algorithm), secret: key };
+        return { ...version, created: row.created, signsFrom: row.signsFrom, retires: row.retires };
+      });
+    return { config, secret, versions: [current, ...previous] };
+  }
+
+  private serviceVersion(kid: string, pem: string, created: number, signsFrom: number): KeyVersion {
+    const signingKey = createPrivateKey(pem);
+    return { kid, signingKey, verifyKey: createPublicKey(signingKey), created, signsFrom };
   }
 }

@@ -1,4 +1,13 @@
-import { createPublicKey, hash, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
+import {
+  createPublicKey,
+  createSecretKey,
+  generateKeyPair,
+  hash,
+  KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import { promisify } from 'node:util';
 import { keyFamily, TokenAlgorithm } from './token.constants';
 
 const CURVES: Record<string, string> = {
@@ -51,4 +60,56 @@ function publicKeyFor(secret: string, algorithm: TokenAlgorithm): KeyObject {
  */
 export function secretsEqual(given: string, stored: string): boolean {
   return timingSafeEqual(hash('sha256', given, 'buffer'), hash('sha256', stored, 'buffer'));
+}
+
+/** A kid for a configuration's next key version: its name, a dot and 48 random bits. */
+export function newKid(configName: string): string {
+  return `${configName}.${randomBytes(6).toString('base64url')}`;
+}
+
+/** The configuration a kid names: the part before the dot (a name never holds one). */
+export function configNameOfKid(kid: string): string {
+  const dot = kid.indexOf('.');
+  return dot < 0 ? kid : kid.slice(0, dot);
+}
+
+/**
+ * A key pair for a service-held configuration, made off the event loop: RSA of 2048 bits for RS*,
+ * the algorithm's curve for ES*. Answers the private key as PKCS#8 PEM (what is sealed).
+ */
+export async function generateSigningKey(algorithm: TokenAlgorithm): Promise<string> {
+  const pair =
+    keyFamily(algorithm) === 'RS'
+      ? await generatePair('rsa', { modulusLength: MIN_RSA_BITS })
+      : await generatePair('ec', { namedCurve: CURVES[algorithm] });
+  return pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+const generatePair = promisify(generateKeyPair) as (
+  type: 'rsa' | 'ec',
+  options: { modulusLength: number } | { namedCurve: string },
+) => Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
+
+/** A public JSON Web Key (RFC 7517) of a service-held key version, for the JWKS. */
+export interface PublicJwk {
+  kty: string;
+  kid: string;
+  alg: string;
+  use: 'sig';
+  n?: string;
+  e?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+}
+
+export function publicJwk(privateKey: KeyObject, kid: string, algorithm: TokenAlgorithm): PublicJwk {
+  const { kty, n, e, crv, x, y } = createPublicKey(privateKey).export({ format: 'jwk' });
+  return {
+    kty: kty as string,
+    kid,
+    alg: algorithm,
+    use: 'sig',
+    ...(kty === 'RSA' ? { n, e } : { crv, x, y }),
+  };
 }

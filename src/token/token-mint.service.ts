@@ -14,7 +14,8 @@ import { ADMINISTRATOR, DEFAULT_USER_TYPE, splitRoles } from '../users/user-type
 import { PROFILE_FIELDS } from '../users/users.service';
 import { GenerateTokenDto } from './dto/generate-token.dto';
 import { buildClaims } from './token-claims';
-import { configNotFound, TokenConfigStore } from './token-config.store';
+import { liveVersions } from './key-versions';
+import { configNotFound, type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
 import { secretsEqual } from './token-keys';
 import { TokenSigner } from './token-signer.service';
 import { isHmac } from './token.constants';
@@ -43,13 +44,14 @@ export class TokenMintService {
     if (!resolved) throw configNotFound(name);
     const { config } = resolved;
     if (!config.enabled) throw new ConflictException(`token configuration ${name} is disabled`);
-    if (!isHmac(config.algorithm)) {
+    const now = this.clock.now();
+    if (config.keyholder !== 'service' && !isHmac(config.algorithm)) {
       throw badField(
         'name',
         `names a ${config.algorithm} configuration, which only verifies tokens its owner signs`,
       );
     }
-    if (!secretsEqual(privateKey, resolved.secret)) {
+    if (!this.proves(privateKey, resolved, now)) {
       throw badField('privateKey', "does not match the configuration's secret");
     }
     const claims = buildClaims(payload, config.fieldmap);
@@ -87,9 +89,13 @@ export class TokenMintService {
       );
     }
 
-    const iat = Math.floor(this.clock.now() / 1000);
+    const iat = Math.floor(now / 1000);
     const jti = randomUUID();
-    const token = this.signer.sign({ ...claims, iat, exp: iat + config.expire, jti }, resolved);
+    const token = this.signer.sign(
+      { ...claims, iat, exp: iat + config.expire, jti },
+      resolved,
+      now,
+    );
     await this.audit.record({
       actor,
       action: 'token.mint',
@@ -97,5 +103,18 @@ export class TokenMintService {
       details: { username: payload.username, jti, userCreated: outcome.status === 'created' },
     });
     return { expire: config.expire, token };
+  }
+
+  /**
+   * Whether `privateKey` is the configuration's secret: during an overlap, either live secret of
+   * an issuer-held key (the ERP may not have switched yet). Every candidate is compared, in
+   * constant time each.
+   */
+  private proves(privateKey: string, resolved: ResolvedTokenConfig, now: number): boolean {
+    if (resolved.config.keyholder === 'service') return secretsEqual(privateKey, resolved.secret);
+    let matched = false;
+    for (const { secret } of liveVersions(resolved, now))
+      if (secret !== undefined && secretsEqual(privateKey, secret)) matched = true;
+    return matched;
   }
 }

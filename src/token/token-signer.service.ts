@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Claims } from './token-claims';
+import { signingVersion } from './key-versions';
 import type { ResolvedTokenConfig } from './token-config.store';
 
 /** A token's claims: the payload's, then the ones the service sets. */
@@ -11,18 +12,21 @@ export type SignedClaims = Record<string, Claims[string] | number> & {
 };
 
 /**
- * Signs with @nestjs/jwt, always with the configuration's cached KeyObject: handing jsonwebtoken a
- * string secret makes it parse the key on every call, which costs far more than the signature.
+ * Signs with @nestjs/jwt, always with a cached KeyObject of the version that signs at `now` (its
+ * kid in the header): handing jsonwebtoken a string secret makes it parse the key on every call,
+ * which costs far more than the signature.
  */
 @Injectable()
 export class TokenSigner {
   constructor(private readonly jwt: JwtService) {}
 
-  sign(claims: SignedClaims, { config, key }: ResolvedTokenConfig): string {
+  sign(claims: SignedClaims, resolved: ResolvedTokenConfig, now: number): string {
+    const { algorithm } = resolved.config;
+    const version = signingVersion(resolved, now);
     return this.jwt.sign(claims, {
-      privateKey: key,
-      algorithm: config.algorithm,
-      header: { alg: config.algorithm, typ: 'JWT', kid: config.name },
+      privateKey: version.signingKey ?? version.verifyKey,
+      algorithm,
+      header: { alg: algorithm, typ: 'JWT', kid: version.kid },
     });
   }
 }

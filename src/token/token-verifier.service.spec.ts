@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import type { Clock } from '../common/clock';
+import { MetricsService } from '../metrics/metrics.service';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import type { RevocationStore } from './revocation.store';
 import type { ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
@@ -30,7 +31,11 @@ function resolvedConfig(secret = SECRET): ResolvedTokenConfig {
     fieldmap: { username: 'ERP' },
     tokenName: 'token',
   } as unknown as TokenConfigEntity;
-  return { config, secret, key: keyFor(secret, 'HS256') };
+  return {
+    config,
+    secret,
+    versions: [{ kid: 'ERP', verifyKey: keyFor(secret, 'HS256'), secret, created: 0, signsFrom: 0 }],
+  };
 }
 
 function verifier() {
@@ -55,6 +60,7 @@ function verifier() {
     options,
     new VerifiedTokenCache(),
     new TokenHeaderCache(),
+    new MetricsService(),
   );
   return { tokens, state, jwtVerify };
 }

@@ -5,11 +5,19 @@ import { CONFIG_NAME_PATTERN } from '../common/validation/decorators';
 import { canonicalUsername } from '../common/validation/username';
 import type { TokenConfigEntity } from './entities/token-config.entity';
 import { RevocationStore } from './revocation.store';
-import { type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
+import { MetricsService } from '../metrics/metrics.service';
+import { liveVersions } from './key-versions';
+import { type KeyVersion, type ResolvedTokenConfig, TokenConfigStore } from './token-config.store';
+import { configNameOfKid } from './token-keys';
 import { TOKEN_ALGORITHMS, type TokenRejection } from './token.constants';
 import { TokenHeaderCache } from './token-header-cache';
 import { TokenRejectedError } from './token-rejected.error';
-import { deepFreeze, type VerifiedEntry, VerifiedTokenCache } from './verified-token-cache';
+import {
+  type Candidate,
+  deepFreeze,
+  type VerifiedEntry,
+  VerifiedTokenCache,
+} from './verified-token-cache';
 import {
   longestTokenLifetime,
   TOKEN_MODULE_OPTIONS,
@@ -28,8 +36,9 @@ export interface VerifiedToken {
 }
 
 /**
- * Checks a token made by this service or by an issuer that holds a configuration's key: the
- * configuration named by `kid` (else each enabled one that fits), only that configuration's
+ * Checks a token made by this service or by an issuer that holds a configuration's key: the key
+ * version named by `kid` (a configuration's name: each of its live versions; no kid: each live
+ * version of each enabled configuration that fits), only that configuration's
  * algorithm (never `none`, never HS against a public key), `exp`/`nbf` with a small leeway, and revocations.
  * A token verified lately skips the signature and the parsing (VerifiedTokenCache), never the
  * checks of time and revocation. Both caches are TokenModule's providers.
@@ -47,6 +56,7 @@ export class TokenVerifier {
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
     private readonly verified: VerifiedTokenCache,
     private readonly headers: TokenHeaderCache,
+    private readonly metrics: MetricsService,
   ) {
     this.leeway = options.clockLeeway ?? TOKEN_OPTION_DEFAULTS.clockLeeway;
     this.maxLifetime = longestTokenLifetime(options);
@@ -63,12 +73,13 @@ export class TokenVerifier {
     }
     // RFC 7515 4.1.11: `crit` names extensions the recipient must understand; this one understands none.
     if (header.crit !== undefined) throw new TokenRejectedError('unsupported critical header');
-    const candidates = await this.candidates(header.kid, tokenName);
+    const nowMs = this.clock.now();
+    const candidates = await this.candidates(header.kid, tokenName, nowMs);
     if (candidates.length === 0) throw new TokenRejectedError('unknown configuration');
-    const fitting = candidates.filter(({ config }) => config.algorithm === header.alg);
+    const fitting = candidates.filter(({ resolved }) => resolved.config.algorithm === header.alg);
     if (fitting.length === 0) throw new TokenRejectedError('algorithm not allowed');
 
-    const now = Math.floor(this.clock.now() / 1000);
+    const now = Math.floor(nowMs / 1000);
     const key = this.verified.keyOf(token);
     const known = this.verified.find(key, fitting);
     if (known) {
@@ -88,37 +99,50 @@ export class TokenVerifier {
 
     // The error is made only when every candidate refused: an Error captures a stack trace.
     let rejection: TokenRejectedError | undefined;
-    for (const resolved of fitting) {
-      try {
-        const verified = this.verifyWith(token, resolved, now);
-        this.verified.remember(key, verified);
-        return await this.unlessRevoked(verified);
-      } catch (error) {
-        if (!(error instanceof TokenRejectedError)) throw error;
-        if (error.reason !== 'bad signature' || !rejection) rejection = error;
+    for (const { resolved, versions } of fitting) {
+      for (const version of versions) {
+        try {
+          const verified = this.verifyWith(token, resolved, version, now);
+          this.verified.remember(key, verified);
+          return await this.unlessRevoked(verified);
+        } catch (error) {
+          if (!(error instanceof TokenRejectedError)) throw error;
+          if (error.reason !== 'bad signature' || !rejection) rejection = error;
+        }
       }
     }
     throw rejection ?? new TokenRejectedError('bad signature');
   }
 
-  private async candidates(kid: unknown, tokenName?: string): Promise<ResolvedTokenConfig[]> {
+  private async candidates(kid: unknown, tokenName: string | undefined, now: number): Promise<Candidate[]> {
     if (typeof kid === 'string') {
+      const name = configNameOfKid(kid);
       // Only a name a configuration can have reaches the store (and its cache).
-      if (!CONFIG_NAME_PATTERN.test(kid)) return [];
-      const resolved = await this.configs.resolve(kid);
-      return resolved?.config.enabled ? [resolved] : [];
+      if (!CONFIG_NAME_PATTERN.test(name)) return [];
+      const resolved = await this.configs.resolve(name);
+      if (!resolved?.config.enabled) return [];
+      const live = liveVersions(resolved, now);
+      const versions = kid === name ? live : live.filter((version) => version.kid === kid);
+      return versions.length > 0 ? [{ resolved, versions }] : [];
     }
     const enabled = await this.configs.resolveEnabled();
-    return tokenName ? enabled.filter(({ config }) => config.tokenName === tokenName) : enabled;
+    return enabled
+      .filter(({ config }) => !tokenName || config.tokenName === tokenName)
+      .map((resolved) => ({ resolved, versions: liveVersions(resolved, now) }));
   }
 
-  /** Signature, claims and times of `token` against one configuration; revocations aside. */
-  private verifyWith(token: string, resolved: ResolvedTokenConfig, now: number): VerifiedEntry {
-    const { config, key } = resolved;
+  /** Signature, claims and times of `token` against one key version; revocations aside. */
+  private verifyWith(
+    token: string,
+    resolved: ResolvedTokenConfig,
+    version: KeyVersion,
+    now: number,
+  ): VerifiedEntry {
+    const { config } = resolved;
     let claims: Record<string, unknown>;
     try {
       claims = this.jwt.verify(token, {
-        publicKey: key as unknown as Buffer,
+        publicKey: version.verifyKey as unknown as Buffer,
         algorithms: [config.algorithm],
         clockTolerance: this.leeway,
         clockTimestamp: now,
@@ -136,7 +160,7 @@ export class TokenVerifier {
     this.checkTimes(claims, now);
     const username = canonicalUsername(claims[config.fieldmap.username] ?? claims[config.name]);
     if (username === undefined) throw new TokenRejectedError('no username');
-    return { resolved, claims: deepFreeze(claims), username };
+    return { resolved, version, claims: deepFreeze(claims), username };
   }
 
   private checkTimes(claims: Readonly<Record<string, unknown>>, now: number): void {
@@ -153,11 +177,13 @@ export class TokenVerifier {
   }
 
   private async unlessRevoked({
-    resolved: { config },
+    resolved: { config, versions },
+    version,
     claims,
     username,
   }: VerifiedEntry): Promise<VerifiedToken> {
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
+    this.metrics.keyUse(config.name, version === versions[0] ? 'current' : 'previous');
     return { config, claims, username };
   }
 }

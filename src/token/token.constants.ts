@@ -10,6 +10,10 @@ export const PUBLIC_KEY_ALGORITHMS = [
 export const TOKEN_ALGORITHMS = [...HMAC_ALGORITHMS, ...PUBLIC_KEY_ALGORITHMS] as const;
 export type TokenAlgorithm = (typeof TOKEN_ALGORITHMS)[number];
 
+/** Who holds a configuration's signing key: the issuer (its secret is the key) or this service. */
+export const KEY_HOLDERS = ['issuer', 'service'] as const;
+export type KeyHolder = (typeof KEY_HOLDERS)[number];
+
 /** What a stored secret (or password) reads as in every answer. */
 export const MASK = '************';
 

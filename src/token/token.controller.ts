@@ -38,11 +38,18 @@ import {
 } from './dto/token-config-view.dto';
 import { UPDATE_TOKEN_CONFIG_EXAMPLE, UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { RevokeTokenDto } from './dto/revoke-token.dto';
+import {
+  RetireKeyDto,
+  RetireKeyResponseDto,
+  RotateKeyDto,
+  RotateKeyResponseDto,
+} from './dto/rotate-key.dto';
 import { VerifyTokenDto, VerifyTokenResponseDto } from './dto/verify-token.dto';
 import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
 import { AdminOnly } from '../access/admin-only.decorator';
 import { PrincipalService } from '../access/principal.service';
 import { TokenConfigService } from './token-config.service';
+import { TokenKeyService } from './token-key.service';
 import { TokenMintService } from './token-mint.service';
 import { TokenRevocationService } from './token-revocation.service';
 
@@ -63,6 +70,7 @@ const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0
 export class TokenController {
   constructor(
     private readonly configs: TokenConfigService,
+    private readonly keys: TokenKeyService,
     private readonly mints: TokenMintService,
     private readonly revocations: TokenRevocationService,
     private readonly principals: PrincipalService,
@@ -167,6 +175,39 @@ export class TokenController {
   ): Promise<SuccessMsgResponseDto> {
     await this.configs.deleteBatch(names, this.principals.actor(request));
     return { success: true, msg: 'success' };
+  }
+
+  @Post('rotate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Rotate a configuration's key, the previous one verifying for an overlap",
+    description:
+      'Issuer-held: secret is the new key; during the overlap generate accepts either secret and signs with the new one. ' +
+      'Service-held: the service makes the next key pair, publishes it in /.well-known/jwks.json and signs with it from signsFrom (JWKS_MAX_AGE later). ' +
+      'The previous version keeps verifying until previous.retires, on every instance.',
+  })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ description: 'Rotated', type: RotateKeyResponseDto })
+  @ApiErrors(CONFIG_NAME_INVALID, 404, 409, 413, 415)
+  rotate(@Body() dto: RotateKeyDto, @Req() request: HttpRequest): Promise<RotateKeyResponseDto> {
+    return this.keys.rotate(dto, this.principals.actor(request));
+  }
+
+  @Post('retire')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "End a rotation's overlap at once (a leaked key)",
+    description:
+      'Tokens of the previous key versions are refused from now on, on every instance (401 when presented, active:false at verify); their secrets no longer mint.',
+  })
+  @ApiConsumes(...JSON_OR_FORM)
+  @ApiOkResponse({ description: 'Retired', type: RetireKeyResponseDto })
+  @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
+  async retire(
+    @Body() dto: RetireKeyDto,
+    @Req() request: HttpRequest,
+  ): Promise<RetireKeyResponseDto> {
+    return { success: true, retired: await this.keys.retire(dto.name, this.principals.actor(request)) };
   }
 
   @Post('revoke')

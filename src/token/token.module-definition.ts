@@ -32,6 +32,12 @@ export interface TokenModuleOptions<TUser = unknown> {
   auditRetentionDays?: number;
   /** Seconds between two passes of that pruning, a tenth more or less. From 1 to 86400; default 60. */
   auditPruneInterval?: number;
+  /**
+   * Seconds consumers may cache `/.well-known/jwks.json` (its Cache-Control max-age). A rotated
+   * service-held key is published this long before it signs, so that no consumer meets an unknown
+   * kid. Default 300.
+   */
+  jwksMaxAge?: number;
 }
 
 /** The documented defaults of the optional settings, in one place. */
@@ -41,6 +47,7 @@ export const TOKEN_OPTION_DEFAULTS = {
   clockLeeway: 30,
   auditRetentionDays: 365,
   auditPruneInterval: 60,
+  jwksMaxAge: 300,
 } as const;
 
 /**

@@ -16,6 +16,7 @@ import { SecretsKeyCheck } from '../secrets/secrets-key-check.service';
 import { UsersModule } from '../users/users.module';
 import { RevokedTokenEntity } from './entities/revoked-token.entity';
 import { TokenConfigEntity } from './entities/token-config.entity';
+import { TokenKeyEntity } from './entities/token-key.entity';
 import { TokenCutoffEntity } from './entities/token-cutoff.entity';
 import { TokenAuthenticationGuard } from './guards/token-authentication.guard';
 import { RevocationStore } from './revocation.store';
@@ -39,6 +40,8 @@ import {
 } from './token.module-definition';
 import { TokenOptionsModule } from './token-options.module';
 import { TokenController } from './token.controller';
+import { JwksController } from './jwks.controller';
+import { TokenKeyService } from './token-key.service';
 
 /**
  * The Datafor token API: token configurations, minting, revocation, and the user endpoints.
@@ -50,6 +53,7 @@ import { TokenController } from './token.controller';
     JwtModule.register({}),
     TypeOrmModule.forFeature([
       TokenConfigEntity,
+      TokenKeyEntity,
       RevokedTokenEntity,
       TokenCutoffEntity,
       SecretsKeyCheckEntity,
@@ -59,10 +63,11 @@ import { TokenController } from './token.controller';
     AuditModule,
     MetricsModule,
   ],
-  controllers: [TokenController],
+  controllers: [TokenController, JwksController],
   providers: [
     SecretsKeyCheck,
     TokenConfigService,
+    TokenKeyService,
     TokenMintService,
     TokenRevocationService,
     TokenConfigStore,
@@ -97,6 +102,7 @@ import { TokenController } from './token.controller';
   ],
   exports: [
     TokenConfigService,
+    TokenKeyService,
     TokenMintService,
     TokenRevocationService,
     TokenVerifier,

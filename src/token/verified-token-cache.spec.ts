@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ResolvedTokenConfig } from './token-config.store';
-import { VerifiedTokenCache } from './verified-token-cache';
+import type { KeyVersion, ResolvedTokenConfig } from './token-config.store';
+import { type Candidate, VerifiedTokenCache } from './verified-token-cache';
 
-const resolved = () => ({ config: { name: 'ERP' } }) as unknown as ResolvedTokenConfig;
+const version = () => ({ kid: 'ERP' }) as unknown as KeyVersion;
+const resolved = () =>
+  ({ config: { name: 'ERP' }, versions: [version()] }) as unknown as ResolvedTokenConfig;
+/** The candidate of a token that names the configuration: all its versions. */
+const all = (of: ResolvedTokenConfig): Candidate[] => [{ resolved: of, versions: of.versions }];
 
 describe('VerifiedTokenCache', () => {
   it('keys an entry by the SHA-256 of the token, not by the token', () => {
@@ -22,19 +26,30 @@ describe('VerifiedTokenCache', () => {
   it('answers an entry only for the configuration object that verified it', () => {
     const cache = new VerifiedTokenCache();
     const verifiedBy = resolved();
-    cache.remember('k', { resolved: verifiedBy, claims: { sub: 'a' }, username: 'a' });
-    expect(cache.find('k', [verifiedBy])?.username).toBe('a');
+    cache.remember('k', { resolved: verifiedBy, version: verifiedBy.versions[0], claims: { sub: 'a' }, username: 'a' });
+    expect(cache.find('k', all(verifiedBy))?.username).toBe('a');
     // The same configuration resolved again (changed, or reloaded) is another object.
-    expect(cache.find('k', [resolved()])).toBeUndefined();
-    expect(cache.find('other', [verifiedBy])).toBeUndefined();
+    expect(cache.find('k', all(resolved()))).toBeUndefined();
+    expect(cache.find('other', all(verifiedBy))).toBeUndefined();
+  });
+
+  it('answers an entry only while the key version that verified it is a candidate', () => {
+    const cache = new VerifiedTokenCache();
+    const verifiedBy = resolved();
+    const [signer] = verifiedBy.versions;
+    cache.remember('k', { resolved: verifiedBy, version: signer, claims: {}, username: 'a' });
+    expect(cache.find('k', [{ resolved: verifiedBy, versions: [signer] }])).toBeDefined();
+    // A retired version is no candidate any more, nor is another version of the kid's configuration.
+    expect(cache.find('k', [{ resolved: verifiedBy, versions: [] }])).toBeUndefined();
+    expect(cache.find('k', [{ resolved: verifiedBy, versions: [version()] }])).toBeUndefined();
   });
 
   it('freezes the claims it shares, to their last level', () => {
     const cache = new VerifiedTokenCache();
     const verifiedBy = resolved();
     const claims = { roles: ['a'], nested: { deep: { x: 1 } } };
-    cache.remember('k', { resolved: verifiedBy, claims, username: 'a' });
-    const found = cache.find('k', [verifiedBy])!.claims as typeof claims;
+    cache.remember('k', { resolved: verifiedBy, version: verifiedBy.versions[0], claims, username: 'a' });
+    const found = cache.find('k', all(verifiedBy))!.claims as typeof claims;
     expect(Object.isFrozen(found)).toBe(true);
     expect(Object.isFrozen(found.roles)).toBe(true);
     expect(Object.isFrozen(found.nested.deep)).toBe(true);
@@ -44,10 +59,10 @@ describe('VerifiedTokenCache', () => {
     const cache = new VerifiedTokenCache(2);
     const verifiedBy = resolved();
     for (const key of ['a', 'b', 'c'])
-      cache.remember(key, { resolved: verifiedBy, claims: {}, username: key });
-    expect(cache.find('a', [verifiedBy])).toBeUndefined();
-    expect(cache.find('b', [verifiedBy])?.username).toBe('b');
+      cache.remember(key, { resolved: verifiedBy, version: verifiedBy.versions[0], claims: {}, username: key });
+    expect(cache.find('a', all(verifiedBy))).toBeUndefined();
+    expect(cache.find('b', all(verifiedBy))?.username).toBe('b');
     cache.forget('c');
-    expect(cache.find('c', [verifiedBy])).toBeUndefined();
+    expect(cache.find('c', all(verifiedBy))).toBeUndefined();
   });
 });

@@ -1,11 +1,19 @@
 import { hash } from 'node:crypto';
 import { BoundedMap } from '../common/bounded-map';
-import type { ResolvedTokenConfig } from './token-config.store';
+import type { KeyVersion, ResolvedTokenConfig } from './token-config.store';
+
+/** A configuration a token may belong to, and which of its live key versions may have signed it. */
+export interface Candidate {
+  resolved: ResolvedTokenConfig;
+  versions: readonly KeyVersion[];
+}
 
 /** What a verification found: the claims are frozen, since every later hit shares them. */
 export interface VerifiedEntry {
   /** The configuration, as resolved, whose key checked the signature. */
   resolved: ResolvedTokenConfig;
+  /** The key version that did. */
+  version: KeyVersion;
   claims: Readonly<Record<string, unknown>>;
   username: string;
 }
@@ -27,8 +35,9 @@ export function deepFreeze<T>(value: T): T {
  * Tokens whose signature and claims were checked lately, so that a browser presenting the same
  * token on every request pays for the HMAC and the JSON parsing once (Envoy's JWT filter keeps such
  * a cache too). Entries are found by the token's SHA-256, so no token is kept, and a hit counts
- * only for the very configuration object that verified it: a configuration changed, disabled or
- * deleted since resolves to another object (or to none), and the token is verified again. What
+ * only for the very configuration object that verified it, and only while the key version that did
+ * is still a candidate (live): a configuration changed, disabled or deleted since resolves to
+ * another object (or to none), a retired key is no candidate, and the token is verified again. What
  * depends on the time (expiry, revocations) is still checked on every use, by the caller.
  * Up to 4096 entries; the oldest goes first. TokenModule provides one to its TokenVerifier.
  */
@@ -44,13 +53,15 @@ export class VerifiedTokenCache {
     return token.length > MAX_TOKEN_LENGTH ? undefined : hash('sha256', token, 'base64');
   }
 
-  /** The entry of `key` if one of `candidates` verified it. */
-  find(
-    key: string | undefined,
-    candidates: readonly ResolvedTokenConfig[],
-  ): VerifiedEntry | undefined {
+  /** The entry of `key` if one of `candidates` verified it, with a version still among them. */
+  find(key: string | undefined, candidates: readonly Candidate[]): VerifiedEntry | undefined {
     const entry = key === undefined ? undefined : this.entries.get(key);
-    return entry && candidates.includes(entry.resolved) ? entry : undefined;
+    if (!entry) return undefined;
+    const found = candidates.some(
+      ({ resolved, versions }) =>
+        resolved === entry.resolved && versions.includes(entry.version),
+    );
+    return found ? entry : undefined;
   }
 
   remember(key: string | undefined, entry: VerifiedEntry): void {

@@ -1,7 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TokenConfigEntity } from '../entities/token-config.entity';
-import { MASK, TOKEN_ALGORITHMS } from '../token.constants';
+import type { TokenKeyEntity } from '../entities/token-key.entity';
+import { KEY_HOLDERS, MASK, TOKEN_ALGORITHMS } from '../token.constants';
 import { FieldMapDto } from './field-map.dto';
+
+const seconds = (millis: number) => Math.floor(millis / 1000);
+
+/** One live key version of a configuration: never its key. Instants in epoch seconds. */
+export class KeyVersionViewDto {
+  @ApiProperty({ example: 'ERP.q3Zt8xYb', description: 'The kid its tokens carry' }) kid: string;
+  @ApiProperty({ type: 'integer', example: 1796000000 }) created: number;
+  @ApiProperty({
+    type: 'integer',
+    example: 1796000000,
+    description: 'From when it signs mints (a service-held key is published first)',
+  })
+  signsFrom: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 1796086400,
+    description: 'When it stops verifying; absent for the current version',
+  })
+  retires?: number;
+}
 
 /** A configuration as answered: secret and initial password always masked. */
 export class TokenConfigViewDto {
@@ -11,6 +32,12 @@ export class TokenConfigViewDto {
   @ApiProperty({ example: 86400, type: 'integer' }) expire: number;
   @ApiProperty({ type: FieldMapDto }) fieldmap: FieldMapDto;
   @ApiProperty({ enum: TOKEN_ALGORITHMS }) algorithm: string;
+  @ApiProperty({ enum: KEY_HOLDERS }) keyholder: string;
+  @ApiProperty({
+    type: [KeyVersionViewDto],
+    description: 'The live key versions, current first: two or more during a rotation\'s overlap',
+  })
+  keys: KeyVersionViewDto[];
   @ApiProperty({ enum: ['1', '0'] }) enable: '1' | '0';
   @ApiProperty({ enum: ['1', '0'] }) inituser: '1' | '0';
   @ApiProperty({ type: [String], example: ['SYS_Reader'] }) initroles: string[];
@@ -23,7 +50,29 @@ export class TokenConfigViewDto {
   @ApiProperty({ description: 'epoch milliseconds' }) lastModifiedDate: number;
   @ApiProperty({ example: 'admin' }) creatorId: string;
 
-  static of(config: TokenConfigEntity): TokenConfigViewDto {
+  /** @param previous the configuration's rows in `token_keys`; the retired ones are left out */
+  static of(
+    config: TokenConfigEntity,
+    previous: readonly TokenKeyEntity[],
+    now: number,
+  ): TokenConfigViewDto {
+    const created = config.keyCreated ?? config.createdDate;
+    const current: KeyVersionViewDto = {
+      kid: config.kid ?? config.name,
+      created: seconds(created),
+      signsFrom: seconds(config.signsFrom ?? created),
+    };
+    const keys = [
+      current,
+      ...previous
+        .filter((row) => row.retires > now)
+        .map((row) => ({
+          kid: row.kid,
+          created: seconds(row.created),
+          signsFrom: seconds(row.signsFrom),
+          retires: seconds(row.retires),
+        })),
+    ];
     return {
       name: config.name,
       token_name: config.tokenName,
@@ -31,6 +80,8 @@ export class TokenConfigViewDto {
       expire: config.expire,
       fieldmap: config.fieldmap,
       algorithm: config.algorithm,
+      keyholder: config.keyholder,
+      keys,
       enable: config.enabled ? '1' : '0',
       inituser: config.initUser ? '1' : '0',
       initroles: config.initRoles,

@@ -20,7 +20,13 @@ import {
   IsStringList,
 } from '../../common/validation/decorators';
 import { toFlag, toInteger, toNested, toStringList } from '../../common/validation/transforms';
-import { MASK, TOKEN_ALGORITHMS, TOKEN_DEFAULTS } from '../token.constants';
+import {
+  KEY_HOLDERS,
+  type KeyHolder,
+  MASK,
+  TOKEN_ALGORITHMS,
+  TOKEN_DEFAULTS,
+} from '../token.constants';
 import { FieldMapDto } from './field-map.dto';
 
 /**
@@ -102,6 +108,19 @@ export class UpdateTokenConfigDto {
   algorithm?: (typeof TOKEN_ALGORITHMS)[number];
 
   @ApiPropertyOptional({
+    description:
+      'Who holds the signing key. "issuer": the secret is the key (HS*) or the issuer\'s public key (RS*/ES*). ' +
+      '"service" (RS*/ES* only): the service makes a key pair, signs mints with it and publishes its public key at /.well-known/jwks.json; ' +
+      'the secret is then only what generate\'s privateKey must match. Kept when omitted.',
+    enum: KEY_HOLDERS,
+    default: 'issuer',
+    example: 'issuer',
+  })
+  @IsOptional()
+  @IsIn(KEY_HOLDERS, { message: `must be one of ${KEY_HOLDERS.join(', ')}` })
+  keyholder?: KeyHolder;
+
+  @ApiPropertyOptional({
     description: '"1" enabled, "0" disabled',
     enum: ['1', '0'],
     default: TOKEN_DEFAULTS.enable,
@@ -151,5 +170,6 @@ export class UpdateTokenConfigDto {
   @ApiHideProperty() @Allow() createdDate?: unknown;
   @ApiHideProperty() @Allow() lastModifiedDate?: unknown;
   @ApiHideProperty() @Allow() creatorId?: unknown;
+  @ApiHideProperty() @Allow() keys?: unknown;
   @ApiHideProperty() @Allow() success?: unknown;
 }

@@ -1,0 +1,191 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type Actor, AuditService } from '../audit/audit.service';
+import { type Clock, CLOCK } from '../common/clock';
+import { badField } from '../common/http/bad-request';
+import { isUniqueViolation } from '../common/storage-failure';
+import { MetricsService } from '../metrics/metrics.service';
+import type { JwksDto } from './dto/jwks.dto';
+import type { RotateKeyDto, RotateKeyResponseDto } from './dto/rotate-key.dto';
+import type { TokenConfigEntity } from './entities/token-config.entity';
+import { liveVersions } from './key-versions';
+import { TokenConfigService } from './token-config.service';
+import {
+  ConfigChangedError,
+  configNotFound,
+  type PreviousKey,
+  type ResolvedTokenConfig,
+  TokenConfigStore,
+} from './token-config.store';
+import { generateSigningKey, newKid, publicJwk, secretsEqual } from './token-keys';
+import { MASK } from './token.constants';
+import {
+  TOKEN_MODULE_OPTIONS,
+  TOKEN_OPTION_DEFAULTS,
+  type TokenModuleOptions,
+} from './token.module-definition';
+
+/** Rotations raced by concurrent ones, before a 409. */
+const ROTATE_ATTEMPTS = 3;
+/** How long one JWKS answer is reused: the set changes by rotations, retirements and the clock. */
+const JWKS_REUSE_MS = 1000;
+
+const seconds = (millis: number) => Math.floor(millis / 1000);
+
+/**
+ * Key versions (rotation without an outage): rotate a configuration's key with an overlap, retire
+ * the previous versions at once, and publish the service-held public keys as a JWKS.
+ */
+@Injectable()
+export class TokenKeyService {
+  private readonly maxExpire: number;
+  /** Milliseconds a rotated service-held key is published before it signs. */
+  private readonly publishFor: number;
+  private jwksCache?: { from: ResolvedTokenConfig[]; until: number; set: JwksDto };
+
+  constructor(
+    private readonly store: TokenConfigStore,
+    private readonly configs: TokenConfigService,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
+  ) {
+    this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
+    this.publishFor = (options.jwksMaxAge ?? TOKEN_OPTION_DEFAULTS.jwksMaxAge) * 1000;
+  }
+
+  /**
+   * Makes a new key version current; the current one keeps verifying for the overlap. Concurrent
+   * rotations of one configuration: each applies to the version it read, or is computed again.
+   */
+  async rotate(dto: RotateKeyDto, actor: Actor): Promise<RotateKeyResponseDto> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.rotateAsFound(dto, actor);
+      } catch (error) {
+        const raced = error instanceof ConfigChangedError || isUniqueViolation(error);
+        if (!raced || attempt >= ROTATE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async rotateAsFound(dto: RotateKeyDto, actor: Actor): Promise<RotateKeyResponseDto> {
+    const config = await this.store.find(dto.name);
+    if (!config) throw configNotFound(dto.name);
+    const overlap = dto.overlap ?? Math.min(config.expire, this.maxExpire);
+    if (overlap > this.maxExpire)
+      throw badField('overlap', `must be at most ${this.maxExpire} seconds`);
+    const now = this.clock.now();
+    const kid = newKid(config.name);
+    const created = config.keyCreated ?? config.createdDate;
+    const current = { kid: config.kid ?? config.name, created };
+    let next: Parameters<TokenConfigStore['rotate']>[2];
+    let previous: PreviousKey;
+    if (config.keyholder === 'service') {
+      if (dto.secret !== undefined) {
+        throw badField(
+          'secret',
+          'is not accepted for a service-held configuration: the service makes its next key pair (token/update changes the secret generate checks)',
+        );
+      }
+      const signsFrom = now + this.publishFor;
+      next = {
+        kid,
+        keyCreated: now,
+        signsFrom,
+        lastModifiedDate: now,
+        signingKey: await generateSigningKey(config.algorithm),
+      };
+      previous = {
+        ...current,
+        key: this.store.openSigningKey(config) ?? '',
+        signsFrom: config.signsFrom ?? created,
+        retires: signsFrom + overlap * 1000,
+      };
+    } else {
+      const secret = this.newSecret(dto, config);
+      next = { kid, keyCreated: now, signsFrom: null, lastModifiedDate: now, secret };
+      previous = {
+        ...current,
+        key: this.store.openSecret(config),
+        signsFrom: created,
+        retires: now + overlap * 1000,
+      };
+    }
+    await this.audit.recordChange(
+      (manager) => this.store.rotate(manager, config, next, previous, now),
+      () => [
+        {
+          actor,
+          action: 'token.rotate',
+          target: config.name,
+          details: { kid, previousKid: previous.kid, retires: seconds(previous.retires) },
+        },
+      ],
+    );
+    await this.store.changed([config.name]);
+    this.metrics.keyChange(config.name, 'rotate');
+    return {
+      success: true,
+      kid,
+      signsFrom: seconds(next.signsFrom ?? now),
+      previous: { kid: previous.kid, retires: seconds(previous.retires) },
+    };
+  }
+
+  /** The new key of an issuer-held configuration, checked like update checks a secret. */
+  private newSecret(dto: RotateKeyDto, config: TokenConfigEntity): string {
+    if (dto.secret === undefined || dto.secret === MASK)
+      throw badField('secret', "is required: the configuration's new key");
+    this.configs.checkSecret(dto.secret, config.algorithm, config.keyholder);
+    if (secretsEqual(dto.secret, this.store.openSecret(config)))
+      throw badField('secret', 'must differ from the current one');
+    return dto.secret;
+  }
+
+  /** Ends the overlap of a configuration at once, on every instance: answers the kids retired. */
+  async retire(name: string, actor: Actor): Promise<string[]> {
+    const now = this.clock.now();
+    const retired = await this.audit.recordChange(
+      async (manager) => {
+        if (!(await this.store.find(name))) throw configNotFound(name);
+        return this.store.retire(manager, name, now);
+      },
+      (kids) => [
+        { actor, action: 'token.retire', target: name, details: { kids: kids.join(' ') } },
+      ],
+    );
+    await this.store.changed([name]);
+    this.metrics.keyChange(name, 'retire');
+    return retired;
+  }
+
+  /**
+   * The public keys of the live versions of every enabled service-held configuration, including a
+   * rotated key not signing yet: consumers learn it before they meet it. Never an HMAC secret or
+   * an issuer's key.
+   */
+  async jwks(): Promise<JwksDto> {
+    const enabled = await this.store.resolveEnabled();
+    const now = this.clock.now();
+    const cached = this.jwksCache;
+    if (cached && cached.from === enabled && cached.until > now) return cached.set;
+    const keys = enabled
+      .filter(({ config }) => config.keyholder === 'service')
+      .flatMap((resolved) =>
+        liveVersions(resolved, now).flatMap((version) =>
+          version.signingKey
+            ? [publicJwk(version.signingKey, version.kid, resolved.config.algorithm)]
+            : [],
+        ),
+      );
+    const set = { keys };
+    this.jwksCache = { from: enabled, until: now + JWKS_REUSE_MS, set };
+    return set;
+  }
+
+  /** Seconds consumers may cache the JWKS. */
+  get jwksMaxAge(): number {
+    return this.publishFor / 1000;
+  }
+}
