@@ -122,8 +122,8 @@ export class TokenVerifier {
       const resolved = await this.configs.resolve(name);
       if (!resolved?.config.enabled) return [];
       const live = liveVersions(resolved, now);
-      const versions = kid === name ? live : live.filter((version) => version.kid === kid);
-      return versions.length > 0 ? [{ resolved, versions }] : [];
+      // A kid of no live version (retired, or never made) fails as a bad signature would.
+      return [{ resolved, versions: kid === name ? live : live.filter((v) => v.kid === kid) }];
     }
     const enabled = await this.configs.resolveEnabled();
     return enabled

@@ -1,0 +1,415 @@
+/**
+ * Key versions: rotation with an overlap, retirement, service-held key pairs and the JWKS. Minted
+ * tokens are checked with node:crypto (HMAC, RSA, EC) and with jose's createRemoteJWKSet against
+ * the app listening on a loopback port, never only with the service's own code.
+ */
+import { createPublicKey, generateKeyPairSync, sign as signWith, verify } from 'node:crypto';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
+import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
+import { startTestApp, type TestApp, TOKEN_API, USER_API } from './support/test-app';
+
+const OLD = 'erp-secret-before-rotation-0123456789ab';
+const NEW = 'erp-secret-after-rotation-0123456789abcd';
+const CREDENTIAL = 'erp-credential-for-service-keys-012345';
+const JWKS_MAX_AGE = 2;
+
+describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
+  let t: TestApp;
+  let now = Date.now();
+  let origin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      clock: { now: () => now },
+      env: { JWKS_MAX_AGE: String(JWKS_MAX_AGE) },
+    });
+    await t.app.listen(0, '127.0.0.1');
+    const address = t.app.getHttpServer().address() as { port: number };
+    origin = `http://127.0.0.1:${address.port}`;
+  });
+  afterAll(() => t.close());
+  afterEach(() => {
+    now = Date.now();
+  });
+
+  const post = (path: string, body: object) => t.admin('POST', `${TOKEN_API}/${path}`, body);
+  const mint = (name: string, privateKey: string, username = 'alice') =>
+    post('generate', { name, privateKey, payload: { username } });
+  /** Whether a token signs its user in: a 200 from user/detail with it as a bearer token. */
+  const signsIn = async (token: string) =>
+    (
+      await t.inject({
+        method: 'GET',
+        url: `${USER_API}/detail`,
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).statusCode;
+  const introspect = async (token: string) => (await post('verify', { token })).json();
+  const jwks = () => t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+
+  describe('an issuer-held HMAC key', () => {
+    beforeAll(async () => {
+      now = Date.now();
+      const saved = await post('update', {
+        name: 'ERP',
+        secret: OLD,
+        enable: '1',
+        expire: 3600,
+        fieldmap: { username: 'uid' },
+      });
+      expect(saved.statusCode).toBe(200);
+    });
+
+    it('rotates: the old tokens and the old secret keep working for the overlap, new tokens carry the new kid', async () => {
+      const before = (await mint('ERP', OLD)).json().token as string;
+      expect(decodeToken(before).header.kid).toBe('ERP');
+
+      const rotated = await post('rotate', { name: 'ERP', secret: NEW, overlap: 600 });
+      expect(rotated.statusCode).toBe(200);
+      const body = rotated.json();
+      expect(body).toEqual({
+        success: true,
+        kid: expect.stringMatching(/^ERP\.[A-Za-z0-9_-]{8}$/),
+        signsFrom: Math.floor(now / 1000),
+        previous: { kid: 'ERP', retires: Math.floor(now / 1000) + 600 },
+      });
+      expect(rotated.body).not.toContain(NEW);
+
+      // The ERP may not have switched yet: either secret mints, always with the new key.
+      for (const privateKey of [OLD, NEW]) {
+        const token = (await mint('ERP', privateKey)).json().token as string;
+        const { header } = verifyHmacToken(token, NEW);
+        expect(header.kid).toBe(body.kid);
+        expect(() => verifyHmacToken(token, OLD)).toThrow('bad signature');
+        expect(await signsIn(token)).toBe(200);
+      }
+      expect(await signsIn(before)).toBe(200);
+      expect(await introspect(before)).toMatchObject({ active: true, name: 'ERP' });
+
+      // An issuer that signs its own tokens may name the configuration, a version, or nothing.
+      const claims = { uid: 'alice', exp: Math.floor(now / 1000) + 60 };
+      for (const header of [
+        { alg: 'HS256', kid: 'ERP' },
+        { alg: 'HS256', kid: body.kid },
+        { alg: 'HS256' },
+      ]) {
+        expect(await signsIn(signHmacToken(header, claims, NEW))).toBe(200);
+        expect(await signsIn(signHmacToken(header, claims, OLD))).toBe(
+          header.kid === body.kid ? 401 : 200,
+        );
+      }
+
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=ERP`)).json();
+      expect(shown.keys).toEqual([
+        { kid: body.kid, created: expect.any(Number), signsFrom: body.signsFrom },
+        {
+          kid: 'ERP',
+          created: expect.any(Number),
+          signsFrom: expect.any(Number),
+          retires: body.previous.retires,
+        },
+      ]);
+      expect(JSON.stringify(shown)).not.toContain(OLD);
+      expect(JSON.stringify(shown)).not.toContain(NEW);
+    });
+
+    it('retires the previous key by itself when the overlap ends', async () => {
+      const before = (await mint('ERP', OLD)).json().token as string;
+      const retires = (await t.admin('GET', `${TOKEN_API}/content?name=ERP`)).json().keys[1]
+        .retires as number;
+      const oldToken = signHmacToken(
+        { alg: 'HS256', kid: 'ERP' },
+        { uid: 'alice', exp: retires + 3000 },
+        OLD,
+      );
+      now = retires * 1000 - 1000;
+      expect(await signsIn(oldToken)).toBe(200);
+      now = (retires + 1) * 1000;
+      expect(await signsIn(oldToken)).toBe(401);
+      expect(await introspect(oldToken)).toEqual({ success: true, active: false, reason: 'bad signature' });
+      expect((await mint('ERP', OLD)).statusCode).toBe(400);
+      expect(await signsIn(before)).toBe(200);
+      const keys = (await t.admin('GET', `${TOKEN_API}/content?name=ERP`)).json().keys;
+      expect(keys.map((key: { kid: string }) => key.kid)).toHaveLength(1);
+    });
+
+    it('retires at once on token/retire: the previous tokens are refused like a bad signature, its secret like a wrong privateKey', async () => {
+      // After the first overlap (the clock of the last test went back to now with its afterEach).
+      now = Date.now() + 700_000;
+      const third = 'erp-secret-third-version-0123456789abcdef';
+      const fromNew = (await mint('ERP', NEW)).json().token as string;
+      const rotated = (await post('rotate', { name: 'ERP', secret: third })).json();
+      // Default overlap: the configuration's expire.
+      expect(rotated.previous.retires).toBe(Math.floor(now / 1000) + 3600);
+      expect(await signsIn(fromNew)).toBe(200);
+      expect((await mint('ERP', NEW)).statusCode).toBe(200);
+
+      const retired = await post('retire', { name: 'ERP' });
+      expect(retired.statusCode).toBe(200);
+      expect(retired.json()).toEqual({ success: true, retired: [rotated.previous.kid] });
+      expect(await signsIn(fromNew)).toBe(401);
+      expect(await introspect(fromNew)).toEqual({ success: true, active: false, reason: 'bad signature' });
+      const refused = await mint('ERP', NEW);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().msg).toContain('privateKey');
+      expect((await mint('ERP', third)).statusCode).toBe(200);
+      // Nothing left to retire.
+      expect((await post('retire', { name: 'ERP' })).json()).toEqual({
+        success: true,
+        retired: [],
+      });
+
+      const audit = await t.dataSource.getRepository(AuditEventEntity).find({
+        where: [{ action: 'token.rotate' }, { action: 'token.retire' }],
+        order: { id: 'ASC' },
+      });
+      expect(audit.map((row) => row.action)).toEqual([
+        'token.rotate',
+        'token.rotate',
+        'token.retire',
+        'token.retire',
+      ]);
+      for (const row of audit) {
+        expect(JSON.stringify(row)).not.toContain(OLD);
+        expect(JSON.stringify(row)).not.toContain(NEW);
+      }
+    });
+
+    it('refuses bad rotations with a 4xx and the envelope, and changes nothing', async () => {
+      const before = (await t.admin('GET', `${TOKEN_API}/content?name=ERP`)).json();
+      const cases: [object, number, string][] = [
+        [{ name: 'ERP' }, 400, 'secret is required'],
+        [{ name: 'ERP', secret: NEW, overlap: -1 }, 400, 'overlap must be at least 0'],
+        [{ name: 'ERP', secret: NEW, overlap: 1e9 }, 400, 'overlap must be at most'],
+        [{ name: 'ERP', secret: NEW, overlap: 'soon' }, 400, 'overlap must be a whole number'],
+        [{ name: 'nobody', secret: NEW }, 404, 'nobody does not exist'],
+        [{ name: 'bad name', secret: NEW }, 400, 'name must be'],
+      ];
+      for (const [body, status, message] of cases) {
+        const answer = await post('rotate', body);
+        expect({ body, status: answer.statusCode }).toEqual({ body, status });
+        expect(answer.json()).toMatchObject({ success: false, code: String(status) });
+        expect(answer.json().msg).toContain(message);
+      }
+      expect((await post('retire', { name: 'nobody' })).statusCode).toBe(404);
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=ERP`)).json()).toEqual(before);
+    });
+
+    it('refuses a rotation to the current secret', async () => {
+      const current = 'erp-secret-third-version-0123456789abcdef';
+      const answer = await post('rotate', { name: 'ERP', secret: current });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json().msg).toBe('secret must differ from the current one');
+    });
+  });
+
+  describe('an issuer-held public key', () => {
+    it('verifies the tokens of both the previous and the new public key during the overlap', async () => {
+      now = Date.now();
+      const first = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const second = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const spki = (pair: typeof first) =>
+        pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+      const es256 = (pair: typeof first, kid: string) => {
+        const head = Buffer.from(JSON.stringify({ alg: 'ES256', kid })).toString('base64url');
+        const body = Buffer.from(
+          JSON.stringify({ PORTAL: 'alice', exp: Math.floor(now / 1000) + 600 }),
+        ).toString('base64url');
+        const signature = signWith('sha256', Buffer.from(`${head}.${body}`), {
+          key: pair.privateKey,
+          dsaEncoding: 'ieee-p1363',
+        });
+        return `${head}.${body}.${signature.toString('base64url')}`;
+      };
+      expect(
+        (
+          await post('update', {
+            name: 'PORTAL',
+            algorithm: 'ES256',
+            secret: spki(first),
+            enable: '1',
+          })
+        ).statusCode,
+      ).toBe(200);
+      const rotated = await post('rotate', { name: 'PORTAL', secret: spki(second) });
+      expect(rotated.statusCode).toBe(200);
+      expect(await signsIn(es256(first, 'PORTAL'))).toBe(200);
+      expect(await signsIn(es256(second, 'PORTAL'))).toBe(200);
+      expect(await signsIn(es256(second, rotated.json().kid))).toBe(200);
+      // A public key of the wrong curve is refused as update refuses it.
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const wrong = await post('rotate', { name: 'PORTAL', secret: spki(rsa as never) });
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json().msg).toContain('must be an EC public key');
+      // Its keys never appear in the JWKS, nor does the HMAC secret of ERP.
+      expect(JSON.stringify((await jwks()).json())).not.toMatch(/PORTAL|ERP/);
+      // An issuer-held key signs nothing here: the issuer holds the private key.
+      expect((await mint('PORTAL', spki(second))).statusCode).toBe(400);
+    });
+  });
+
+  describe('a service-held key', () => {
+    let kid: string;
+
+    it('makes a key pair, signs mints with it and publishes its public key', async () => {
+      now = Date.now();
+      const refused = await post('update', {
+        name: 'HSVC',
+        algorithm: 'HS256',
+        keyholder: 'service',
+        secret: CREDENTIAL,
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().msg).toContain('keyholder must be "issuer" for HS256');
+
+      const saved = await post('update', {
+        name: 'BI',
+        algorithm: 'RS256',
+        keyholder: 'service',
+        secret: CREDENTIAL,
+        enable: '1',
+        fieldmap: { username: 'sub' },
+      });
+      expect(saved.statusCode).toBe(200);
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=BI`)).json();
+      expect(shown.keyholder).toBe('service');
+      kid = shown.keys[0].kid;
+      expect(kid).toMatch(/^BI\.[A-Za-z0-9_-]{8}$/);
+
+      const set = await jwks();
+      expect(set.statusCode).toBe(200);
+      expect(set.headers['cache-control']).toBe(`public, max-age=${JWKS_MAX_AGE}`);
+      const [jwk] = set.json().keys;
+      expect(set.json().keys).toHaveLength(1);
+      expect(jwk).toEqual({
+        kty: 'RSA',
+        kid,
+        alg: 'RS256',
+        use: 'sig',
+        n: expect.any(String),
+        e: 'AQAB',
+      });
+      expect(Buffer.from(jwk.n, 'base64url').length).toBeGreaterThanOrEqual(256);
+      expect(JSON.stringify(set.json())).not.toMatch(/"d"|"p"|"q"/);
+
+      // A wrong credential mints nothing; the right one mints a token node:crypto verifies.
+      expect((await mint('BI', 'not-the-credential-0123456789abcdefgh')).statusCode).toBe(400);
+      const token = (await mint('BI', CREDENTIAL)).json().token as string;
+      const [head, body, signature] = token.split('.');
+      expect(decodeToken(token).header).toEqual({ alg: 'RS256', typ: 'JWT', kid });
+      const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+      expect(
+        verify(
+          'sha256',
+          Buffer.from(`${head}.${body}`),
+          publicKey,
+          Buffer.from(signature, 'base64url'),
+        ),
+      ).toBe(true);
+      expect(await signsIn(token)).toBe(200);
+    });
+
+    it('is verified by jose through the JWKS across two rotations, by a consumer that caches the set for max-age', async () => {
+      const keySet = createRemoteJWKSet(new URL(`${origin}/.well-known/jwks.json`), {
+        cacheMaxAge: JWKS_MAX_AGE * 1000,
+        cooldownDuration: JWKS_MAX_AGE * 1000,
+      });
+      const seen = new Set<string>();
+      const mintAndCheck = async () => {
+        const token = (await mint('BI', CREDENTIAL)).json().token as string;
+        const { payload, protectedHeader } = await jwtVerify(token, keySet, {
+          algorithms: ['RS256'],
+        });
+        expect(payload.sub).toBe('alice');
+        seen.add(protectedHeader.kid as string);
+        return protectedHeader.kid as string;
+      };
+      expect(await mintAndCheck()).toBe(kid);
+      for (let rotation = 0; rotation < 2; rotation++) {
+        now = Date.now();
+        const rotated = await post('rotate', { name: 'BI', overlap: 60 });
+        expect(rotated.statusCode).toBe(200);
+        const { kid: next, signsFrom, previous } = rotated.json();
+        expect(previous.kid).toBe(kid);
+        // Published at once, signing only after max-age: the previous key signs meanwhile.
+        expect(signsFrom).toBe(Math.floor(now / 1000) + JWKS_MAX_AGE);
+        expect((await jwks()).json().keys.map((key: { kid: string }) => key.kid)).toContain(next);
+        expect(await mintAndCheck()).toBe(kid);
+        // Real time passes (jose's cache is on the real clock), then the new key signs.
+        await new Promise((done) => setTimeout(done, JWKS_MAX_AGE * 1000 + 100));
+        now = Date.now();
+        expect(await mintAndCheck()).toBe(next);
+        kid = next;
+      }
+      expect(seen.size).toBe(3);
+      // A service-held configuration takes no secret at rotation: its pairs are the service's.
+      const refused = await post('rotate', { name: 'BI', secret: NEW });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().msg).toContain(
+        'secret is not accepted for a service-held configuration',
+      );
+    });
+
+    it('drops a retired key from the JWKS and refuses its tokens', async () => {
+      now = Date.now();
+      const old = (await mint('BI', CREDENTIAL)).json().token as string;
+      const oldKid = decodeProtectedHeader(old).kid;
+      const rotated = (await post('rotate', { name: 'BI' })).json();
+      // A leaked key: retiring it makes the new key sign at once.
+      const retired = (await post('retire', { name: 'BI' })).json();
+      expect(retired.retired).toContain(oldKid);
+      const kids = (await jwks()).json().keys.map((key: { kid: string }) => key.kid);
+      expect(kids).toEqual([rotated.kid]);
+      expect(await signsIn(old)).toBe(401);
+      const fresh = (await mint('BI', CREDENTIAL)).json().token as string;
+      expect(decodeProtectedHeader(fresh).kid).toBe(rotated.kid);
+      expect(await signsIn(fresh)).toBe(200);
+    });
+
+    it('makes an EC pair on the algorithm curve, and leaves a disabled configuration out of the JWKS', async () => {
+      now = Date.now();
+      expect(
+        (
+          await post('update', {
+            name: 'EC',
+            algorithm: 'ES384',
+            keyholder: 'service',
+            secret: CREDENTIAL,
+            enable: '1',
+            fieldmap: { username: 'sub' },
+          })
+        ).statusCode,
+      ).toBe(200);
+      const ec = (await jwks()).json().keys.find((key: { alg: string }) => key.alg === 'ES384');
+      expect(ec).toEqual({
+        kty: 'EC',
+        kid: expect.stringMatching(/^EC\./),
+        alg: 'ES384',
+        use: 'sig',
+        crv: 'P-384',
+        x: expect.any(String),
+        y: expect.any(String),
+      });
+      const token = (await mint('EC', CREDENTIAL)).json().token as string;
+      const keySet = createRemoteJWKSet(new URL(`${origin}/.well-known/jwks.json`));
+      expect((await jwtVerify(token, keySet)).payload.sub).toBe('alice');
+
+      // An update that omits keyholder keeps the pair; disabling hides it.
+      expect(
+        (
+          await post('update', {
+            name: 'EC',
+            algorithm: 'ES384',
+            enable: '0',
+            fieldmap: { username: 'sub' },
+          })
+        ).statusCode,
+      ).toBe(200);
+      const after = (await jwks()).json().keys.map((key: { kid: string }) => key.kid);
+      expect(after).not.toContain(ec.kid);
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=EC`)).json();
+      expect(shown.keys[0].kid).toBe(ec.kid);
+    });
+  });
+});
