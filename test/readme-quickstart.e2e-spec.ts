@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,13 +9,15 @@ import {
   stopServiceProcess,
 } from './support/service-process';
 
-/** The bash block of the README that follows the `<!-- quickstart -->` marker, as written. */
-function quickStart(): string {
+/** The bash block of the README that follows the `<!-- marker -->` marker, as written. */
+function readmeBlock(marker: string): string {
   const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8');
-  const block = /<!-- quickstart -->\s*```bash\n([\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README.md has no bash block after <!-- quickstart -->');
+  const block = new RegExp(`<!-- ${marker} -->\\s*\`\`\`bash\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!block) throw new Error(`README.md has no bash block after <!-- ${marker} -->`);
   return block[1];
 }
+
+const quickStart = () => readmeBlock('quickstart');
 
 /** The JSON objects curl printed, in order (curl adds no newline, so they may share a line). */
 function jsonObjects(output: string): Record<string, unknown>[] {
@@ -102,5 +104,70 @@ describe("the README's quick start, run as written against a started service", (
     expect(list).toMatchObject({ success: true });
     expect(JSON.stringify(list)).toContain('"ERP"');
     expect(JSON.stringify(list)).not.toContain(secret);
+  });
+
+  it('rotates and retires the ERP secret, and makes and rotates a service-held key, as the runbook says', () => {
+    const script = readmeBlock('key-rotation').replaceAll('http://localhost:3000', service.origin);
+    const run = spawnSync(
+      'bash',
+      ['-euo', 'pipefail', '-c', `${script}\necho "RUNBOOK=$NEW_SECRET $CREDENTIAL"`],
+      { cwd: workdir, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const [newSecret, credential] = /RUNBOOK=(\S+) (\S+)/.exec(run.stdout)?.slice(1) ?? [];
+
+    const [rotated, retired, saved, jwks, next] = jsonObjects(run.stdout);
+    expect(rotated).toEqual({
+      success: true,
+      kid: expect.stringMatching(/^ERP\./),
+      signsFrom: expect.any(Number),
+      previous: { kid: 'ERP', retires: (rotated.signsFrom as number) + 3600 },
+    });
+    expect(retired).toEqual({ success: true, retired: ['ERP'] });
+    expect(saved).toEqual({ success: true, msg: 'success' });
+    const [key] = (jwks as { keys: Record<string, string>[] }).keys;
+    expect(key).toMatchObject({
+      kty: 'RSA',
+      alg: 'RS256',
+      use: 'sig',
+      kid: expect.stringMatching(/^BI\./),
+    });
+    expect(next).toMatchObject({ success: true, previous: { kid: key.kid } });
+    expect((next.signsFrom as number) - Math.floor(Date.now() / 1000)).toBeGreaterThan(250);
+    // No answer repeats a secret (the last line is the test's own echo).
+    const answers = run.stdout.slice(0, run.stdout.indexOf('RUNBOOK='));
+    expect(answers).not.toContain(newSecret);
+    expect(answers).not.toContain(credential);
+
+    // The ERP now mints with the new secret only; BI's tokens verify with the published key.
+    const mint = (name: string, privateKey: string) =>
+      spawnSync(
+        'curl',
+        [
+          '-s',
+          '-u',
+          `admin:${readFileSync(join(workdir, 'data/admin-password.txt'), 'utf8').trim()}`,
+          '-H',
+          'content-type: application/json',
+          `${service.origin}/plugin/datafor-modeler/api/token/generate`,
+          '-d',
+          JSON.stringify({ name, privateKey, payload: { username: 'alice' } }),
+        ],
+        { encoding: 'utf8' },
+      ).stdout;
+    const erp = JSON.parse(mint('ERP', newSecret)) as { token: string };
+    const [head] = erp.token.split('.');
+    expect(JSON.parse(Buffer.from(head, 'base64url').toString()).kid).toBe(rotated.kid);
+    const bi = JSON.parse(mint('BI', credential)) as { token: string };
+    const [biHead, biBody, biSignature] = bi.token.split('.');
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${biHead}.${biBody}`),
+        createPublicKey({ key, format: 'jwk' }),
+        Buffer.from(biSignature, 'base64url'),
+      ),
+    ).toBe(true);
   });
 });

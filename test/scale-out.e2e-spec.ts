@@ -350,6 +350,45 @@ async function checkEveryChangeKind(bus: string, fleet: Fleet, admin: Admin): Pr
       },
     ],
     [
+      'previous key retired',
+      async () => {
+        const [origin, other] = next();
+        const key = secret('retire');
+        const nextKey = secret('next');
+        await admin.config('retiring', key);
+        const token = await admin.mint('retiring', key, 'reader');
+        const rotated = await admin.post(
+          `${TOKEN_API}/rotate`,
+          { name: 'retiring', secret: nextKey, overlap: 3600 },
+          origin,
+        );
+        expect(rotated.status).toBe(200);
+        // The rotation reaches the other instance too: a token of the new kid signs in there.
+        const minted = await admin.post(
+          `${TOKEN_API}/generate`,
+          { name: 'retiring', privateKey: nextKey, payload: { username: 'reader' } },
+          origin,
+        );
+        const fresh = minted.body.token as string;
+        expect(decodeToken(fresh).header.kid).toBe(rotated.body.kid);
+        const rotatedAt = performance.now();
+        while (await refused(other, bearer(fresh))) {
+          if (performance.now() - rotatedAt > 3 * BAR_MS) break;
+        }
+        const ms = Math.round(performance.now() - rotatedAt);
+        delays.push({ bus, change: 'key rotated (new kid accepted)', ms });
+        expect({ change: 'key rotated', within: ms < BAR_MS }).toEqual({
+          change: 'key rotated',
+          within: true,
+        });
+        // The previous key's token still signs in there (the overlap), until the retirement.
+        return {
+          probe: () => refused(other, bearer(token)),
+          change: () => admin.post(`${TOKEN_API}/retire`, { name: 'retiring' }, origin),
+        };
+      },
+    ],
+    [
       "Administrator's password changed",
       async () => {
         const [origin, other] = next();
