@@ -136,7 +136,7 @@ function requestBody(write: ConfigWrite): Record<string, unknown> {
 /** What is wrong with `view` (as `list` answers it) if `write` is what is stored; undefined if nothing. */
 function viewProblem(view: Record<string, unknown>, write: ConfigWrite): string | undefined {
   const { name, token_name, expire, algorithm, fieldmap, enable, inituser, initroles } = write;
-  const { createdDate, lastModifiedDate, ...rest } = view;
+  const { createdDate, lastModifiedDate, keys, ...rest } = view;
   const expected = {
     name,
     token_name,
@@ -144,6 +144,7 @@ function viewProblem(view: Record<string, unknown>, write: ConfigWrite): string 
     expire,
     fieldmap,
     algorithm,
+    keyholder: 'issuer',
     enable,
     inituser,
     initroles,
@@ -151,6 +152,9 @@ function viewProblem(view: Record<string, unknown>, write: ConfigWrite): string 
   };
   if (typeof createdDate !== 'number' || typeof lastModifiedDate !== 'number')
     return `${name} has no createdDate/lastModifiedDate: ${JSON.stringify(view)}`;
+  // One key version, never rotated: its kid is the configuration's name.
+  if (!Array.isArray(keys) || keys.length !== 1 || (keys[0] as { kid?: unknown }).kid !== name)
+    return `${name} has keys ${JSON.stringify(keys)}, not its one first version`;
   if (!isDeepStrictEqual(rest, expected))
     return `${name} is ${JSON.stringify(view)}, not what was sent (${JSON.stringify(expected)})`;
   return undefined;

@@ -127,7 +127,11 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       expect(await signsIn(oldToken)).toBe(200);
       now = (retires + 1) * 1000;
       expect(await signsIn(oldToken)).toBe(401);
-      expect(await introspect(oldToken)).toEqual({ success: true, active: false, reason: 'bad signature' });
+      expect(await introspect(oldToken)).toEqual({
+        success: true,
+        active: false,
+        reason: 'bad signature',
+      });
       expect((await mint('ERP', OLD)).statusCode).toBe(400);
       expect(await signsIn(before)).toBe(200);
       const keys = (await t.admin('GET', `${TOKEN_API}/content?name=ERP`)).json().keys;
@@ -149,7 +153,11 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       expect(retired.statusCode).toBe(200);
       expect(retired.json()).toEqual({ success: true, retired: [rotated.previous.kid] });
       expect(await signsIn(fromNew)).toBe(401);
-      expect(await introspect(fromNew)).toEqual({ success: true, active: false, reason: 'bad signature' });
+      expect(await introspect(fromNew)).toEqual({
+        success: true,
+        active: false,
+        reason: 'bad signature',
+      });
       const refused = await mint('ERP', NEW);
       expect(refused.statusCode).toBe(400);
       expect(refused.json().msg).toContain('privateKey');
@@ -201,6 +209,50 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       const answer = await post('rotate', { name: 'ERP', secret: current });
       expect(answer.statusCode).toBe(400);
       expect(answer.json().msg).toBe('secret must differ from the current one');
+    });
+  });
+
+  describe('concurrent rotations of one configuration', () => {
+    it('keeps every acknowledged version: each rotation applies to the version it read, or answers 409', async () => {
+      now = Date.now();
+      const first = 'race-secret-first-version-0123456789abcdef';
+      expect((await post('update', { name: 'RACE', secret: first, enable: '1' })).statusCode).toBe(
+        200,
+      );
+      const secrets = Array.from(
+        { length: 60 },
+        (_, i) => `race-secret-${i}-0123456789abcdefghijklmnop`,
+      );
+      const answers = await Promise.all(
+        secrets.map((secret) => post('rotate', { name: 'RACE', secret, overlap: 3600 })),
+      );
+      const statuses = answers.map((answer) => answer.statusCode);
+      expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
+      const won = answers
+        .filter((answer) => answer.statusCode === 200)
+        .map((answer) => answer.json());
+      expect(won.length).toBeGreaterThan(0);
+      // The acknowledged rotations form one chain: each one's previous is another's new kid (or the first).
+      const kids = new Set(won.map((body) => body.kid as string));
+      expect(kids.size).toBe(won.length);
+      const keys = (await t.admin('GET', `${TOKEN_API}/content?name=RACE`)).json().keys as {
+        kid: string;
+      }[];
+      expect(keys).toHaveLength(won.length + 1);
+      expect(new Set(keys.map((key) => key.kid))).toEqual(new Set(['RACE', ...kids]));
+      // Each version was superseded once, by exactly one acknowledged rotation; the last is current.
+      const superseded = won.map((body) => body.previous.kid as string);
+      expect(new Set(superseded).size).toBe(superseded.length);
+      expect(new Set(superseded)).toEqual(
+        new Set(['RACE', ...kids].filter((kid) => kid !== keys[0].kid)),
+      );
+      // Every acknowledged secret, and the first, still mints: all are live versions.
+      const winners = secrets.filter((_, i) => statuses[i] === 200);
+      for (const secret of [first, ...winners])
+        expect((await mint('RACE', secret)).statusCode).toBe(200);
+      const retired = (await post('retire', { name: 'RACE' })).json().retired as string[];
+      expect(retired).toHaveLength(won.length);
+      expect((await mint('RACE', first)).statusCode).toBe(400);
     });
   });
 
