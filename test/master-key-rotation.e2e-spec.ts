@@ -165,7 +165,7 @@ describe('the master key rotated online (SECRETS_KEY_PREVIOUS), on the real proc
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("follows the README's runbook as written: the instance serves throughout, then the old key is refused", async () => {
+  it("follows the README's runbook as written: every mint answers 200 during the re-seal, then the old key is refused", async () => {
     const OLD = newKey();
     const NEW = newKey();
     const names = ['ERP', 'CRM', 'HR', 'WMS'];
