@@ -7,7 +7,7 @@ import type { Settings } from '../config/settings';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './redis/redis.module';
-import { MASTER_KEY } from './secrets/master-key';
+import { MASTER_KEY, PREVIOUS_MASTER_KEYS } from './secrets/master-key';
 import { MasterKeyModule } from './secrets/master-key.module';
 import { TokenModule } from '../token/token.module';
 
@@ -36,9 +36,10 @@ export class AppModule {
           // clock to use.
           isGlobal: true,
           imports: [MasterKeyModule],
-          inject: [settingsConfig.KEY, MASTER_KEY],
-          useFactory: (settings: AppSettings, masterKey: Buffer) => ({
+          inject: [settingsConfig.KEY, MASTER_KEY, PREVIOUS_MASTER_KEYS],
+          useFactory: (settings: AppSettings, masterKey: Buffer, previousKeys: Buffer[]) => ({
             secretsKey: masterKey,
+            previousSecretsKeys: previousKeys,
             maxExpire: settings.tokenMaxExpire,
             minSecretBytes: settings.tokenMinSecretBytes,
             clockLeeway: settings.tokenClockLeeway,

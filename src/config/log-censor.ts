@@ -6,6 +6,8 @@ export const SECRET_FIELDS = [
   'initpwd',
   'token',
   'secretsKey',
+  'secretsKeyPrevious',
+  'previousSecretsKeys',
   'adminPassword',
   'passwordHash',
   'authorization',

@@ -49,6 +49,7 @@ describe('parseSettings', () => {
       httpKeepaliveTimeout: 72,
       httpMaxConnectionsPerAddress: 100,
       secretsKey: undefined,
+      secretsKeyPrevious: undefined,
       securityHeadersTls: 'auto',
       metricsPort: undefined,
       metricsToken: undefined,
@@ -111,6 +112,7 @@ describe('parseSettings', () => {
     ['TOKEN_MAX_EXPIRE', '0'],
     ['TOKEN_MIN_SECRET_BYTES', '-1'],
     ['SECRETS_KEY', 'too-short'],
+    ['SECRETS_KEY_PREVIOUS', 'too-short'],
     ['ADMIN_USERNAME', 'with:colon'],
     ['ADMIN_USERNAME', 'zero\u200bwidth'],
     ['ADMIN_USERNAME', 'lone\ud800surrogate'],
@@ -197,9 +199,15 @@ describe('parseSettings', () => {
   });
 
   it('never repeats a secret value in its error', () => {
-    const run = () => parseSettings({ ADMIN_PASSWORD: 'short', SECRETS_KEY: 'not-a-key-value' });
+    const run = () =>
+      parseSettings({
+        ADMIN_PASSWORD: 'short',
+        SECRETS_KEY: 'not-a-key-value',
+        SECRETS_KEY_PREVIOUS: 'old-key-value',
+      });
     expect(run).toThrow(/ADMIN_PASSWORD must be at least 8 characters long/);
-    expect(run).not.toThrow(/short"|not-a-key-value/);
+    expect(run).toThrow(/SECRETS_KEY_PREVIOUS must be 32 bytes/);
+    expect(run).not.toThrow(/short"|not-a-key-value|old-key-value/);
   });
 
   it('reads REDIS_URL and REDIS_PREFIX, and never repeats the URL (it may hold a password) in its error', () => {
@@ -291,6 +299,7 @@ const VARIABLES: [string, string, unknown, string, unknown][] = [
   ['REDIS_PREFIX', 'redisPrefix', 'datafor:', ' tokens: ', 'tokens:'],
   ['REDIS_COMMAND_TIMEOUT', 'redisCommandTimeout', 50, '10000', 10000],
   ['SECRETS_KEY', 'secretsKey', undefined, ` ${KEY} `, KEY],
+  ['SECRETS_KEY_PREVIOUS', 'secretsKeyPrevious', undefined, ` ${KEY} `, KEY],
   ['SECURITY_HEADERS_TLS', 'securityHeadersTls', 'auto', ' Always ', 'always'],
 ];
 
@@ -401,6 +410,10 @@ const REFUSED: Record<string, [string, string]> = {
     'too-short',
     'SECRETS_KEY must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
   ],
+  SECRETS_KEY_PREVIOUS: [
+    'too-short',
+    'SECRETS_KEY_PREVIOUS must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
+  ],
   SECURITY_HEADERS_TLS: [
     'yes',
     'SECURITY_HEADERS_TLS must be auto (on requests that came over TLS) or always',
@@ -408,7 +421,14 @@ const REFUSED: Record<string, [string, string]> = {
 };
 
 /** A value of blanks only: read as unset by these, refused by every other variable with its sentence. */
-const BLANK_IS_UNSET = ['DATABASE_URL', 'BASE_PATH', 'CORS_ORIGINS', 'REDIS_URL', 'SECRETS_KEY'];
+const BLANK_IS_UNSET = [
+  'DATABASE_URL',
+  'BASE_PATH',
+  'CORS_ORIGINS',
+  'REDIS_URL',
+  'SECRETS_KEY',
+  'SECRETS_KEY_PREVIOUS',
+];
 /** Blanks refused with another sentence than the row's. */
 const BLANK_SENTENCES: Record<string, string> = {
   ADMIN_USERNAME: 'ADMIN_USERNAME must be a username',
@@ -496,6 +516,7 @@ describe('every variable', () => {
       REDIS_PREFIX: 'datafor:',
       REDIS_COMMAND_TIMEOUT: 50,
       SECRETS_KEY: undefined,
+      SECRETS_KEY_PREVIOUS: undefined,
       SECURITY_HEADERS_TLS: 'auto',
     });
   });

@@ -22,7 +22,7 @@ const TRUST_PROXY_RULE =
 /**
  * Every variable the service reads, validated once at start-up: its kind and default (undefined:
  * unset by default), then what it must be. A refused variable gets the sentence "NAME must be...",
- * which never repeats the value (ADMIN_PASSWORD and SECRETS_KEY are secrets); several come in this
+ * which never repeats the value (ADMIN_PASSWORD and the SECRETS_KEYs are secrets); several come in this
  * order. Its key in Settings is its name in camelCase: HTTP_REQUEST_TIMEOUT is httpRequestTimeout.
  * The kinds (int, text...) are at the end of the file.
  */
@@ -164,6 +164,12 @@ const SETTINGS = {
    * what a sign-in may wait (a dead Redis costs this once). */
   REDIS_COMMAND_TIMEOUT: int(50, [5, 10000], 'must be a number of milliseconds from 5 to 10000'),
   SECRETS_KEY: text(
+    undefined,
+    /^[A-Za-z0-9+/]{43}=$/,
+    'must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',
+  ),
+  /** The master key before SECRETS_KEY, during an online rotation: still opens what it sealed. */
+  SECRETS_KEY_PREVIOUS: text(
     undefined,
     /^[A-Za-z0-9+/]{43}=$/,
     'must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)',

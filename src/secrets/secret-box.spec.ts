@@ -39,3 +39,44 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(randomBytes(16))).toThrow('32 bytes');
   });
 });
+
+describe('SecretBox with a previous key (an online rotation)', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const before = new SecretBox(oldKey);
+  const during = new SecretBox(newKey, [oldKey]);
+  const after = new SecretBox(newKey);
+
+  it('opens values sealed under either key', () => {
+    expect(during.open(before.seal('old secret', 'ERP'), 'ERP')).toBe('old secret');
+    expect(during.open(after.seal('new secret', 'ERP'), 'ERP')).toBe('new secret');
+  });
+
+  it('seals under the current key only', () => {
+    const sealed = during.seal('s', 'ERP');
+    expect(after.open(sealed, 'ERP')).toBe('s');
+    expect(() => before.open(sealed, 'ERP')).toThrow(SecretBoxError);
+  });
+
+  it('tells a value already under the current key from one under the previous', () => {
+    expect(during.isCurrent(during.seal('s', 'ERP'), 'ERP')).toBe(true);
+    expect(during.isCurrent(before.seal('s', 'ERP'), 'ERP')).toBe(false);
+    expect(during.isCurrent(during.seal('s', 'ERP'), 'CRM')).toBe(false);
+  });
+
+  it('refuses a value under neither key with the sentence that names SECRETS_KEY', () => {
+    const stranger = new SecretBox(randomBytes(32)).seal('s', 'ERP');
+    expect(() => during.open(stranger, 'ERP')).toThrow(
+      'a stored secret does not open with this master key (is SECRETS_KEY the right one?)',
+    );
+    expect(() => during.open('plain-text-secret', 'ERP')).toThrow('not in the sealed format');
+  });
+
+  it('still binds the context, whichever key opens it', () => {
+    expect(() => during.open(before.seal('s', 'ERP'), 'CRM')).toThrow(SecretBoxError);
+  });
+
+  it('needs 32-byte previous keys too', () => {
+    expect(() => new SecretBox(newKey, [randomBytes(16)])).toThrow('32 bytes');
+  });
+});

@@ -12,6 +12,13 @@ export interface TokenModuleOptions<TUser = unknown> {
    * AES-256-GCM. Required: a host app keeps it in its own secret store.
    */
   secretsKey: Buffer | string;
+  /**
+   * Master keys that `secretsKey` replaces, during an online rotation: secrets sealed under them
+   * (and a key check stored by them) still open; new ones are sealed under `secretsKey` only.
+   * Once every sealed value is re-sealed under `secretsKey` (the standalone service's
+   * `npm run secrets:rotate`), drop them. Same form as `secretsKey`. Default: none.
+   */
+  previousSecretsKeys?: Array<Buffer | string>;
   /** Reads the principal from `request.user`. Default: `user.username`, `user.usertype`, `user.via`. */
   principal?: PrincipalReader<TUser>;
   /** Longest lifetime, in seconds, a configuration may give its tokens. Default 2592000 (30 days). */

@@ -94,10 +94,8 @@ import { TokenKeyService } from './token-key.service';
     {
       provide: SecretBox,
       inject: [TOKEN_MODULE_OPTIONS],
-      useFactory: ({ secretsKey }: TokenModuleOptions) =>
-        new SecretBox(
-          typeof secretsKey === 'string' ? Buffer.from(secretsKey, 'base64') : secretsKey,
-        ),
+      useFactory: ({ secretsKey, previousSecretsKeys = [] }: TokenModuleOptions) =>
+        new SecretBox(keyBuffer(secretsKey), previousSecretsKeys.map(keyBuffer)),
     },
   ],
   exports: [
@@ -169,4 +167,9 @@ export class TokenModule implements NestModule {
       exports: [options],
     };
   }
+}
+
+/** A master key as given in the options: a Buffer, or its base64. */
+function keyBuffer(key: Buffer | string): Buffer {
+  return typeof key === 'string' ? Buffer.from(key, 'base64') : key;
 }

@@ -8,8 +8,8 @@ describe('DeviceCookies', () => {
   const masterKey = randomBytes(32);
   let now: number;
   const clock = { now: () => now };
-  const cookies = (key: Buffer = masterKey, ttl = TTL) =>
-    new DeviceCookies(key, { loginKnownClientTtl: ttl } as AppSettings, clock);
+  const cookies = (key: Buffer = masterKey, ttl = TTL, previous: Buffer[] = []) =>
+    new DeviceCookies(key, previous, { loginKnownClientTtl: ttl } as AppSettings, clock);
 
   beforeEach(() => {
     now = 1_800_000_000_000;
@@ -29,6 +29,19 @@ describe('DeviceCookies', () => {
     const cookie = cookies().issue('alice');
     expect(cookies(Buffer.from(masterKey)).deviceOf(cookie, 'alice')).toBeDefined();
     expect(cookies(randomBytes(32)).deviceOf(cookie, 'alice')).toBeUndefined();
+  });
+
+  it('during a rotation, accepts a cookie signed under the previous key and signs new ones under the current', () => {
+    const newKey = randomBytes(32);
+    const old = cookies().issue('alice');
+    const rotating = cookies(newKey, TTL, [masterKey]);
+    expect(rotating.deviceOf(old, 'alice')).toBe(old.split('.')[2]);
+    expect(rotating.deviceOf(old, 'bob')).toBeUndefined();
+    const fresh = rotating.issue('alice');
+    expect(cookies(newKey).deviceOf(fresh, 'alice')).toBeDefined();
+    expect(cookies().deviceOf(fresh, 'alice')).toBeUndefined();
+    // Once SECRETS_KEY_PREVIOUS is dropped, the old cookie no longer holds.
+    expect(cookies(newKey).deviceOf(old, 'alice')).toBeUndefined();
   });
 
   it('refuses a cookie renamed to another user, re-dated, or malformed', () => {

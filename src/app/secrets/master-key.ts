@@ -8,6 +8,17 @@ export const MASTER_KEY_FILE = 'secrets.key';
 export const MASTER_KEY = Symbol('MASTER_KEY');
 
 /**
+ * The keys MASTER_KEY replaced, still accepted during an online rotation (SECRETS_KEY_PREVIOUS):
+ * a Buffer[], empty once the rotation is done. Never used to seal or sign anything new.
+ */
+export const PREVIOUS_MASTER_KEYS = Symbol('PREVIOUS_MASTER_KEYS');
+
+/** SECRETS_KEY_PREVIOUS (validated by the settings) as the keys PREVIOUS_MASTER_KEYS holds. */
+export function previousMasterKeys(secretsKeyPrevious: string | undefined): Buffer[] {
+  return secretsKeyPrevious ? [Buffer.from(secretsKeyPrevious, 'base64')] : [];
+}
+
+/**
  * The master key that seals configuration secrets: SECRETS_KEY when set, else a key generated on
  * first start into DATA_DIR/secrets.key, readable by its owner only.
  */
