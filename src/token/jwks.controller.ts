@@ -29,7 +29,9 @@ export class JwksController {
   })
   @ApiOkResponse({ description: 'The JWK Set (RFC 7517)', type: JwksDto })
   async jwks(@Res({ passthrough: true }) reply: FastifyReply): Promise<JwksDto> {
+    const set = await this.keys.jwks();
+    // Only on a set: an error answer must not be cached.
     reply.header('cache-control', `public, max-age=${this.keys.jwksMaxAge}`);
-    return this.keys.jwks();
+    return set;
   }
 }

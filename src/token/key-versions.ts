@@ -12,10 +12,13 @@ export function isLive(version: KeyVersion, now: number): boolean {
 /**
  * The version that signs at `now`: the newest live one whose time to sign has come. A service-held
  * key waits until consumers that cached the JWKS have seen it; its predecessor signs meanwhile.
+ * Should none have come yet, the one published longest, never the newest.
  */
 export function signingVersion(resolved: ResolvedTokenConfig, now: number): KeyVersion {
-  return (
-    liveVersions(resolved, now).find((version) => version.signsFrom <= now) ??
-    resolved.versions[0]
+  const live = liveVersions(resolved, now);
+  const due = live.find((version) => version.signsFrom <= now);
+  if (due) return due;
+  return [...live, resolved.versions[0]].reduce((first, version) =>
+    version.signsFrom < first.signsFrom ? version : first,
   );
 }

@@ -137,7 +137,7 @@ export class TokenConfigService {
       creatorId: existing?.creatorId ?? actor.username,
     };
     await this.audit.recordChange(
-      (manager) => this.store.save(config, secret, existing !== null, key, manager),
+      (manager) => this.store.save(config, secret, existing, key, manager),
       () => [
         {
           actor,

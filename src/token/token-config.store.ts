@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { type EntityManager, In, IsNull, LessThanOrEqual, Repository } from 'typeorm';
+import { type EntityManager, In, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { BoundedMap } from '../common/bounded-map';
 import { MetricsService } from '../metrics/metrics.service';
@@ -60,8 +60,8 @@ export interface PreviousKey {
 }
 
 /** Sealing contexts: a sealed key opens only on the row, and in the role, it was sealed for. */
-const signingKeyContext = (kid: string) => `${kid} signing key`;
-const previousKeyContext = (kid: string) => `${kid} previous key`;
+export const signingKeyContext = (kid: string) => `${kid} signing key`;
+export const previousKeyContext = (kid: string) => `${kid} previous key`;
 
 interface EnabledConfigs {
   resolved: ResolvedTokenConfig[];
@@ -115,7 +115,11 @@ export class TokenConfigStore implements OnModuleInit {
 
   /** A wrong master key stops the start here, rather than failing every mint later. */
   async onModuleInit(): Promise<void> {
-    for (const config of await this.configs.find()) this.box.open(config.secretSealed, config.name);
+    for (const config of await this.configs.find()) {
+      this.box.open(config.secretSealed, config.name);
+      this.openSigningKey(config);
+    }
+    for (const row of await this.liveKeys()) this.box.open(row.keySealed, previousKeyContext(row.kid));
   }
 
   async resolve(name: string): Promise<ResolvedTokenConfig | undefined> {
@@ -126,7 +130,7 @@ export class TokenConfigStore implements OnModuleInit {
     const generation = this.generation;
     const config = await this.configs.findOneBy({ name });
     const resolved = config
-      ? this.open(config, await this.keys.findBy({ configName: name }))
+      ? this.open(config, await this.liveKeys(name))
       : undefined;
     if (generation !== this.generation) return resolved;
     this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
@@ -147,7 +151,7 @@ export class TokenConfigStore implements OnModuleInit {
     if (this.enabled && this.enabled.until > Date.now()) return this.enabled;
     const generation = this.generation;
     const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
-    const rows = configs.length > 0 ? await this.keys.find() : [];
+    const rows = configs.length > 0 ? await this.liveKeys() : [];
     const resolved = configs.map((config) =>
       this.open(
         config,
@@ -172,6 +176,14 @@ export class TokenConfigStore implements OnModuleInit {
     return this.box.open(config.secretSealed, config.name);
   }
 
+  /** The rows of `token_keys` not retired yet (of one configuration, or all): only those are opened. */
+  private liveKeys(name?: string): Promise<TokenKeyEntity[]> {
+    return this.keys.findBy({
+      ...(name === undefined ? {} : { configName: name }),
+      retires: MoreThan(Date.now()),
+    });
+  }
+
   /** The versions of one configuration, or all, in `token_keys`: live or retired, newest first. */
   previousKeys(name?: string): Promise<TokenKeyEntity[]> {
     return this.keys.find({
@@ -189,38 +201,37 @@ export class TokenConfigStore implements OnModuleInit {
 
   /**
    * Creates or replaces a configuration, in the caller's transaction, as the caller computed it
-   * from the row it found: `existed` says whether there was one. A configuration created meanwhile
-   * fails it with a unique violation, one deleted meanwhile with ConfigChangedError: the caller
-   * computes it again.
+   * from the row it found (`read`, null when there was none). A write applies only to the revision
+   * it read: a configuration created meanwhile fails it with a unique violation, one changed,
+   * rotated or deleted meanwhile with ConfigChangedError, and the caller computes it again.
    */
   async save(
-    config: Omit<TokenConfigEntity, 'secretSealed' | 'signingKeySealed'>,
+    config: Omit<TokenConfigEntity, 'secretSealed' | 'signingKeySealed' | 'revision'>,
     secret: string,
-    existed: boolean,
+    read: TokenConfigEntity | null,
     key: CurrentKey,
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
     const sealed = {
       ...config,
       secretSealed: this.box.seal(secret, config.name),
-      ...this.sealedSigningKey(config, key.signingKey),
+      // An issuer-held configuration keeps no private key of the service's.
+      ...(config.keyholder === 'issuer'
+        ? { signingKeySealed: null }
+        : this.sealedSigningKey(config, key.signingKey)),
     };
-    // A plain INSERT or UPDATE, never a read-then-write `save`: a row created meanwhile fails the
-    // INSERT (a unique violation), and one deleted meanwhile leaves the UPDATE nothing to change.
-    if (!existed) {
-      await manager.delete(TokenKeyEntity, { configName: config.name });
-      await manager.insert(TokenConfigEntity, { signingKeySealed: null, ...sealed });
+    if (!read) {
+      await manager.insert(TokenConfigEntity, { signingKeySealed: null, ...sealed, revision: 0 });
       return;
     }
     const { name, ...fields } = sealed;
-    const { affected } = await manager.update(TokenConfigEntity, { name }, fields);
-    if (affected === 0) throw new ConfigChangedError(config.name);
+    await this.write(manager, read, fields);
     if (key.dropPrevious) await manager.delete(TokenKeyEntity, { configName: name });
   }
 
   /**
    * Makes `next` the configuration's current key and `previous` a version in its overlap, if the
-   * row still holds the kid the caller read (else ConfigChangedError: a concurrent rotation won).
+   * row is still the revision the caller read (else ConfigChangedError: a concurrent write won).
    * Versions whose overlap has ended are deleted on the way.
    */
   async rotate(
@@ -234,16 +245,11 @@ export class TokenConfigStore implements OnModuleInit {
     now: number,
   ): Promise<void> {
     const { secret, signingKey, ...fields } = next;
-    const { affected } = await manager.update(
-      TokenConfigEntity,
-      { name: read.name, kid: read.kid ?? IsNull() },
-      {
-        ...fields,
-        ...(secret === undefined ? {} : { secretSealed: this.box.seal(secret, read.name) }),
-        ...this.sealedSigningKey(next, signingKey),
-      },
-    );
-    if (affected === 0) throw new ConfigChangedError(read.name);
+    await this.write(manager, read, {
+      ...fields,
+      ...(secret === undefined ? {} : { secretSealed: this.box.seal(secret, read.name) }),
+      ...this.sealedSigningKey(next, signingKey),
+    });
     await manager.delete(TokenKeyEntity, {
       configName: read.name,
       retires: LessThanOrEqual(now),
@@ -260,21 +266,44 @@ export class TokenConfigStore implements OnModuleInit {
 
   /**
    * Ends every overlap of a configuration at once: its previous versions are deleted, and a
-   * service-held key waiting to sign signs from `now`. Answers the kids retired.
+   * service-held key waiting to sign signs from `now`. Answers the kids retired, or undefined when
+   * the configuration does not exist. The row is written first: that bumps its revision (a
+   * rotation that read it before applies no more) and, on PostgreSQL, waits for one in flight.
    */
-  async retire(manager: EntityManager, name: string, now: number): Promise<string[]> {
-    const retired = await manager.find(TokenKeyEntity, {
-      where: { configName: name },
-      select: { kid: true, retires: true },
-    });
-    await manager.delete(TokenKeyEntity, { configName: name });
+  async retire(manager: EntityManager, name: string, now: number): Promise<string[] | undefined> {
+    const { affected } = await manager
+      .createQueryBuilder()
+      .update(TokenConfigEntity)
+      .set({ revision: () => 'revision + 1' })
+      .where('name = :name', { name })
+      .execute();
+    if (!affected) return undefined;
     await manager
       .createQueryBuilder()
       .update(TokenConfigEntity)
       .set({ signsFrom: now })
       .where('name = :name AND signs_from > :now', { name, now })
       .execute();
+    const retired = await manager.find(TokenKeyEntity, {
+      where: { configName: name },
+      select: { kid: true, retires: true },
+    });
+    await manager.delete(TokenKeyEntity, { configName: name });
     return retired.filter((row) => row.retires > now).map((row) => row.kid);
+  }
+
+  /** Writes `fields` on the row if it is still the revision `read`, bumping it. */
+  private async write(
+    manager: EntityManager,
+    read: TokenConfigEntity,
+    fields: Partial<TokenConfigEntity>,
+  ): Promise<void> {
+    const { affected } = await manager.update(
+      TokenConfigEntity,
+      { name: read.name, revision: read.revision },
+      { ...fields, revision: read.revision + 1 },
+    );
+    if (affected === 0) throw new ConfigChangedError(read.name);
   }
 
   private sealedSigningKey(
@@ -293,8 +322,10 @@ export class TokenConfigStore implements OnModuleInit {
     });
     if (found.length > 0) {
       const deleted = In(found.map((c) => c.name));
-      await manager.delete(TokenKeyEntity, { configName: deleted });
+      // The rows first: on PostgreSQL that waits for a rotation in flight, whose key row the
+      // second statement then sees and deletes too (no key outlives its configuration).
       await manager.delete(TokenConfigEntity, { name: deleted });
+      await manager.delete(TokenKeyEntity, { configName: deleted });
     }
     return found.map((c) => c.name);
   }
@@ -334,7 +365,7 @@ export class TokenConfigStore implements OnModuleInit {
             created,
             signsFrom: created,
           };
-    // Retired rows too (until a rotation deletes them): whether one is live depends on the clock.
+    // Whether a row is live at a given instant is for the caller to say (its clock).
     const previous = [...rows]
       .sort((a, b) => b.created - a.created)
       .map((row): KeyVersion => {

@@ -81,6 +81,8 @@ export class TokenKeyService {
     const current = { kid: config.kid ?? config.name, created };
     let next: Parameters<TokenConfigStore['rotate']>[2];
     let previous: PreviousKey;
+    let secret: string | undefined;
+    let warning: string | undefined;
     if (config.keyholder === 'service') {
       if (dto.secret !== undefined) {
         throw badField(
@@ -103,7 +105,7 @@ export class TokenKeyService {
         retires: signsFrom + overlap * 1000,
       };
     } else {
-      const secret = this.newSecret(dto, config);
+      ({ secret, warning } = this.newSecret(dto, config));
       next = { kid, keyCreated: now, signsFrom: null, lastModifiedDate: now, secret };
       previous = {
         ...current,
@@ -130,17 +132,24 @@ export class TokenKeyService {
       kid,
       signsFrom: seconds(next.signsFrom ?? now),
       previous: { kid: previous.kid, retires: seconds(previous.retires) },
+      ...(warning ? { warning } : {}),
     };
   }
 
-  /** The new key of an issuer-held configuration, checked like update checks a secret. */
-  private newSecret(dto: RotateKeyDto, config: TokenConfigEntity): string {
+  /**
+   * The new key of an issuer-held configuration, checked like update checks a secret (with its
+   * warning for a short HMAC secret).
+   */
+  private newSecret(
+    dto: RotateKeyDto,
+    config: TokenConfigEntity,
+  ): { secret: string; warning?: string } {
     if (dto.secret === undefined || dto.secret === MASK)
       throw badField('secret', "is required: the configuration's new key");
-    this.configs.checkSecret(dto.secret, config.algorithm, config.keyholder);
+    const warning = this.configs.checkSecret(dto.secret, config.algorithm, config.keyholder);
     if (secretsEqual(dto.secret, this.store.openSecret(config)))
       throw badField('secret', 'must differ from the current one');
-    return dto.secret;
+    return { secret: dto.secret, warning };
   }
 
   /** Ends the overlap of a configuration at once, on every instance: answers the kids retired. */
@@ -148,8 +157,9 @@ export class TokenKeyService {
     const now = this.clock.now();
     const retired = await this.audit.recordChange(
       async (manager) => {
-        if (!(await this.store.find(name))) throw configNotFound(name);
-        return this.store.retire(manager, name, now);
+        const retired = await this.store.retire(manager, name, now);
+        if (!retired) throw configNotFound(name);
+        return retired;
       },
       (kids) => [
         { actor, action: 'token.retire', target: name, details: { kids: kids.join(' ') } },

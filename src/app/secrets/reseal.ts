@@ -31,7 +31,8 @@ export async function resealColumn(
   if (!(await hasTable(manager, rows.metadata.tablePath))) return count;
   for (let row of await rows.find(lock ? { lock } : {})) {
     for (let attempt = 1; ; attempt++) {
-      const value = row[column] as string;
+      const value = row[column] as string | null;
+      if (value === null) break; // nothing sealed on this row (a nullable column)
       if (box.isCurrent(value, context(row))) {
         count.current += 1;
         break;

@@ -3,7 +3,9 @@ import { type MigrationInterface, type QueryRunner, Table, TableColumn, TableInd
 /**
  * Key versions (issue: rotation without an outage). A configuration keeps its current key on its
  * row, with that key's kid and who holds it; versions still in their overlap go to `token_keys`.
- * Rows made before keep a NULL kid: their tokens' kid is the configuration's name.
+ * Rows made before keep a NULL kid: their tokens' kid is the configuration's name. `revision`
+ * counts the row's writes: a write applies only to the revision it read (optimistic locking), so
+ * a rotation never lands on a key replaced, or a configuration re-created, since it read it.
  */
 export class TokenKeyVersions1765400000000 implements MigrationInterface {
   name = 'TokenKeyVersions1765400000000';
@@ -20,6 +22,7 @@ export class TokenKeyVersions1765400000000 implements MigrationInterface {
       new TableColumn({ name: 'key_created', type: 'bigint', isNullable: true }),
       new TableColumn({ name: 'signing_key_sealed', type: 'text', isNullable: true }),
       new TableColumn({ name: 'signs_from', type: 'bigint', isNullable: true }),
+      new TableColumn({ name: 'revision', type: 'integer', default: 0 }),
     ]);
     await queryRunner.createTable(
       new Table({
@@ -42,7 +45,14 @@ export class TokenKeyVersions1765400000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropTable('token_keys');
-    for (const column of ['signs_from', 'signing_key_sealed', 'key_created', 'kid', 'keyholder'])
+    for (const column of [
+      'revision',
+      'signs_from',
+      'signing_key_sealed',
+      'key_created',
+      'kid',
+      'keyholder',
+    ])
       await queryRunner.dropColumn('token_configs', column);
   }
 }

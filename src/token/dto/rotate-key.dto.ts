@@ -54,6 +54,11 @@ export class RotateKeyResponseDto {
   })
   signsFrom: number;
   @ApiProperty({ type: PreviousKeyDto }) previous: PreviousKeyDto;
+  @ApiPropertyOptional({
+    description: 'Present when the new HMAC secret is shorter than recommended, as update warns',
+    example: 'the secret is 12 bytes long; 32 or more random bytes are recommended for HS256',
+  })
+  warning?: string;
 }
 
 /** `POST /token/retire`: ends a configuration's overlap at once (a leaked previous key). */

@@ -44,6 +44,10 @@ export class TokenConfigEntity {
   @Column({ name: 'signs_from', type: 'bigint', nullable: true, transformer: epochMillis })
   signsFrom: number | null;
 
+  /** Bumped by every write: each write applies only to the revision it read. */
+  @Column({ type: 'integer', default: 0 })
+  revision: number;
+
   @Column({ type: 'integer' })
   expire: number;
 
