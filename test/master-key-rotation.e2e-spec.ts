@@ -172,6 +172,13 @@ describe('the master key rotated online (SECRETS_KEY_PREVIOUS), on the real proc
     await roll({ SECRETS_KEY: OLD });
     for (const name of names) await update(name, secretOf(name));
     await mint('ERP', secretOf('ERP'));
+    // Every other sealed column holds a value too: a previous key in its overlap (OPS, rotated),
+    // and a service-held private key with its predecessor (BI, made then rotated).
+    await update('OPS', secretOf('OPS'));
+    expect((await call('rotate', { name: 'OPS', secret: secretOf('OPS', 2) })).status).toBe(200);
+    const bi = { name: 'BI', algorithm: 'ES256', keyholder: 'service', secret: secretOf('BI') };
+    expect((await call('update', { ...bi, enable: '1' })).status).toBe(200);
+    expect((await call('rotate', { name: 'BI' })).status).toBe(200);
 
     const steps = runbook();
     expect(steps).toHaveLength(3);
@@ -194,21 +201,41 @@ describe('the master key rotated online (SECRETS_KEY_PREVIOUS), on the real proc
     expect(rotation.stderr).toBe('');
     expect(rotation.code).toBe(0);
     expect(rotation.stdout).toContain(
-      're-sealed 3 secrets under SECRETS_KEY (1 already were); SECRETS_KEY_PREVIOUS can now be dropped',
+      // 5 configuration secrets (WMS was sealed under NEW), BI's private key, 2 previous keys.
+      're-sealed 8 secrets under SECRETS_KEY (1 already were); SECRETS_KEY_PREVIOUS can now be dropped',
     );
-    for (const secret of [OLD, NEW, ...names.map((name) => secretOf(name))])
+    for (const secret of [OLD, NEW, ...[...names, 'OPS', 'BI'].map((name) => secretOf(name))])
       expect(rotation.stdout).not.toContain(secret);
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
 
     // Run again: nothing is left under the old key.
     const again = await runBash(rotateCommand(rotate), { OLD, NEW, ...databaseEnv() });
-    expect(again.stdout).toContain('re-sealed 0 secrets under SECRETS_KEY (4 already were)');
+    expect(again.stdout).toContain('re-sealed 0 secrets under SECRETS_KEY (9 already were)');
 
     // 3. The new key alone.
     await roll(assignments(rollNew, { OLD, NEW }));
     expect(assignments(rollNew, { OLD, NEW })).toEqual({ SECRETS_KEY: NEW });
     for (const name of names) await mint(name, secretOf(name, name === 'WMS' ? 2 : 1));
+    // The re-sealed keys open: OPS's previous secret still mints in its overlap, BI still signs.
+    for (const version of [1, 2]) {
+      const answer = await call('generate', {
+        name: 'OPS',
+        privateKey: secretOf('OPS', version),
+        payload: { username: 'alice' },
+      });
+      expect(answer.status).toBe(200);
+    }
+    const signed = await call('generate', {
+      name: 'BI',
+      privateKey: secretOf('BI'),
+      payload: { username: 'alice' },
+    });
+    expect(signed.status).toBe(200);
+    const jwks = (await (await fetch(`${service!.origin}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
+    expect(jwks.keys).toHaveLength(2);
     await stopServiceProcess(service!);
     service = undefined;
 
