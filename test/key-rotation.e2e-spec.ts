@@ -384,12 +384,12 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
         expect(rotated.statusCode).toBe(200);
         const { kid: next, signsFrom, previous } = rotated.json();
         expect(previous.kid).toBe(kid);
-        // Published at once, signing only after max-age: the previous key signs meanwhile.
-        expect(signsFrom).toBe(Math.floor(now / 1000) + JWKS_MAX_AGE);
+        // Published at once, signing only after max-age (and 2 s for the fleet to hear of it).
+        expect(signsFrom).toBe(Math.floor(now / 1000) + JWKS_MAX_AGE + 2);
         expect((await jwks()).json().keys.map((key: { kid: string }) => key.kid)).toContain(next);
         expect(await mintAndCheck()).toBe(kid);
         // Real time passes (jose's cache is on the real clock), then the new key signs.
-        await new Promise((done) => setTimeout(done, JWKS_MAX_AGE * 1000 + 100));
+        await new Promise((done) => setTimeout(done, (JWKS_MAX_AGE + 2) * 1000 + 100));
         now = Date.now();
         expect(await mintAndCheck()).toBe(next);
         kid = next;

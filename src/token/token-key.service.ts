@@ -28,6 +28,11 @@ import {
 const ROTATE_ATTEMPTS = 3;
 /** How long one JWKS answer is reused: the set changes by rotations, retirements and the clock. */
 const JWKS_REUSE_MS = 1000;
+/**
+ * Added to the JWKS's max-age before a rotated service-held key signs: the other instances learn
+ * of the rotation within the fleet's bound (1 s), then may serve a set reused for JWKS_REUSE_MS.
+ */
+const PUBLISH_SLACK_MS = 2000;
 
 const seconds = (millis: number) => Math.floor(millis / 1000);
 
@@ -38,6 +43,8 @@ const seconds = (millis: number) => Math.floor(millis / 1000);
 @Injectable()
 export class TokenKeyService {
   private readonly maxExpire: number;
+  /** Seconds consumers may cache the JWKS. */
+  readonly jwksMaxAge: number;
   /** Milliseconds a rotated service-held key is published before it signs. */
   private readonly publishFor: number;
   private jwksCache?: { from: ResolvedTokenConfig[]; until: number; set: JwksDto };
@@ -51,7 +58,8 @@ export class TokenKeyService {
     @Inject(TOKEN_MODULE_OPTIONS) options: TokenModuleOptions,
   ) {
     this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
-    this.publishFor = (options.jwksMaxAge ?? TOKEN_OPTION_DEFAULTS.jwksMaxAge) * 1000;
+    this.jwksMaxAge = options.jwksMaxAge ?? TOKEN_OPTION_DEFAULTS.jwksMaxAge;
+    this.publishFor = this.jwksMaxAge * 1000 + PUBLISH_SLACK_MS;
   }
 
   /**
@@ -192,10 +200,5 @@ export class TokenKeyService {
     const set = { keys };
     this.jwksCache = { from: enabled, until: now + JWKS_REUSE_MS, set };
     return set;
-  }
-
-  /** Seconds consumers may cache the JWKS. */
-  get jwksMaxAge(): number {
-    return this.publishFor / 1000;
   }
 }
