@@ -149,8 +149,23 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       expect(await signsIn(fromNew)).toBe(200);
       expect((await mint('ERP', NEW)).statusCode).toBe(200);
 
+      // Per kid, for the live versions only: the operator sees who still uses the previous key.
+      const metrics = async () => (await t.inject({ method: 'GET', url: '/metrics' })).body;
+      const series = (kid: string) =>
+        new RegExp(
+          `datafor_token_key_verifications_total\\{configuration="ERP",kid="${kid.replace('.', '\\.')}"\\} (\\d+)`,
+        );
+      const before = await metrics();
+      expect(Number(series(rotated.previous.kid).exec(before)?.[1])).toBeGreaterThanOrEqual(1);
+      expect(series(rotated.kid).exec(before)?.[1]).toBe('0');
+
       const retired = await post('retire', { name: 'ERP' });
       expect(retired.statusCode).toBe(200);
+      const after = await metrics();
+      expect(series(rotated.previous.kid).test(after)).toBe(false);
+      expect(after).toMatch(
+        /datafor_token_key_changes_total\{configuration="ERP",change="retire"\} 1/,
+      );
       expect(retired.json()).toEqual({ success: true, retired: [rotated.previous.kid] });
       expect(await signsIn(fromNew)).toBe(401);
       expect(await introspect(fromNew)).toEqual({

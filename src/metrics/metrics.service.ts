@@ -23,6 +23,12 @@ export interface PoolStats {
   waitingCount: number;
 }
 
+/** A key version that verifies tokens now: the only kids the metrics name. */
+export interface LiveKeyVersion {
+  configuration: string;
+  kid: string;
+}
+
 /** Stands for every configuration name that no administrator created (a label never holds those). */
 export const UNKNOWN_CONFIGURATION = '(unknown)';
 /** The route label of requests that matched no route: their URL is the caller's choice. */
@@ -149,13 +155,18 @@ export class MetricsService {
     registry: this.registry,
   });
 
-  private readonly keyUses = new HotCounter({
+  /** Tokens verified per key version, by kid: only live versions are reported (see watchKeyVersions). */
+  private readonly keyUses = new Map<string, { configuration: string; count: number }>();
+  private liveKeyVersions?: () => Promise<readonly LiveKeyVersion[]>;
+
+  private readonly keyUseCounter: Counter<'configuration' | 'kid'> = new Counter({
     name: 'datafor_token_key_verifications_total',
     help:
-      'Tokens verified, by configuration and by key version: "current", or "previous" (a version in ' +
-      "its overlap; kids are not labels, as each rotation makes one). When previous stays at 0, retiring it breaks nobody",
-    labelNames: ['configuration', 'key'] as const,
-    registry: this.registry,
+      'Tokens verified, by configuration and key version (kid). Only live versions have a series: a ' +
+      'retired one leaves, so the labels stay bounded. A previous version flat at 0 can be retired',
+    labelNames: ['configuration', 'kid'] as const,
+    registers: [this.registry],
+    collect: () => this.collectKeyUses(),
   });
 
   private readonly auditPruned = new Counter({
@@ -211,9 +222,31 @@ export class MetricsService {
     this.keyChanges.inc(`${configuration}\u0000${change}`, { configuration, change });
   }
 
-  /** A token verified with a configuration's current key version, or with a previous one. */
-  keyUse(configuration: string, key: 'current' | 'previous'): void {
-    this.keyUses.inc(`${configuration}\u0000${key}`, { configuration, key });
+  /** A token verified by the key version `kid` of `configuration`. */
+  keyUse(configuration: string, kid: string): void {
+    const entry = this.keyUses.get(kid);
+    if (entry) entry.count += 1;
+    else this.keyUses.set(kid, { configuration, count: 1 });
+  }
+
+  /** Where the scrape learns which key versions are live (TokenKeyService tells it). */
+  watchKeyVersions(live: () => Promise<readonly LiveKeyVersion[]>): void {
+    this.liveKeyVersions = live;
+  }
+
+  /** Each live version's total (0 before its first use); the counts of the others are dropped. */
+  private async collectKeyUses(): Promise<void> {
+    let live: readonly LiveKeyVersion[];
+    try {
+      live = (await this.liveKeyVersions?.()) ?? [];
+    } catch {
+      return; // the store does not answer: the last series stay, the scrape goes on
+    }
+    const kids = new Set(live.map((version) => version.kid));
+    for (const kid of this.keyUses.keys()) if (!kids.has(kid)) this.keyUses.delete(kid);
+    this.keyUseCounter.reset();
+    for (const { configuration, kid } of live)
+      this.keyUseCounter.inc({ configuration, kid }, this.keyUses.get(kid)?.count ?? 0);
   }
 
   /** Counts the rows one prune batch deleted. */

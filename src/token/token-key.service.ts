@@ -60,6 +60,12 @@ export class TokenKeyService {
     this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
     this.jwksMaxAge = options.jwksMaxAge ?? TOKEN_OPTION_DEFAULTS.jwksMaxAge;
     this.publishFor = this.jwksMaxAge * 1000 + PUBLISH_SLACK_MS;
+    metrics.watchKeyVersions(async () => {
+      const now = this.clock.now();
+      return (await this.store.resolveEnabled()).flatMap((resolved) =>
+        liveVersions(resolved, now).map(({ kid }) => ({ configuration: resolved.config.name, kid })),
+      );
+    });
   }
 
   /**

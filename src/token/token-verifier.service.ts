@@ -177,13 +177,13 @@ export class TokenVerifier {
   }
 
   private async unlessRevoked({
-    resolved: { config, versions },
+    resolved: { config },
     version,
     claims,
     username,
   }: VerifiedEntry): Promise<VerifiedToken> {
     if (await this.revocations.check(config.name, claims)) throw new TokenRejectedError('revoked');
-    this.metrics.keyUse(config.name, version === versions[0] ? 'current' : 'previous');
+    this.metrics.keyUse(config.name, version.kid);
     return { config, claims, username };
   }
 }
