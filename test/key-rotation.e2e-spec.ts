@@ -6,6 +6,7 @@
 import { createPublicKey, generateKeyPairSync, sign as signWith, verify } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
+import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
 import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { startTestApp, type TestApp, TOKEN_API, USER_API } from './support/test-app';
 
@@ -432,6 +433,46 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       const fresh = (await mint('BI', CREDENTIAL)).json().token as string;
       expect(decodeProtectedHeader(fresh).kid).toBe(rotated.kid);
       expect(await signsIn(fresh)).toBe(200);
+    });
+
+    it('switches between issuer-held and service-held keys only with the secret sent again, dropping the private key', async () => {
+      now = Date.now();
+      const issuer = 'switch-secret-issuer-0123456789abcdefghij';
+      const fields = { name: 'SWITCH', enable: '1', fieldmap: { username: 'sub' } };
+      expect((await post('update', { ...fields, secret: issuer })).statusCode).toBe(200);
+      const refused = await post('update', { ...fields, algorithm: 'RS384', keyholder: 'service' });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().msg).toBe(
+        'secret must be sent again when the keyholder changes from issuer to service',
+      );
+      const turned = await post('update', {
+        ...fields,
+        algorithm: 'RS384',
+        keyholder: 'service',
+        secret: CREDENTIAL,
+      });
+      expect(turned.statusCode).toBe(200);
+      const kid = (await t.admin('GET', `${TOKEN_API}/content?name=SWITCH`)).json().keys[0].kid;
+      expect((await jwks()).json().keys.map((key: { kid: string }) => key.kid)).toContain(kid);
+      const token = (await mint('SWITCH', CREDENTIAL)).json().token as string;
+      expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS384', kid });
+
+      // Back to an issuer-held public key: the service's pair is gone from the row and the JWKS.
+      const pair = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+      const spki = pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+      const back = await post('update', {
+        ...fields,
+        algorithm: 'ES384',
+        keyholder: 'issuer',
+        secret: spki,
+      });
+      expect(back.statusCode).toBe(200);
+      const row = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'SWITCH' });
+      expect(row.signingKeySealed).toBeNull();
+      expect((await jwks()).json().keys.map((key: { kid: string }) => key.kid)).not.toContain(kid);
+      expect(await signsIn(token)).toBe(401);
     });
 
     it('makes an EC pair on the algorithm curve, and leaves a disabled configuration out of the JWKS', async () => {
