@@ -8,7 +8,15 @@
  * - generate (mint): POST /token/generate with Basic auth;
  * - verify: GET /user/detail with a Bearer token minted by the service; the service once as it
  *   ships, and once with its verified-token cache off during that side's rounds only (every
- *   request pays the HMAC and the parsing, as the anchors do; reported, not in the exit code);
+ *   request pays the HMAC and the parsing, as the anchors do; reported, not in the exit code).
+ *   Then the same during a key rotation's overlap, on the same service process: a second
+ *   configuration (ERP2, its own secret) mints a token (kid ERP2, signed by its first key) and is
+ *   then rotated with an overlap of a day; that token, of the previous key, is presented with the
+ *   cache and without it (the worst case: the current key's HMAC is tried first and fails, then
+ *   the previous one's). Checked before the load: the token's kid is the bare name, it verifies
+ *   with the first secret and not the new one, content lists two live keys, and the sides answer
+ *   the same user. Their ratios to the service's verify side and to plain NestJS are reported, not
+ *   in the exit code; ERP's sides are unchanged;
  * - audit: POST /token/generate on the service as is, against the same service with
  *   AuditService.record replaced by a no-op during that side's rounds only (the cost of the audit
  *   trail; issue 4: writing it must not halve the mint throughput);
@@ -72,6 +80,10 @@ const AUDIT_TARGET = 0.5;
 const GENERATE = `${TOKEN_API}/generate`;
 const USER_DETAIL = `${USER_API}/detail`;
 const USERNAME = 'bench-user';
+/** The configuration rotated for the overlap sides of verify; ERP stays as it was. */
+const OVERLAP_CONFIG = 'ERP2';
+/** Seconds the previous key of OVERLAP_CONFIG keeps verifying: far longer than any run. */
+const OVERLAP_S = 86_400;
 
 function intFromEnv(name: string, fallback: number, min = 1): number {
   const value = Number(process.env[name] ?? fallback);
@@ -131,7 +143,12 @@ const HEADERS = {
 
 type Path = 'generate' | 'verify';
 type Who = 'floor' | 'plain' | 'service';
-type SideName = `${Path}-${Who}` | 'generate-service-no-audit' | 'verify-service-no-cache';
+type SideName =
+  | `${Path}-${Who}`
+  | 'generate-service-no-audit'
+  | 'verify-service-no-cache'
+  | 'verify-service-overlap'
+  | 'verify-service-overlap-no-cache';
 
 /** A server under test, with the request the load sends it. */
 interface Side {
@@ -188,6 +205,58 @@ async function configure(service: { origin: string }): Promise<BaselineConfig> {
   });
   const content = (await response.json()) as Pick<BaselineConfig, 'expire' | 'fieldmap'>;
   return { name: 'ERP', secret: SECRET, expire: content.expire, fieldmap: content.fieldmap };
+}
+
+/**
+ * Makes OVERLAP_CONFIG (its own secret, enabled), mints a token with it, rotates its key to a new
+ * secret with an overlap of OVERLAP_S, and answers that token: signed by the previous key, with
+ * the bare name as kid. Throws unless the rotation really happened as it should.
+ */
+async function tokenOfPreviousKey(service: { origin: string }): Promise<string> {
+  const first = randomBytes(32).toString('base64url');
+  const next = randomBytes(32).toString('base64url');
+  await post(
+    `${service.origin}${TOKEN_API}/update`,
+    JSON.stringify({ name: OVERLAP_CONFIG, secret: first, enable: '1' }),
+  );
+  const mint = JSON.parse(BODY) as Record<string, unknown>;
+  const body = JSON.stringify({ ...mint, name: OVERLAP_CONFIG, privateKey: first });
+  const token = String((await post(`${service.origin}${GENERATE}`, body)).token);
+  const rotated = (await post(
+    `${service.origin}${TOKEN_API}/rotate`,
+    JSON.stringify({ name: OVERLAP_CONFIG, secret: next, overlap: OVERLAP_S }),
+  )) as { kid?: unknown; previous?: { kid?: unknown } };
+  const response = await fetch(`${service.origin}${TOKEN_API}/content?name=${OVERLAP_CONFIG}`, {
+    headers: { authorization: HEADERS.authorization },
+  });
+  const content = (await response.json()) as { keys?: { kid?: unknown; retires?: unknown }[] };
+  const { header } = verifyHmacToken(token, first, 'HS256');
+  const newKeyFails = (() => {
+    try {
+      verifyHmacToken(token, next, 'HS256');
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  const keys = content.keys ?? [];
+  const problems = [
+    header.kid === OVERLAP_CONFIG ? '' : `the token's kid is ${String(header.kid)}`,
+    newKeyFails ? '' : 'the token verifies with the new secret',
+    rotated.previous?.kid === OVERLAP_CONFIG ? '' : `rotate answered ${JSON.stringify(rotated)}`,
+    keys.length === 2 &&
+    keys[0].kid === rotated.kid &&
+    keys[1].kid === OVERLAP_CONFIG &&
+    typeof keys[1].retires === 'number' &&
+    keys[1].retires * 1000 > Date.now() + (OVERLAP_S / 2) * 1000
+      ? ''
+      : `content lists the keys ${JSON.stringify(keys)}`,
+  ].filter((problem) => problem !== '');
+  if (problems.length > 0)
+    throw new Error(
+      `the rotation of ${OVERLAP_CONFIG} is not as the overlap sides need:\n${problems.join('\n')}`,
+    );
+  return token;
 }
 
 /** The generate sides answer the load's body with a valid token of the same header and claim names. */
@@ -254,7 +323,7 @@ async function profiled(service: ChildProcess, work: () => Promise<unknown>): Pr
   return (await ask<{ result: Profile }>(service, 'profile-stop')).result;
 }
 
-const LABEL_WIDTH = 30;
+const LABEL_WIDTH = 40;
 
 const format = (label: string, r: Measured) =>
   `${label.padEnd(LABEL_WIDTH)} ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s   ` +
@@ -393,7 +462,7 @@ async function benchLoad(): Promise<boolean> {
   const sideCount =
     (SCENARIOS.has('generate') ? 3 : 0) +
     (SCENARIOS.has('audit') ? (SCENARIOS.has('generate') ? 1 : 2) : 0) +
-    (SCENARIOS.has('verify') ? 4 : 0);
+    (SCENARIOS.has('verify') ? 6 : 0);
   const budget =
     (sideCount * (ROUNDS * DURATION + WARMUP) + (PROFILE ? 2 * DURATION : 0) + 180) * 1000;
   const watchdog = setTimeout(() => {
@@ -486,13 +555,46 @@ async function benchLoad(): Promise<boolean> {
       await checkSameUser(verifySides);
       if ((await noTokenCache.count()) === 0)
         throw new Error('the no-cache side verified without reaching the switched-off cache');
-      sides.push(...verifySides);
+      // During an overlap: the same service, ERP2's token of its previous key.
+      const overlapToken = await tokenOfPreviousKey(service);
+      const overlapRequest = {
+        method: 'GET',
+        headers: { authorization: `Bearer ${overlapToken}` },
+        url: `${service.origin}${USER_DETAIL}`,
+      } as const;
+      const overlapSides: Side[] = [
+        {
+          name: 'verify-service-overlap',
+          label: 'verify  service, overlap, previous key',
+          request: overlapRequest,
+          cpuUsage: serviceSide.cpuUsage,
+        },
+        {
+          name: 'verify-service-overlap-no-cache',
+          label: 'verify  service, overlap, no token cache',
+          request: overlapRequest,
+          cpuUsage: serviceSide.cpuUsage,
+          around: noTokenCache.around,
+        },
+      ];
+      const missesBefore = await noTokenCache.count();
+      await checkSameUser(overlapSides);
+      if ((await noTokenCache.count()) === missesBefore)
+        throw new Error(
+          'the overlap no-cache side verified without reaching the switched-off cache',
+        );
+      sides.push(...verifySides, ...overlapSides);
     }
 
     if (SCENARIOS.has('generate') || SCENARIOS.has('audit'))
       console.log(`  mint:   POST ${GENERATE} (Basic auth)`);
-    if (SCENARIOS.has('verify'))
+    if (SCENARIOS.has('verify')) {
       console.log(`  verify: GET ${USER_DETAIL} (Bearer token of ${USERNAME})`);
+      console.log(
+        `  verify, overlap: the same, the token of ${OVERLAP_CONFIG}'s previous key (kid ` +
+          `${OVERLAP_CONFIG}) after its rotation (overlap ${OVERLAP_S} s): two live keys, the current tried first`,
+      );
+    }
     if (SCENARIOS.has('audit'))
       console.log('  audit:  mint on the service with AuditService.record a no-op');
     for (const side of sides) await measure(load, side, WARMUP);
@@ -561,6 +663,28 @@ async function benchLoad(): Promise<boolean> {
         noTokenCache: summary(get('verify-service-no-cache')),
         noTokenCachePerPlainNest: round3(uncached),
       });
+      const overlapFigures = [
+        ['verify-service-overlap', 'overlap', 'verify, overlap, token of the previous key'],
+        [
+          'verify-service-overlap-no-cache',
+          'overlapNoTokenCache',
+          "verify, overlap, no token cache (the current key's HMAC fails, then the previous one's)",
+        ],
+      ] as const;
+      for (const [name, key, text] of overlapFigures) {
+        const toService = ratioOf(name, 'verify-service');
+        const toPlain = ratioOf(name, 'verify-plain');
+        console.log(
+          `${text}: overlap/service ${toService.toFixed(3)}   overlap/plain-NestJS ` +
+            `${toPlain.toFixed(3)} (reported, not in the exit code)   CPU us/req ` +
+            `${get(name).cpuUsPerRequest.toFixed(0)}`,
+        );
+        Object.assign(json.verify as object, {
+          [key]: summary(get(name)),
+          [`${key}PerService`]: round3(toService),
+          [`${key}PerPlainNest`]: round3(toPlain),
+        });
+      }
     }
     if (SCENARIOS.has('audit')) {
       const ratio = ratioOf('generate-service', 'generate-service-no-audit');
