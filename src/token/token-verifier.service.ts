@@ -122,8 +122,14 @@ export class TokenVerifier {
       const resolved = await this.configs.resolve(name);
       if (!resolved?.config.enabled) return [];
       const live = liveVersions(resolved, now);
-      // A kid of no live version (retired, or never made) fails as a bad signature would.
-      return [{ resolved, versions: kid === name ? live : live.filter((v) => v.kid === kid) }];
+      // A kid of no live version (retired, or never made) fails as a bad signature would. The
+      // configuration's name may stand for any version: the one of that kid (minted before the
+      // first rotation) is tried first, sparing the failed HMAC of the current one.
+      const versions =
+        kid === name
+          ? [...live].sort((a, b) => Number(b.kid === kid) - Number(a.kid === kid))
+          : live.filter((version) => version.kid === kid);
+      return [{ resolved, versions }];
     }
     const enabled = await this.configs.resolveEnabled();
     return enabled
