@@ -7,6 +7,10 @@
  * and by usertype), each the median and p99 of BENCH_GROWTH_SAMPLES requests sent one at a time
  * (a list of one page, as user/list on the empty store, has no cursor page: n/a).
  * Bars: the seeded mint rate within 10% of the empty one, every latency 20 ms or less.
+ * Then a third phase, reported against the goal (not a bar): the seeded store restarted with
+ * AUDIT_RETENTION_DAYS=183 and AUDIT_PRUNE_INTERVAL=1, so that the pruner deletes the older half
+ * of the trail in its batches all through the mint rounds: the mint p99 beside a running prune,
+ * within 10% of the seeded phase's, and the rows it deleted meanwhile.
  * On SQLite in a temporary DATA_DIR, or on a fresh database of the PostgreSQL server at
  * BENCH_DATABASE_URL (created and dropped).
  */
@@ -28,6 +32,10 @@ const AUDIT_LIST = '/plugin/datafor-modeler/api/audit/list';
 const USER_LIST = `${USER_API}/list`;
 const MIN_MINT_RATIO = 0.9;
 const MAX_LATENCY_MS = 20;
+/** The goal of the pruning phase: its mint p99 at most this much above the seeded phase's. */
+const MAX_PRUNE_P99_RATIO = 1.1;
+/** The pruning phase's retention: about the older half of the seeded year. */
+const PRUNE_RETENTION_DAYS = '183';
 /** The seeded trail spans the year before the seeding. */
 const SPAN_MS = 365 * 24 * 3600 * 1000;
 /** One hash for every seeded user: the form the service writes, never checked by the scenario. */
@@ -262,7 +270,7 @@ async function stopService(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) await exited;
 }
 
-/** The mint rate (medians of the rounds) and the list latencies of the service as it stands. */
+/** The mint rate and p99 (medians of the rounds) and the list latencies of the service as it stands. */
 async function measurePhase(
   options: GrowthOptions,
   load: ChildProcess,
@@ -270,6 +278,25 @@ async function measurePhase(
   range: { from: number; to: number },
   name: string,
 ): Promise<Phase> {
+  const mints = await measureMints(options, load, origin, name);
+  return { ...mints, latencies: await listLatencies(origin, options.samples, range) };
+}
+
+/** The rows the service's pruner has deleted since it started (its metric). */
+async function rowsPruned(origin: string): Promise<number> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const line = /^datafor_audit_rows_pruned_total (\d+)/m.exec(text);
+  if (!line) throw new Error('/metrics has no datafor_audit_rows_pruned_total');
+  return Number(line[1]);
+}
+
+/** The mint rate and p99, medians of the rounds after a warm-up. */
+async function measureMints(
+  options: GrowthOptions,
+  load: ChildProcess,
+  origin: string,
+  name: string,
+): Promise<Omit<Phase, 'latencies'>> {
   const request = {
     url: `${origin}${TOKEN_API}/generate`,
     method: 'POST' as const,
@@ -289,7 +316,6 @@ async function measurePhase(
       `growth ${name}: mint ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.latencyP99} ms (round ${round})`,
     );
   }
-  const latencies = await listLatencies(origin, options.samples, range);
   return {
     mintPerSecond: percentile(
       rounds.map((r) => r.requestsPerSecond),
@@ -300,7 +326,6 @@ async function measurePhase(
       0.5,
     ),
     failures: rounds.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
-    latencies,
   };
 }
 
@@ -350,6 +375,18 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
       'seeded',
     );
 
+    // The older half of the trail pruned in batches while the mints are measured.
+    await stopService(service);
+    service = undefined;
+    const pruneStart: ServiceStart = {
+      ...start,
+      env: { AUDIT_RETENTION_DAYS: PRUNE_RETENTION_DAYS, AUDIT_PRUNE_INTERVAL: '1' },
+    };
+    running = await startService(pruneStart);
+    service = running.child;
+    const pruning = await measureMints(options, load, running.origin, 'pruning');
+    const pruned = await rowsPruned(running.origin);
+
     const ratio = after.mintPerSecond / empty.mintPerSecond;
     console.log(
       `growth: mint empty ${empty.mintPerSecond.toFixed(0)} req/s (p99 ${empty.mintP99} ms), seeded ` +
@@ -371,7 +408,14 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
           `   median ${verdict(met)}, p99 ${verdict(p99Met)}`,
       );
     }
-    const failures = empty.failures + after.failures;
+    const pruneRatio = pruning.mintP99 / after.mintP99;
+    console.log(
+      `growth: mint beside a running prune ${pruning.mintPerSecond.toFixed(0)} req/s, p99 ` +
+        `${pruning.mintP99} ms against ${after.mintP99} ms seeded: ${pruneRatio.toFixed(3)} (goal <= ` +
+        `${MAX_PRUNE_P99_RATIO}) -> ${verdict(pruneRatio <= MAX_PRUNE_P99_RATIO)}; ` +
+        `${pruned.toLocaleString('en')} rows pruned meanwhile`,
+    );
+    const failures = empty.failures + after.failures + pruning.failures;
     const pass = failures === 0 && ratio >= MIN_MINT_RATIO && latenciesMet;
     const round1 = (value: number) => (Number.isNaN(value) ? null : Number(value.toFixed(1)));
     console.log(
@@ -384,6 +428,10 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
             empty: Math.round(empty.mintPerSecond),
             seeded: Math.round(after.mintPerSecond),
             ratio: Number(ratio.toFixed(3)),
+            pruning: Math.round(pruning.mintPerSecond),
+            p99: { seeded: after.mintP99, pruning: pruning.mintP99 },
+            pruneP99Ratio: Number(pruneRatio.toFixed(3)),
+            pruned,
           },
           latencies: empty.latencies.map((before, index) => ({
             label: before.label,

@@ -12,8 +12,8 @@
  *   Then the same during a key rotation's overlap, on the same service process: a second
  *   configuration (ERP2, its own secret) mints a token (kid ERP2, signed by its first key) and is
  *   then rotated with an overlap of a day; that token, of the previous key, is presented with the
- *   cache and without it (the worst case: the current key's HMAC is tried first and fails, then
- *   the previous one's). Checked before the load: the token's kid is the bare name, it verifies
+ *   cache and without it (the version the kid names is tried first, so the worst case costs one
+ *   HMAC; it cost two, the current key's failing first, before the verifier ordered them). Checked before the load: the token's kid is the bare name, it verifies
  *   with the first secret and not the new one, content lists two live keys, and the sides answer
  *   the same user. Their ratios to the service's verify side and to plain NestJS are reported, not
  *   in the exit code; ERP's sides are unchanged;
@@ -592,7 +592,7 @@ async function benchLoad(): Promise<boolean> {
       console.log(`  verify: GET ${USER_DETAIL} (Bearer token of ${USERNAME})`);
       console.log(
         `  verify, overlap: the same, the token of ${OVERLAP_CONFIG}'s previous key (kid ` +
-          `${OVERLAP_CONFIG}) after its rotation (overlap ${OVERLAP_S} s): two live keys, the current tried first`,
+          `${OVERLAP_CONFIG}) after its rotation (overlap ${OVERLAP_S} s): two live keys, the one the kid names tried first`,
       );
     }
     if (SCENARIOS.has('audit'))
@@ -668,7 +668,7 @@ async function benchLoad(): Promise<boolean> {
         [
           'verify-service-overlap-no-cache',
           'overlapNoTokenCache',
-          "verify, overlap, no token cache (the current key's HMAC fails, then the previous one's)",
+          'verify, overlap, no token cache (every request pays one HMAC, of the version the kid names)',
         ],
       ] as const;
       for (const [name, key, text] of overlapFigures) {

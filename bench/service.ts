@@ -27,6 +27,8 @@ export interface ServiceStart {
   databaseUrl?: string;
   /** The service's LOG_LEVEL. */
   logLevel: string;
+  /** More settings, e.g. the audit retention of the growth scenario's pruning phase. */
+  env?: Record<string, string>;
 }
 
 export interface RunningService {
@@ -60,6 +62,7 @@ export async function startService({
   dataDir,
   databaseUrl,
   logLevel,
+  env,
 }: ServiceStart): Promise<RunningService> {
   const settings = parseSettings({
     DATA_DIR: dataDir,
@@ -72,6 +75,7 @@ export async function startService({
     ...(process.env.SQLITE_SYNCHRONOUS
       ? { SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS }
       : {}),
+    ...env,
   });
   const tokenCache = new SwitchedTokenCache();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ settings })] })
