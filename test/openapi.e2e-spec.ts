@@ -630,4 +630,13 @@ describe('Swagger UI under BASE_PATH', () => {
       expect(response.json()).toMatchObject({ success: false, code: '404' });
     }
   });
+
+  it('serves the JWKS and health at the root, outside the prefix, as their consumers expect', async () => {
+    const jwks = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    expect(jwks.statusCode).toBe(200);
+    expect(jwks.json()).toEqual({ keys: [] });
+    expect((await t.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    const prefixed = await t.inject({ method: 'GET', url: '/datafor/.well-known/jwks.json' });
+    expect(prefixed.statusCode).toBe(404);
+  });
 });
