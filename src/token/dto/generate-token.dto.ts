@@ -36,7 +36,6 @@ export class GenerateTokenDto {
     description: 'Private key associated with the token.',
     example: EXAMPLE_SECRET,
     format: 'password',
-    maxLength: 8192,
   })
   @IsString({ message: NON_EMPTY_STRING })
   @IsNotEmpty({ message: NON_EMPTY_STRING })

@@ -13,7 +13,7 @@ import { canonicalUserType, USER_TYPES } from '../user-types';
 
 const profile = (description: string) =>
   applyDecorators(
-    ApiPropertyOptional({ description, maxLength: 256 }),
+    ApiPropertyOptional({ description }),
     IsOptional(),
     IsString({ message: 'must be a string' }),
     MaxLength(256, { message: 'must be at most 256 characters long' }),
@@ -48,7 +48,6 @@ export class UpsertUserDto {
 
   @ApiPropertyOptional({
     description: 'User type, any letter case; default SYS_Reader on create',
-    enum: USER_TYPES,
   })
   @IsOptional()
   @Transform(({ value }) => canonicalUserType(value) ?? value)
@@ -67,7 +66,6 @@ export class UpsertUserDto {
 
   @ApiPropertyOptional({
     description: '"1" enabled (default on create), "0" disabled',
-    enum: ['1', '0'],
   })
   @IsOptional()
   @Transform(toFlag)
