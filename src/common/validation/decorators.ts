@@ -6,10 +6,10 @@ import {
   IsNotEmpty,
   IsString,
   Matches,
-  MaxLength,
   ValidateBy,
   ValidateIf,
   type ValidationArguments,
+  type ValidationOptions,
 } from 'class-validator';
 import { Transform, type TransformFnParams } from 'class-transformer';
 import { usernameProblem } from './username';
@@ -37,6 +37,36 @@ export function AllowEmpty(): PropertyDecorator {
   return ValidateIf((_, value) => value !== undefined && value !== '', {
     context: EMPTY_MEANS_CLEAR,
   });
+}
+
+const codePoints = (value: string) => [...value].length;
+
+/**
+ * At least `min` characters, counted as the document's minLength counts them: code points.
+ * (class-validator's MinLength does not count variation selectors: 8 code points with one passed
+ * the document and failed the server.) Named as class-validator's rule, which the document maps.
+ */
+export function MinLength(min: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'minLength',
+      constraints: [min],
+      validator: { validate: (value) => typeof value === 'string' && codePoints(value) >= min },
+    },
+    options,
+  );
+}
+
+/** At most `max` characters, counted as the document's maxLength counts them: code points. */
+export function MaxLength(max: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'maxLength',
+      constraints: [max],
+      validator: { validate: (value) => typeof value === 'string' && codePoints(value) <= max },
+    },
+    options,
+  );
 }
 
 export function IsNonEmptyString(maxLength: number): PropertyDecorator {

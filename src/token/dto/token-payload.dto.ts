@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform } from 'class-transformer';
-import { Allow, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsStringList, IsUsername } from '../../common/validation/decorators';
+import { Allow, IsOptional, IsString } from 'class-validator';
+import { IsStringList, IsUsername, MaxLength } from '../../common/validation/decorators';
 import { toStringList } from '../../common/validation/transforms';
 
 const optionalString = (description: string, example?: string) =>

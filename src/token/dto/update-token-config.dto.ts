@@ -9,7 +9,6 @@ import {
   IsString,
   Matches,
   Min,
-  MinLength,
   ValidateNested,
 } from 'class-validator';
 import {
@@ -18,6 +17,7 @@ import {
   IsFlag,
   IsNonEmptyString,
   IsStringList,
+  MinLength,
 } from '../../common/validation/decorators';
 import { toFlag, toInteger, toNested, toStringList } from '../../common/validation/transforms';
 import {
@@ -107,7 +107,7 @@ export class UpdateTokenConfigDto {
     description:
       'Who holds the signing key. "issuer": the secret is the key (HS*) or the issuer\'s public key (RS*/ES*). ' +
       '"service" (RS*/ES* only): the service makes a key pair, signs mints with it and publishes its public key at /.well-known/jwks.json; ' +
-      'the secret is then only what generate\'s privateKey must match. Kept when omitted.',
+      "the secret is then only what generate's privateKey must match. Kept when omitted.",
     default: 'issuer',
     example: 'issuer',
   })

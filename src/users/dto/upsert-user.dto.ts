@@ -1,12 +1,14 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import {
   IsFlag,
   IsNonEmptyString,
   IsStringList,
   IsUsername,
+  MaxLength,
+  MinLength,
 } from '../../common/validation/decorators';
 import { toFlag, toStringList } from '../../common/validation/transforms';
 import { canonicalUserType, USER_TYPES } from '../user-types';
