@@ -109,7 +109,8 @@ function propertyKeywords(
     }
     const name = ruleName(metadata);
     const rule = RULES[name];
-    if (!rule) throw new Error(`${where}: the rule ${name} has no OpenAPI mapping (openapi-rules.ts)`);
+    if (!rule)
+      throw new Error(`${where}: the rule ${name} has no OpenAPI mapping (openapi-rules.ts)`);
     rule(metadata.constraints ?? [], metadata.each ? items : own);
     documented = true;
   }
@@ -123,7 +124,16 @@ function propertyKeywords(
   if (emptyAllowed) {
     // An empty string means "clear": the other rules hold for any other value.
     const { type, ...rest } = own;
-    return { keywords: { type, anyOf: [{ type, maxLength: 0 }, { type, ...rest }] }, required };
+    return {
+      keywords: {
+        type,
+        anyOf: [
+          { type, maxLength: 0 },
+          { type, ...rest },
+        ],
+      },
+      required,
+    };
   }
   return { keywords: own, required };
 }
@@ -152,8 +162,7 @@ export function documentValidationRules(): void {
     const byProperty = storage.groupByPropertyName(metadatas);
     for (const [property, rules] of Object.entries(byProperty)) {
       const options = Reflect.getMetadata(API_MODEL_PROPERTIES, target.prototype, property) as
-        | Keywords
-        | undefined;
+        Keywords | undefined;
       if (!options) continue; // @ApiHideProperty: not in the document
       const derived = propertyKeywords(`${target.name}.${property}`, rules);
       if (!derived) continue;
@@ -189,21 +198,22 @@ type Schema = Record<string, unknown> & {
 export function refuseUnknownFields(document: OpenAPIObject): OpenAPIObject {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Schema>;
   const seen = new Set<Schema>();
-  const visit = (schema: Schema | undefined) => {
+  // open: the schema is a part (allOf) of one that takes extra fields, so it must not refuse them.
+  const visit = (schema: Schema | undefined, open = false): void => {
     if (!schema || seen.has(schema)) return;
     seen.add(schema);
-    if (schema.$ref) return visit(schemas[schema.$ref.split('/').pop()!]);
-    schema.allOf?.forEach(visit);
+    if (schema.$ref) return visit(schemas[schema.$ref.split('/').pop()!], open);
+    const opens = open || (schema.additionalProperties !== undefined && !!schema.allOf);
+    schema.allOf?.forEach((part) => visit(part, opens));
     visit(schema.items);
     if (!schema.properties) return;
-    if (schema.additionalProperties === undefined) schema.additionalProperties = false;
-    Object.values(schema.properties).forEach(visit);
+    if (schema.additionalProperties === undefined && !open) schema.additionalProperties = false;
+    Object.values(schema.properties).forEach((property) => visit(property));
   };
   for (const item of Object.values(document.paths)) {
     for (const operation of Object.values(item) as { requestBody?: { content?: object } }[]) {
       const content = operation?.requestBody?.content as
-        | Record<string, { schema?: Schema }>
-        | undefined;
+        Record<string, { schema?: Schema }> | undefined;
       for (const media of Object.values(content ?? {})) visit(media.schema);
     }
   }
