@@ -119,7 +119,13 @@ describe('the OpenAPI document', () => {
     expectFields(body, SEED_BODY);
     const payload = resolve(body.properties!.payload);
     expectFields(payload, SEED_PAYLOAD);
-    expect(payload.properties!.roles.items).toEqual({ type: 'string' });
+    // The rules of IsStringList(64, 64), and no NUL (unsafe-input.ts): see openapi-rules.ts.
+    expect(payload.properties!.roles.items).toEqual({
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[^\\u0000]*$',
+    });
   });
 
   it('accepts the form-urlencoded shape too', () => {

@@ -10,6 +10,10 @@ import { setupApiDocs } from './http/api-docs';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import { registerRateLimit } from './http/rate-limit';
 import { applyOpenApiMarks } from '../common/http/openapi';
+import {
+  documentValidationRules,
+  refuseUnknownFields,
+} from '../common/validation/openapi-rules';
 import { registerSecurityHeaders } from './http/security-headers';
 import { limitConnectionsPerAddress } from './http/connection-limit';
 import { logDestination, loggerOptions, requestId } from '../config/logger-options';
@@ -87,8 +91,12 @@ export function operationIdFactory(controllerKey: string, methodKey: string): st
   return `${resource}${methodKey.replace(/^./, (first) => first.toUpperCase())}`;
 }
 
-/** The OpenAPI document, generated from the controllers and DTOs. */
+/**
+ * The OpenAPI document, generated from the controllers and DTOs; the rules of the request DTOs come
+ * from their class-validator decorators (openapi-rules.ts).
+ */
 export function buildOpenApiDocument(app: NestFastifyApplication) {
+  documentValidationRules();
   const config = new DocumentBuilder()
     .setTitle('Datafor token service')
     .setDescription(
@@ -132,7 +140,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       'token-query',
     )
     .build();
-  return applyOpenApiMarks(SwaggerModule.createDocument(app, config, { operationIdFactory }));
+  return refuseUnknownFields(
+    applyOpenApiMarks(SwaggerModule.createDocument(app, config, { operationIdFactory })),
+  );
 }
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */

@@ -8,7 +8,7 @@ import { toInteger } from '../../common/validation/transforms';
 
 const optionalInteger = (description: string, min: number, max: number, message: string) =>
   applyDecorators(
-    ApiPropertyOptional({ description, type: 'integer', minimum: min, maximum: max }),
+    ApiPropertyOptional({ description }),
     IsOptional(),
     Transform(toInteger),
     IsInt({ message }),

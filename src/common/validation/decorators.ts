@@ -6,14 +6,68 @@ import {
   IsNotEmpty,
   IsString,
   Matches,
-  MaxLength,
   ValidateBy,
+  ValidateIf,
   type ValidationArguments,
+  type ValidationOptions,
 } from 'class-validator';
 import { Transform, type TransformFnParams } from 'class-transformer';
 import { usernameProblem } from './username';
 
 export const NON_EMPTY_STRING = 'must be a non-empty string';
+
+/**
+ * The document's pattern of a string without a pattern of its own: NUL characters are refused in
+ * every string (unsafe-input.ts).
+ */
+export const NUL_FREE_PATTERN = '^[^\\u0000]*$';
+
+/**
+ * A username's pattern in the document (read with Unicode semantics, the `u` flag): 1 to 128
+ * characters, none of them white space, a colon, a control or format character or a lone
+ * surrogate. The rule is usernameProblem's, checked on the NFC form of the value.
+ */
+export const USERNAME_PATTERN = '^[^\\s:\\p{Cc}\\p{Cf}\\p{Cs}]{1,128}$';
+
+/** The context of AllowEmpty's condition, which the document reads (openapi-rules.ts). */
+export const EMPTY_MEANS_CLEAR = 'emptyMeansClear';
+
+/** The rules that follow apply to a value given other than '' (an empty string that clears the field). */
+export function AllowEmpty(): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined && value !== '', {
+    context: EMPTY_MEANS_CLEAR,
+  });
+}
+
+const codePoints = (value: string) => [...value].length;
+
+/**
+ * At least `min` characters, counted as the document's minLength counts them: code points.
+ * (class-validator's MinLength does not count variation selectors: 8 code points with one passed
+ * the document and failed the server.) Named as class-validator's rule, which the document maps.
+ */
+export function MinLength(min: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'minLength',
+      constraints: [min],
+      validator: { validate: (value) => typeof value === 'string' && codePoints(value) >= min },
+    },
+    options,
+  );
+}
+
+/** At most `max` characters, counted as the document's maxLength counts them: code points. */
+export function MaxLength(max: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'maxLength',
+      constraints: [max],
+      validator: { validate: (value) => typeof value === 'string' && codePoints(value) <= max },
+    },
+    options,
+  );
+}
 
 export function IsNonEmptyString(maxLength: number): PropertyDecorator {
   return applyDecorators(

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsNotEmpty, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { IsConfigName, NON_EMPTY_STRING } from '../../common/validation/decorators';
+import { IsNotEmpty, IsObject, IsString, ValidateNested } from 'class-validator';
+import { IsConfigName, MaxLength, NON_EMPTY_STRING } from '../../common/validation/decorators';
 import { toJsonObject } from '../../common/validation/transforms';
 import { TokenPayloadDto } from './token-payload.dto';
 import { EXAMPLE_SECRET } from './update-token-config.dto';
@@ -36,7 +36,6 @@ export class GenerateTokenDto {
     description: 'Private key associated with the token.',
     example: EXAMPLE_SECRET,
     format: 'password',
-    maxLength: 8192,
   })
   @IsString({ message: NON_EMPTY_STRING })
   @IsNotEmpty({ message: NON_EMPTY_STRING })

@@ -22,7 +22,6 @@ export class RevokeTokenDto {
   @ApiPropertyOptional({
     description:
       'With name: revoke the tokens issued before this instant (epoch seconds); default now',
-    type: 'integer',
   })
   @IsOptional()
   @Transform(toInteger)

@@ -16,7 +16,6 @@ export class RotateKeyDto {
       "The new key of an issuer-held configuration (required): an HMAC secret, or the issuer's new public key (base64 SPKI). " +
       'Not accepted for a service-held one, whose next key pair the service makes.',
     format: 'password',
-    maxLength: 8192,
     example: 'example-erp-secret-next-0123456789abcdefghij',
   })
   @IsOptional()
@@ -26,8 +25,6 @@ export class RotateKeyDto {
   @ApiPropertyOptional({
     description:
       "Seconds the previous key keeps verifying (from when the new one signs); default the configuration's expire. 0 retires it at once.",
-    type: 'integer',
-    minimum: 0,
     example: 3600,
   })
   @IsOptional()

@@ -1,13 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform } from 'class-transformer';
-import { Allow, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsStringList, IsUsername } from '../../common/validation/decorators';
+import { Allow, IsOptional, IsString } from 'class-validator';
+import { IsStringList, IsUsername, MaxLength } from '../../common/validation/decorators';
 import { toStringList } from '../../common/validation/transforms';
 
 const optionalString = (description: string, example?: string) =>
   applyDecorators(
-    ApiPropertyOptional({ description, example, maxLength: 256 }),
+    ApiPropertyOptional({ description, example }),
     IsOptional(),
     IsString({ message: 'must be a string' }),
     MaxLength(256, { message: 'must be at most 256 characters long' }),
@@ -33,7 +33,7 @@ export const PAYLOAD_FIELDS = [
  * claims (string, number, boolean or array of strings), gathered into `customClaims`.
  */
 export class TokenPayloadDto {
-  @ApiProperty({ description: 'Username for token generation.', example: 'alice', maxLength: 128 })
+  @ApiProperty({ description: 'Username for token generation.', example: 'alice' })
   @IsUsername()
   username: string;
 
@@ -54,7 +54,6 @@ export class TokenPayloadDto {
   @ApiPropertyOptional({
     description: 'User password.',
     format: 'password',
-    maxLength: 256,
   })
   @IsOptional()
   @IsString({ message: 'must be a string' })

@@ -9,15 +9,15 @@ import {
   IsString,
   Matches,
   Min,
-  MinLength,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import {
+  AllowEmpty,
   IsConfigName,
   IsFlag,
   IsNonEmptyString,
   IsStringList,
+  MinLength,
 } from '../../common/validation/decorators';
 import { toFlag, toInteger, toNested, toStringList } from '../../common/validation/transforms';
 import {
@@ -67,7 +67,6 @@ export class UpdateTokenConfigDto {
   @ApiPropertyOptional({
     description: `HS*: the shared secret (32 bytes or more recommended). RS*/ES*: the issuer's public key, base64 SPKI. Required on create; omit or send ${MASK} to keep the stored one.`,
     format: 'password',
-    maxLength: 8192,
     example: EXAMPLE_SECRET,
   })
   @IsOptional()
@@ -78,8 +77,6 @@ export class UpdateTokenConfigDto {
     description: 'Lifetime in seconds of minted tokens',
     default: TOKEN_DEFAULTS.expire,
     example: TOKEN_DEFAULTS.expire,
-    minimum: 1,
-    type: 'integer',
   })
   @IsOptional()
   @Transform(toInteger)
@@ -98,7 +95,6 @@ export class UpdateTokenConfigDto {
   fieldmap?: FieldMapDto;
 
   @ApiPropertyOptional({
-    enum: TOKEN_ALGORITHMS,
     default: TOKEN_DEFAULTS.algorithm,
     example: TOKEN_DEFAULTS.algorithm,
   })
@@ -111,8 +107,7 @@ export class UpdateTokenConfigDto {
     description:
       'Who holds the signing key. "issuer": the secret is the key (HS*) or the issuer\'s public key (RS*/ES*). ' +
       '"service" (RS*/ES* only): the service makes a key pair, signs mints with it and publishes its public key at /.well-known/jwks.json; ' +
-      'the secret is then only what generate\'s privateKey must match. Kept when omitted.',
-    enum: KEY_HOLDERS,
+      "the secret is then only what generate's privateKey must match. Kept when omitted.",
     default: 'issuer',
     example: 'issuer',
   })
@@ -122,7 +117,6 @@ export class UpdateTokenConfigDto {
 
   @ApiPropertyOptional({
     description: '"1" enabled, "0" disabled',
-    enum: ['1', '0'],
     default: TOKEN_DEFAULTS.enable,
     example: '1',
   })
@@ -133,7 +127,6 @@ export class UpdateTokenConfigDto {
 
   @ApiPropertyOptional({
     description: 'Create unknown users on first use',
-    enum: ['1', '0'],
     default: TOKEN_DEFAULTS.inituser,
     example: TOKEN_DEFAULTS.inituser,
   })
@@ -157,11 +150,9 @@ export class UpdateTokenConfigDto {
   @ApiPropertyOptional({
     description: `Initial password of users created through this configuration (stored hashed). Omit or send ${MASK} to keep; an empty string clears it.`,
     format: 'password',
-    minLength: 8,
-    maxLength: 256,
     example: 'first-login-2026',
   })
-  @ValidateIf((_, value) => value !== undefined && value !== '')
+  @AllowEmpty()
   @IsNonEmptyString(256)
   @MinLength(8, { message: 'must be at least 8 characters long' })
   initpwd?: string;

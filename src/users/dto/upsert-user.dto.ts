@@ -1,19 +1,21 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import {
   IsFlag,
   IsNonEmptyString,
   IsStringList,
   IsUsername,
+  MaxLength,
+  MinLength,
 } from '../../common/validation/decorators';
 import { toFlag, toStringList } from '../../common/validation/transforms';
 import { canonicalUserType, USER_TYPES } from '../user-types';
 
 const profile = (description: string) =>
   applyDecorators(
-    ApiPropertyOptional({ description, maxLength: 256 }),
+    ApiPropertyOptional({ description }),
     IsOptional(),
     IsString({ message: 'must be a string' }),
     MaxLength(256, { message: 'must be at most 256 characters long' }),
@@ -48,7 +50,6 @@ export class UpsertUserDto {
 
   @ApiPropertyOptional({
     description: 'User type, any letter case; default SYS_Reader on create',
-    enum: USER_TYPES,
   })
   @IsOptional()
   @Transform(({ value }) => canonicalUserType(value) ?? value)
@@ -67,7 +68,6 @@ export class UpsertUserDto {
 
   @ApiPropertyOptional({
     description: '"1" enabled (default on create), "0" disabled',
-    enum: ['1', '0'],
   })
   @IsOptional()
   @Transform(toFlag)

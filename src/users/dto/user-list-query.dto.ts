@@ -13,7 +13,7 @@ export const USER_CURSOR_RULE = 'must be the `next` of an earlier answer';
 
 /** `GET /user/list`: filters and paging, by username. Without `size` or `cursor`, every user. */
 export class UserListQueryDto {
-  @ApiPropertyOptional({ description: 'User type, any letter case', enum: USER_TYPES })
+  @ApiPropertyOptional({ description: 'User type, any letter case' })
   @IsOptional()
   @Transform(({ value }) => canonicalUserType(value) ?? value)
   @IsIn(USER_TYPES, { message: `must be one of ${USER_TYPES.join(', ')}` })
@@ -21,7 +21,6 @@ export class UserListQueryDto {
 
   @ApiPropertyOptional({
     description: '"1" enabled users only, "0" disabled ones',
-    enum: ['1', '0'],
   })
   @IsOptional()
   @Transform(toFlag)
@@ -44,9 +43,6 @@ export class UserListQueryDto {
 
   @ApiPropertyOptional({
     description: 'Users per page (default 50 with a cursor); without size or cursor, every user',
-    type: 'integer',
-    minimum: 1,
-    maximum: 500,
   })
   @IsOptional()
   @Transform(toInteger)
