@@ -229,7 +229,7 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
   });
 
   describe('concurrent rotations of one configuration', () => {
-    it('keeps every acknowledged version: each rotation applies to the version it read, or answers 409', async () => {
+    it('keeps every acknowledged version: each rotation applies to the version it read, or answers 409, beside saves', async () => {
       now = Date.now();
       const first = 'race-secret-first-version-0123456789abcdef';
       expect((await post('update', { name: 'RACE', secret: first, enable: '1' })).statusCode).toBe(
@@ -239,9 +239,16 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
         { length: 60 },
         (_, i) => `race-secret-${i}-0123456789abcdefghijklmnop`,
       );
-      const answers = await Promise.all(
-        secrets.map((secret) => post('rotate', { name: 'RACE', secret, overlap: 3600 })),
-      );
+      // Saves that keep the key, interleaved: one never undoes a rotation committed after it read.
+      const [answers, saves] = await Promise.all([
+        Promise.all(
+          secrets.map((secret) => post('rotate', { name: 'RACE', secret, overlap: 3600 })),
+        ),
+        Promise.all(
+          secrets.map((_, i) => post('update', { name: 'RACE', enable: '1', expire: 600 + i })),
+        ),
+      ]);
+      expect(saves.map((save) => save.statusCode)).toEqual(saves.map(() => 200));
       const statuses = answers.map((answer) => answer.statusCode);
       expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
       const won = answers

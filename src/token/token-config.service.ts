@@ -199,13 +199,13 @@ export class TokenConfigService {
     };
     if (keyholder === 'service') {
       if (existing?.keyholder === 'service' && existing.algorithm === algorithm)
-        return { ...kept, key: { dropPrevious: false } };
+        return { ...kept, key: { replaced: false } };
       const signingKey = await generateSigningKey(algorithm);
       return {
         kid: newKid(dto.name),
         keyCreated: now,
         signsFrom: now,
-        key: { signingKey, dropPrevious: true },
+        key: { signingKey, replaced: true },
       };
     }
     const replaced =
@@ -213,12 +213,12 @@ export class TokenConfigService {
       existing.keyholder !== 'issuer' ||
       (dto.secret !== undefined && dto.secret !== MASK) ||
       keyFamily(existing.algorithm) !== keyFamily(algorithm);
-    if (!replaced) return { ...kept, key: { dropPrevious: false } };
+    if (!replaced) return { ...kept, key: { replaced: false } };
     return {
       kid: existing?.keyholder === 'issuer' ? kept.kid : null,
       keyCreated: existing ? now : null,
       signsFrom: null,
-      key: { dropPrevious: true },
+      key: { replaced: true },
     };
   }
 

@@ -44,10 +44,14 @@ export interface ResolvedTokenConfig {
 
 /** What a save writes of the current key, besides the secret. */
 export interface CurrentKey {
-  /** A service-held configuration's private key (PKCS#8 PEM); unset: keep the stored one. */
+  /** A service-held configuration's new private key (PKCS#8 PEM). */
   signingKey?: string;
-  /** Delete every version in its overlap (the key was replaced, not rotated). */
-  dropPrevious: boolean;
+  /**
+   * The key was replaced (a new secret, a new pair, another keyholder or key family): its columns
+   * are written and the versions in their overlap deleted. Else the key is left as stored, so
+   * that a save never undoes a rotation committed after it read the row.
+   */
+  replaced: boolean;
 }
 
 /** A version leaving the configuration's row for `token_keys`, in clear: the store seals it. */
@@ -201,9 +205,10 @@ export class TokenConfigStore implements OnModuleInit {
 
   /**
    * Creates or replaces a configuration, in the caller's transaction, as the caller computed it
-   * from the row it found (`read`, null when there was none). A write applies only to the revision
-   * it read: a configuration created meanwhile fails it with a unique violation, one changed,
-   * rotated or deleted meanwhile with ConfigChangedError, and the caller computes it again.
+   * from the row it found (`read`, null when there was none). A configuration created meanwhile
+   * fails it with a unique violation, one deleted meanwhile with ConfigChangedError, and the caller
+   * computes it again. Concurrent saves of one configuration: the last one wins, as with any
+   * upsert; each bumps the revision, so that a rotation that read the row before applies no more.
    */
   async save(
     config: Omit<TokenConfigEntity, 'secretSealed' | 'signingKeySealed' | 'revision'>,
@@ -212,21 +217,30 @@ export class TokenConfigStore implements OnModuleInit {
     key: CurrentKey,
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
-    const sealed = {
-      ...config,
+    const { kid, keyCreated, signsFrom, ...rest } = config;
+    const keyColumns = {
+      kid,
+      keyCreated,
+      signsFrom,
       secretSealed: this.box.seal(secret, config.name),
       // An issuer-held configuration keeps no private key of the service's.
-      ...(config.keyholder === 'issuer'
-        ? { signingKeySealed: null }
-        : this.sealedSigningKey(config, key.signingKey)),
+      signingKeySealed:
+        config.keyholder === 'issuer'
+          ? null
+          : (this.sealedSigningKey(config, key.signingKey).signingKeySealed ?? null),
     };
     if (!read) {
-      await manager.insert(TokenConfigEntity, { signingKeySealed: null, ...sealed, revision: 0 });
+      await manager.insert(TokenConfigEntity, { ...rest, ...keyColumns, revision: 0 });
       return;
     }
-    const { name, ...fields } = sealed;
-    await this.write(manager, read, fields);
-    if (key.dropPrevious) await manager.delete(TokenKeyEntity, { configName: name });
+    const { name, ...fields } = rest;
+    const { affected } = await manager.update(
+      TokenConfigEntity,
+      { name },
+      { ...fields, ...(key.replaced ? keyColumns : {}), revision: () => 'revision + 1' },
+    );
+    if (affected === 0) throw new ConfigChangedError(name);
+    if (key.replaced) await manager.delete(TokenKeyEntity, { configName: name });
   }
 
   /**
