@@ -2,15 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
-import { isUniqueViolation } from '../common/storage-failure';
 import { PasswordHasher } from '../users/password-hasher.service';
 import { ADMINISTRATOR, splitRoles } from '../users/user-types';
 import { UpdateTokenConfigDto } from './dto/update-token-config.dto';
 import { TokenConfigViewDto } from './dto/token-config-view.dto';
 import { type FieldMap, TokenConfigEntity } from './entities/token-config.entity';
 import {
-  ConfigChangedError,
   configNotFound,
+  retryWhenRaced,
   type CurrentKey,
   TokenConfigStore,
 } from './token-config.store';
@@ -81,14 +80,7 @@ export class TokenConfigService {
    * updates of it (after SAVE_ATTEMPTS, 409).
    */
   async save(dto: UpdateTokenConfigDto, actor: Actor): Promise<SaveOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.saveAsFound(dto, actor);
-      } catch (error) {
-        const raced = error instanceof ConfigChangedError || isUniqueViolation(error);
-        if (!raced || attempt >= SAVE_ATTEMPTS) throw error;
-      }
-    }
+    return retryWhenRaced(SAVE_ATTEMPTS, () => this.saveAsFound(dto, actor));
   }
 
   private async saveAsFound(dto: UpdateTokenConfigDto, actor: Actor): Promise<SaveOutcome> {

@@ -11,6 +11,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { type EntityManager, In, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { BoundedMap } from '../common/bounded-map';
+import { isUniqueViolation } from '../common/storage-failure';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { TokenConfigEntity } from './entities/token-config.entity';
@@ -77,6 +78,21 @@ interface EnabledConfigs {
 export class ConfigChangedError extends ConflictException {
   constructor(name: string) {
     super(`token configuration ${name} was changed by a concurrent request: try again`);
+  }
+}
+
+/**
+ * Runs `work` again, up to `attempts` times in all, when a concurrent write raced it (a
+ * ConfigChangedError, or a unique violation of a row created meanwhile): it reads afresh each time.
+ */
+export async function retryWhenRaced<T>(attempts: number, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const raced = error instanceof ConfigChangedError || isUniqueViolation(error);
+      if (!raced || attempt >= attempts) throw error;
+    }
   }
 }
 

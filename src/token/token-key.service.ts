@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
-import { isUniqueViolation } from '../common/storage-failure';
 import { MetricsService } from '../metrics/metrics.service';
 import type { JwksDto } from './dto/jwks.dto';
 import type { RotateKeyDto, RotateKeyResponseDto } from './dto/rotate-key.dto';
@@ -10,8 +9,8 @@ import type { TokenConfigEntity } from './entities/token-config.entity';
 import { liveVersions } from './key-versions';
 import { TokenConfigService } from './token-config.service';
 import {
-  ConfigChangedError,
   configNotFound,
+  retryWhenRaced,
   type PreviousKey,
   type ResolvedTokenConfig,
   TokenConfigStore,
@@ -73,14 +72,7 @@ export class TokenKeyService {
    * rotations of one configuration: each applies to the version it read, or is computed again.
    */
   async rotate(dto: RotateKeyDto, actor: Actor): Promise<RotateKeyResponseDto> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.rotateAsFound(dto, actor);
-      } catch (error) {
-        const raced = error instanceof ConfigChangedError || isUniqueViolation(error);
-        if (!raced || attempt >= ROTATE_ATTEMPTS) throw error;
-      }
-    }
+    return retryWhenRaced(ROTATE_ATTEMPTS, () => this.rotateAsFound(dto, actor));
   }
 
   private async rotateAsFound(dto: RotateKeyDto, actor: Actor): Promise<RotateKeyResponseDto> {
