@@ -151,19 +151,29 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       expect((await mint('ERP', NEW)).statusCode).toBe(200);
 
       // Per kid, for the live versions only: the operator sees who still uses the previous key.
-      const metrics = async () => (await t.inject({ method: 'GET', url: '/metrics' })).body;
+      // A scrape shows what the instance has loaded (it never queries the store itself): the
+      // scrape after a change shows it.
       const series = (kid: string) =>
         new RegExp(
           `datafor_token_key_verifications_total\\{configuration="ERP",kid="${kid.replace('.', '\\.')}"\\} (\\d+)`,
         );
-      const before = await metrics();
+      const scrapeUntil = async (shows: (text: string) => boolean) => {
+        let text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
+        for (let attempt = 1; attempt < 20 && !shows(text); attempt++) {
+          await new Promise((done) => setTimeout(done, 50));
+          text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
+        }
+        return text;
+      };
+      const before = await scrapeUntil((text) => series(rotated.kid).test(text));
       expect(Number(series(rotated.previous.kid).exec(before)?.[1])).toBeGreaterThanOrEqual(1);
       expect(series(rotated.kid).exec(before)?.[1]).toBe('0');
 
       const retired = await post('retire', { name: 'ERP' });
       expect(retired.statusCode).toBe(200);
-      const after = await metrics();
+      const after = await scrapeUntil((text) => !series(rotated.previous.kid).test(text));
       expect(series(rotated.previous.kid).test(after)).toBe(false);
+      expect(series(rotated.kid).test(after)).toBe(true);
       expect(after).toMatch(
         /datafor_token_key_changes_total\{configuration="ERP",change="retire"\} 1/,
       );

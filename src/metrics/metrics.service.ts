@@ -157,7 +157,7 @@ export class MetricsService {
 
   /** Tokens verified per key version, by kid: only live versions are reported (see watchKeyVersions). */
   private readonly keyUses = new Map<string, { configuration: string; count: number }>();
-  private liveKeyVersions?: () => Promise<readonly LiveKeyVersion[]>;
+  private liveKeyVersions?: () => readonly LiveKeyVersion[] | undefined;
 
   private readonly keyUseCounter: Counter<'configuration' | 'kid'> = new Counter({
     name: 'datafor_token_key_verifications_total',
@@ -229,19 +229,18 @@ export class MetricsService {
     else this.keyUses.set(kid, { configuration, count: 1 });
   }
 
-  /** Where the scrape learns which key versions are live (TokenKeyService tells it). */
-  watchKeyVersions(live: () => Promise<readonly LiveKeyVersion[]>): void {
+  /**
+   * Where the scrape learns which key versions are live (TokenKeyService tells it, from what the
+   * instance has loaded: a scrape never waits for the database). Undefined: not known now.
+   */
+  watchKeyVersions(live: () => readonly LiveKeyVersion[] | undefined): void {
     this.liveKeyVersions = live;
   }
 
   /** Each live version's total (0 before its first use); the counts of the others are dropped. */
-  private async collectKeyUses(): Promise<void> {
-    let live: readonly LiveKeyVersion[];
-    try {
-      live = (await this.liveKeyVersions?.()) ?? [];
-    } catch {
-      return; // the store does not answer: the last series stay, the scrape goes on
-    }
+  private collectKeyUses(): void {
+    const live = this.liveKeyVersions?.();
+    if (!live) return; // not known at this scrape: the last series stay
     const kids = new Set(live.map((version) => version.kid));
     for (const kid of this.keyUses.keys()) if (!kids.has(kid)) this.keyUses.delete(kid);
     this.keyUseCounter.reset();

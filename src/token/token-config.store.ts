@@ -162,6 +162,11 @@ export class TokenConfigStore implements OnModuleInit {
     return (await this.enabledConfigs()).resolved;
   }
 
+  /** The enabled configurations as last loaded, however old; undefined once a change dropped them. */
+  enabledAsLoaded(): ResolvedTokenConfig[] | undefined {
+    return this.enabled?.resolved;
+  }
+
   /** The query parameter names that may carry a token: those of the enabled configurations. */
   async tokenNames(): Promise<Set<string>> {
     return (await this.enabledConfigs()).tokenNames;

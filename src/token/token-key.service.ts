@@ -59,9 +59,15 @@ export class TokenKeyService {
     this.maxExpire = options.maxExpire ?? TOKEN_OPTION_DEFAULTS.maxExpire;
     this.jwksMaxAge = options.jwksMaxAge ?? TOKEN_OPTION_DEFAULTS.jwksMaxAge;
     this.publishFor = this.jwksMaxAge * 1000 + PUBLISH_SLACK_MS;
-    metrics.watchKeyVersions(async () => {
+    metrics.watchKeyVersions(() => {
+      const enabled = this.store.enabledAsLoaded();
+      if (!enabled) {
+        // Loaded after this scrape, for the next: a scrape never waits for, nor queries, the store.
+        setImmediate(() => void this.store.resolveEnabled().catch(() => undefined));
+        return undefined;
+      }
       const now = this.clock.now();
-      return (await this.store.resolveEnabled()).flatMap((resolved) =>
+      return enabled.flatMap((resolved) =>
         liveVersions(resolved, now).map(({ kid }) => ({ configuration: resolved.config.name, kid })),
       );
     });
