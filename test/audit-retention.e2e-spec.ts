@@ -7,7 +7,10 @@ import { startTestApp, type TestApp, TOKEN_API } from './support/test-app';
 
 const DAY_MS = 86_400_000;
 const SECRET = 'retention-suite-secret-0123456789abcdef';
-const OLD_ROWS = 20_000;
+/** Rows past the retention pruned while mints go on: 50 batches, a pass's pace beside mints. */
+const OLD_ROWS = 5_000;
+/** Rows pruned on a quiet store, to see the pages they free reused. */
+const REFILL_ROWS = 20_000;
 const MINTS_IN_FLIGHT = 200;
 
 type Seeded = Omit<AuditEventEntity, 'id'>;
@@ -76,7 +79,8 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
       row(now - DAY_MS, 'kept: yesterday'),
     ]);
 
-    // Rounds of 200 mints in flight at once, until the pruning is over.
+    // Rounds of 200 mints in flight at once, until the pruning is over (the pass pauses long after
+    // a batch that met the mints' groups: it yields to them).
     let mints = 0;
     let rounds = 0;
     let roundsWhilePruning = 0;
@@ -97,7 +101,8 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
       );
       expect(answers.map((answer) => answer.statusCode)).toEqual(answers.map(() => 200));
       mints += answers.length;
-      expect(rounds).toBeLessThan(200);
+      // Beside a stream of mints a pass deletes 100 rows every 100 ms at least (AuditPruner).
+      expect(rounds).toBeLessThan(500);
     }
     expect(roundsWhilePruning).toBeGreaterThan(0);
 
@@ -120,9 +125,11 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
   if (databaseKind() === 'sqlite') {
     it('reuses the pages it frees: as many new rows as it pruned leave the file its size', async () => {
       const old = Date.now() - 400 * DAY_MS;
+      const freeBefore = await pageCount(t, 'freelist_count');
+      const pagesBefore = await pageCount(t, 'page_count');
       // In one transaction: no prune batch comes between the inserts.
       await t.dataSource.transaction(async (manager) => {
-        for (let start = 0; start < OLD_ROWS; start += 500) {
+        for (let start = 0; start < REFILL_ROWS; start += 500) {
           await manager.insert(
             AuditEventEntity,
             Array.from({ length: 500 }, (_, i) => row(old + start + i, `again ${start + i}`)),
@@ -130,13 +137,16 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
         }
       });
       const seeded = await pageCount(t, 'page_count');
+      // The pages these rows took: the file's growth, and the free pages they filled.
+      const taken = seeded - pagesBefore + freeBefore - (await pageCount(t, 'freelist_count'));
       await until(async () => (await count(t, "target LIKE 'again %'")) === 0, 15_000);
       // Deleting shrinks nothing: the pages are on the freelist.
       expect(await pageCount(t, 'page_count')).toBe(seeded);
-      expect(await pageCount(t, 'freelist_count')).toBeGreaterThan(seeded / 2);
+      expect(taken).toBeGreaterThan(0);
+      expect(await pageCount(t, 'freelist_count')).toBeGreaterThan(taken * 0.8);
       await seed(
         t,
-        Array.from({ length: OLD_ROWS }, (_, i) => row(Date.now(), `refill ${i}`)),
+        Array.from({ length: REFILL_ROWS }, (_, i) => row(Date.now(), `refill ${i}`)),
       );
       expect(await pageCount(t, 'page_count')).toBeLessThanOrEqual(Math.ceil(seeded * 1.05));
     });

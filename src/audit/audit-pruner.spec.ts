@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { DataSource, type Repository } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
@@ -6,9 +7,9 @@ import {
   AUDIT_PRUNE_LOCK_KEY,
   type AuditWriter,
   auditWriterFor,
-  type PruneBatch,
   RepositoryAuditWriter,
 } from './audit-writer';
+import type { AuditService } from './audit.service';
 import { AuditEventEntity } from './entities/audit-event.entity';
 
 const DAY_MS = 86_400_000;
@@ -20,8 +21,10 @@ describe('AuditPruner', () => {
   let events: Repository<AuditEventEntity>;
   let writer: AuditWriter;
   let metrics: MetricsService;
+  /** Whether audit groups are being written, as the pruner sees it (AuditService.busy). */
+  let audit: AuditService;
   /** The rows each prune batch was asked for, and what it deleted. */
-  let batches: { limit: number; deleted: PruneBatch }[];
+  let batches: { limit: number; deleted: number | 'busy' }[];
 
   beforeEach(async () => {
     dataSource = await new DataSource({
@@ -37,13 +40,14 @@ describe('AuditPruner', () => {
     writer = {
       write: (rows) => inner.write(rows),
       prune: async (before, limit) => {
-        const deleted = await inner.prune(before, limit);
-        batches.push({ limit, deleted });
-        return deleted;
+        const batch = await inner.prune(before, limit);
+        batches.push({ limit, deleted: batch === 'busy' ? batch : batch.deleted });
+        return batch;
       },
       close: () => inner.close(),
     };
     metrics = new MetricsService();
+    audit = { busy: false } as AuditService;
   });
 
   afterEach(async () => {
@@ -58,6 +62,7 @@ describe('AuditPruner', () => {
       events,
       clock,
       metrics,
+      audit,
     );
 
   /** Rows recorded at these instants, in this order (ids ascending). */
@@ -137,6 +142,7 @@ describe('AuditPruner', () => {
       events,
       clock,
       metrics,
+      audit,
     );
     expect(await prune.pass()).toBe(10);
     expect(calls).toBe(2);
@@ -151,6 +157,85 @@ describe('AuditPruner', () => {
     await prune.onModuleDestroy();
     expect(await passing).toBe(10);
     expect((await targetsLeft()).length).toBe(20);
+  });
+
+  it('pauses nine times as long as a batch ran, and never less than its pause', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const asked: number[] = [];
+      const timed = { ...writer };
+      // Full batches that ran 20 ms, then 1 ms, then a last one that finds too few rows.
+      const runs = [20, 1, 1];
+      timed.prune = async () => {
+        asked.push(Date.now());
+        const ms = runs[asked.length - 1];
+        return { deleted: asked.length < runs.length ? 10 : 3, ms };
+      };
+      const prune = new AuditPruner(
+        timed,
+        { days: 365, intervalMs: 60_000, batchSize: 10, pauseMs: 50 },
+        events,
+        clock,
+        metrics,
+        audit,
+      );
+      const passing = prune.pass();
+      const settle = async () => {
+        for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+      };
+      await settle();
+      expect(asked).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(179);
+      expect(asked).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1);
+      await settle();
+      expect(asked).toHaveLength(2);
+      // 1 ms of work: the pause's floor, 50 ms.
+      await jest.advanceTimersByTimeAsync(49);
+      expect(asked).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(1);
+      await settle();
+      expect(asked).toHaveLength(3);
+      expect(await passing).toBe(23);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('pauses long after a batch that ended while audit groups were being written', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      let asked = 0;
+      const timed = { ...writer };
+      timed.prune = async () => ({ deleted: ++asked < 3 ? 10 : 0, ms: 1 });
+      (audit as { busy: boolean }).busy = true;
+      const prune = new AuditPruner(
+        timed,
+        { days: 365, intervalMs: 60_000, batchSize: 10, pauseMs: 20, busyPauseMs: 500 },
+        events,
+        clock,
+        metrics,
+        audit,
+      );
+      const passing = prune.pass();
+      const settle = async () => {
+        for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+      };
+      await settle();
+      // The groups stop meanwhile: the pause that began stays long; the next one is short.
+      (audit as { busy: boolean }).busy = false;
+      await jest.advanceTimersByTimeAsync(499);
+      expect(asked).toBe(1);
+      await jest.advanceTimersByTimeAsync(1);
+      await settle();
+      expect(asked).toBe(2);
+      await jest.advanceTimersByTimeAsync(20);
+      await settle();
+      expect(asked).toBe(3);
+      expect(await passing).toBe(20);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('runs one pass at a time', async () => {
@@ -183,7 +268,10 @@ describe('RepositoryAuditWriter.prune on PostgreSQL', () => {
 
   it('deletes one batch, oldest first, under the prune lock', async () => {
     const { events, queries } = repository(true);
-    expect(await new RepositoryAuditWriter(events).prune(1000, 50)).toBe(7);
+    expect(await new RepositoryAuditWriter(events).prune(1000, 50)).toEqual({
+      deleted: 7,
+      ms: expect.any(Number),
+    });
     expect(queries).toEqual([
       {
         sql: 'SELECT pg_try_advisory_xact_lock($1) AS locked',

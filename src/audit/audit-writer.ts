@@ -7,10 +7,11 @@ import { SqliteAuditWriter } from './sqlite-audit-writer';
 export type AuditRow = Omit<AuditEventEntity, 'id'>;
 
 /**
- * What one prune batch did: the number of rows it deleted, or `busy` when another instance holds
- * the prune lock (PostgreSQL), so that this instance skips its pass.
+ * What one prune batch did: the rows it deleted and how long its statement ran (milliseconds, not
+ * counting its wait for its turn), or `busy` when another instance holds the prune lock
+ * (PostgreSQL), so that this instance skips its pass.
  */
-export type PruneBatch = number | 'busy';
+export type PruneBatch = { deleted: number; ms: number } | 'busy';
 
 /**
  * The statement of one prune batch: up to `limit` rows recorded before a cut-off, oldest first.
@@ -63,9 +64,10 @@ export class RepositoryAuditWriter implements AuditWriter {
         )) as { locked: boolean }[];
         if (!locked) return 'busy';
       }
+      const started = performance.now();
       // TypeORM answers a DELETE with [rows, affected count].
       const [, deleted] = (await manager.query(sql, [before, limit])) as [unknown, number];
-      return Number(deleted ?? 0);
+      return { deleted: Number(deleted ?? 0), ms: performance.now() - started };
     });
   }
 

@@ -8,7 +8,7 @@ import type { AuditEventEntity } from './entities/audit-event.entity';
 const serviceWriting = (write: AuditWriter['write']) =>
   new AuditService({} as Repository<AuditEventEntity>, {
     write,
-    prune: async () => 0,
+    prune: async () => ({ deleted: 0, ms: 0 }),
     close: async () => {},
   });
 
@@ -84,6 +84,16 @@ describe('AuditService group commit', () => {
     }
   });
 
+  it('is busy while groups are being written, and not after', async () => {
+    const { audit } = auditService();
+    expect(audit.busy).toBe(false);
+    const recorded = audit.record(mint(1));
+    expect(audit.busy).toBe(true);
+    await recorded;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(audit.busy).toBe(false);
+  });
+
   it('settles every caller of a group with its failure', async () => {
     const audit = serviceWriting(() => Promise.reject(new Error('disk full')));
     const results = await Promise.allSettled([audit.record(mint(1)), audit.record(mint(2))]);
@@ -93,7 +103,7 @@ describe('AuditService group commit', () => {
   it('writes what is queued, then closes the writer, at shutdown', async () => {
     const calls: string[] = [];
     const audit = new AuditService({} as Repository<AuditEventEntity>, {
-      prune: async () => 0,
+      prune: async () => ({ deleted: 0, ms: 0 }),
       write: async (rows) => {
         await new Promise((resolve) => setTimeout(resolve, 1));
         calls.push(`write ${rows.length}`);

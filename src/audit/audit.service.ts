@@ -82,6 +82,11 @@ export class AuditService implements OnApplicationShutdown {
     @Inject(AUDIT_WRITER) private readonly writer: AuditWriter,
   ) {}
 
+  /** Whether groups are being written now (the prune batches make way for them: AuditPruner). */
+  get busy(): boolean {
+    return this.writing !== undefined;
+  }
+
   record(entry: AuditRecord): Promise<void> {
     let group = this.queue.at(-1);
     if (!group || group.rows.length >= MAX_BATCH) {

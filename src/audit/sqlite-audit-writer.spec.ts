@@ -100,14 +100,14 @@ describe('SqliteAuditWriter', () => {
     // A prune waits for an open shared transaction, as a group does, and never joins it.
     shared.exec('BEGIN IMMEDIATE');
     let settled = false;
-    const pruning = writer.prune(100, 2).then((deleted) => ((settled = true), deleted));
+    const pruning = writer.prune(100, 2).then((batch) => ((settled = true), batch));
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(settled).toBe(false);
     shared.exec('COMMIT');
-    expect(await pruning).toBe(2);
+    expect(await pruning).toEqual({ deleted: 2, ms: expect.any(Number) });
     expect(targets(shared)).toEqual(['old 3', 'new']);
-    expect(await writer.prune(100, 2)).toBe(1);
-    expect(await writer.prune(100, 2)).toBe(0);
+    expect(await writer.prune(100, 2)).toMatchObject({ deleted: 1 });
+    expect(await writer.prune(100, 2)).toMatchObject({ deleted: 0 });
     expect(targets(shared)).toEqual(['new']);
   });
 

@@ -28,8 +28,8 @@ type Request = { id: number } & ({ rows: AuditRow[] } | PruneRequest | { close: 
 type Reply = {
   id: number;
   committed?: true;
-  /** The rows a prune batch deleted. */
-  deleted?: number;
+  /** The rows a prune batch deleted, and how long its statement ran. */
+  pruned?: { deleted: number; ms: number };
   /** The thread could not open the database: it takes no more work. */
   fatal?: true;
   error?: { message: string; code?: unknown };
@@ -145,7 +145,9 @@ function writerThread(): void {
         // Not synced: a batch lost to a machine crash is deleted again by a later pass, and the
         // next group's sync covers it anyway.
         const { before, limit } = request.prune;
-        reply = { id: request.id, deleted: pruneBatch.run(before, limit).changes };
+        const started = performance.now();
+        const deleted = pruneBatch.run(before, limit).changes;
+        reply = { id: request.id, pruned: { deleted, ms: performance.now() - started } };
       } else {
         if (wal !== undefined) closeSync(wal);
         db.close();
@@ -221,7 +223,9 @@ class SharedConnectionWriter implements AuditWriter {
   }
 
   async prune(before: number, limit: number): Promise<PruneBatch> {
-    return this.pruneBatch.run(before, limit).changes;
+    const started = performance.now();
+    const deleted = this.pruneBatch.run(before, limit).changes;
+    return { deleted, ms: performance.now() - started };
   }
 
   async close(): Promise<void> {}
@@ -265,8 +269,8 @@ class ThreadWriter implements AuditWriter {
   async prune(before: number, limit: number): Promise<PruneBatch> {
     await this.gate.beforeAuditCommit(this.workerData.busyTimeoutMs);
     try {
-      const { deleted } = await this.ask({ prune: { before, limit } });
-      return deleted ?? 0;
+      const { pruned } = await this.ask({ prune: { before, limit } });
+      return pruned ?? { deleted: 0, ms: 0 };
     } finally {
       this.gate.afterAuditCommit();
     }
