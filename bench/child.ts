@@ -4,9 +4,10 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { startProfile, stopProfile } from './profile';
 
-export function forkTs(file: string): ChildProcess {
+/** `v8Flags`: flags of the child's V8 (its heap limits, for one). */
+export function forkTs(file: string, v8Flags: string[] = []): ChildProcess {
   return fork(join(__dirname, file), [], {
-    execArgv: ['--require', 'ts-node/register/transpile-only'],
+    execArgv: [...v8Flags, '--require', 'ts-node/register/transpile-only'],
     stdio: 'inherit',
   });
 }

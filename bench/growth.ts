@@ -7,6 +7,9 @@
  * and by usertype), each the median and p99 of BENCH_GROWTH_SAMPLES requests sent one at a time
  * (a list of one page, as user/list on the empty store, has no cursor page: n/a).
  * Bars: the seeded mint rate within 10% of the empty one, every latency 20 ms or less.
+ * On the seeded store, the whole trail is also exported (audit/export, NDJSON) by the service
+ * started with its heap capped (EXPORT_V8_FLAGS) while its resident memory is sampled: its growth
+ * over the export (bar 50 MB) and the export's rate.
  * Then a third phase, reported against the goal (not a bar): the seeded store restarted with
  * AUDIT_RETENTION_DAYS=183 and AUDIT_PRUNE_INTERVAL=1, so that the pruner deletes the older half
  * of the trail in its batches all through the mint rounds: the mint p99 beside a running prune,
@@ -15,7 +18,8 @@
  * BENCH_DATABASE_URL (created and dropped).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,6 +33,15 @@ import type { LoadResult } from './load';
 import type { ServiceStart } from './service';
 
 const AUDIT_LIST = '/plugin/datafor-modeler/api/audit/list';
+const AUDIT_EXPORT = '/plugin/datafor-modeler/api/audit/export';
+/** The most the service's resident memory may grow while it exports the whole trail. */
+const MAX_EXPORT_RSS_MB = 50;
+/**
+ * The heap limits of the service that exports: uncapped, V8 lets its heap grow to its first
+ * full-collection limit under any sustained load before it collects (docs/operations.md, "Memory"),
+ * which says nothing of what the export holds; capped, what the process grows by is what it holds.
+ */
+const EXPORT_V8_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=1'];
 const USER_LIST = `${USER_API}/list`;
 const MIN_MINT_RATIO = 0.9;
 const MAX_LATENCY_MS = 20;
@@ -258,8 +271,11 @@ async function listLatencies(origin: string, samples: number, range: { from: num
   return results;
 }
 
-async function startService(start: ServiceStart): Promise<{ child: ChildProcess; origin: string }> {
-  const child = forkTs('service.ts');
+async function startService(
+  start: ServiceStart,
+  v8Flags: string[] = [],
+): Promise<{ child: ChildProcess; origin: string }> {
+  const child = forkTs('service.ts', v8Flags);
   const { port } = await ask<{ port: number }>(child, start);
   return { child, origin: `http://127.0.0.1:${port}` };
 }
@@ -280,6 +296,54 @@ async function measurePhase(
 ): Promise<Phase> {
   const mints = await measureMints(options, load, origin, name);
   return { ...mints, latencies: await listLatencies(origin, options.samples, range) };
+}
+
+/** The resident memory of a process, from Linux's /proc. */
+function rssOf(pid: number): number {
+  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!line) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(line[1]) * 1024;
+}
+
+interface ExportRun {
+  lines: number;
+  seconds: number;
+  /** The largest resident memory sampled during the export, less the one before it, in MB. */
+  rssGrowthMb: number;
+}
+
+/** Reads the whole trail's export (keeping counts only) while sampling the service's memory. */
+function exportAll(
+  origin: string,
+  pid: number,
+  headers: Record<string, string>,
+): Promise<ExportRun> {
+  const before = rssOf(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  const started = performance.now();
+  return new Promise<ExportRun>((done, failed) => {
+    get(
+      `${origin}${AUDIT_EXPORT}`,
+      { headers: { authorization: headers.authorization } },
+      (response) => {
+        if (response.statusCode !== 200)
+          failed(new Error(`audit/export answered ${response.statusCode}`));
+        let lines = 0;
+        response.on('data', (chunk: Buffer) => {
+          for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++;
+        });
+        response.on('end', () =>
+          done({
+            lines,
+            seconds: (performance.now() - started) / 1000,
+            rssGrowthMb: (Math.max(peak, rssOf(pid)) - before) / 2 ** 20,
+          }),
+        );
+        response.on('error', failed);
+      },
+    ).on('error', failed);
+  }).finally(() => clearInterval(sampler));
 }
 
 /** The rows the service's pruner has deleted since it started (its metric). */
@@ -374,6 +438,12 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
       { from: middle, to: middle + 24 * 3600 * 1000 },
       'seeded',
     );
+    // The whole trail exported by a service whose heap is capped.
+    await stopService(service);
+    service = undefined;
+    running = await startService(start, EXPORT_V8_FLAGS);
+    service = running.child;
+    const exported = await exportAll(running.origin, service.pid!, options.mint.headers);
 
     // The older half of the trail pruned in batches while the mints are measured.
     await stopService(service);
@@ -415,8 +485,14 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
         `${MAX_PRUNE_P99_RATIO}) -> ${verdict(pruneRatio <= MAX_PRUNE_P99_RATIO)}; ` +
         `${pruned.toLocaleString('en')} rows pruned meanwhile`,
     );
+    const exportMet = exported.rssGrowthMb <= MAX_EXPORT_RSS_MB;
+    console.log(
+      `growth: audit/export of ${exported.lines.toLocaleString('en')} rows in ${exported.seconds.toFixed(1)} s ` +
+        `(${Math.round(exported.lines / exported.seconds).toLocaleString('en')} rows/s), the service's ` +
+        `resident memory +${exported.rssGrowthMb.toFixed(1)} MB with ${EXPORT_V8_FLAGS.join(' ')} (bar <= ${MAX_EXPORT_RSS_MB}) -> ${verdict(exportMet)}`,
+    );
     const failures = empty.failures + after.failures + pruning.failures;
-    const pass = failures === 0 && ratio >= MIN_MINT_RATIO && latenciesMet;
+    const pass = failures === 0 && ratio >= MIN_MINT_RATIO && latenciesMet && exportMet;
     const round1 = (value: number) => (Number.isNaN(value) ? null : Number(value.toFixed(1)));
     console.log(
       JSON.stringify({
@@ -438,6 +514,11 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
             empty: [round1(before.p50), round1(before.p99)],
             seeded: [round1(after.latencies[index].p50), round1(after.latencies[index].p99)],
           })),
+          export: {
+            rows: exported.lines,
+            seconds: Number(exported.seconds.toFixed(1)),
+            rssGrowthMb: Number(exported.rssGrowthMb.toFixed(1)),
+          },
           failures,
           pass,
         },
