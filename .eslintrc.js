@@ -33,7 +33,15 @@ module.exports = {
   settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
   extends: ['plugin:@typescript-eslint/recommended', 'prettier'],
   env: { node: true, jest: true },
-  ignorePatterns: ['.eslintrc.js', 'jest.config.js', 'dist', 'node_modules', 'coverage'],
+  ignorePatterns: [
+    '.eslintrc.js',
+    'jest.config.js',
+    'dist',
+    'node_modules',
+    'coverage',
+    // Compiled by test/generated-clients.e2e-spec.ts, beside the code it generates for them.
+    'test/fixtures/generated-client',
+  ],
   rules: {
     '@typescript-eslint/no-explicit-any': 'error',
     '@typescript-eslint/no-floating-promises': 'error',

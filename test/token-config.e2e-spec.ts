@@ -86,6 +86,29 @@ describe('token configurations', () => {
     verifyHmacToken(minted.json().token, SECRET);
   });
 
+  it("takes content's answer posted back as it is (the fields only content answers are ignored)", async () => {
+    await update({
+      name: 'BACK',
+      secret: SECRET,
+      enable: '1',
+      expire: 600,
+      initpwd: 'initial-password',
+    });
+    const shown = (await content('BACK')).json();
+    // success, keys, createdDate, lastModifiedDate, creatorId and the masked secret and initpwd too.
+    const response = await update(shown);
+    expect(response.statusCode).toBe(200);
+    const after = (await content('BACK')).json();
+    expect(after).toEqual({ ...shown, lastModifiedDate: expect.any(Number) });
+    verifyHmacToken((await mint('BACK', SECRET)).json().token, SECRET);
+    // The document states their types; the validation holds them to it.
+    const wrong = await update({ ...shown, createdDate: 'yesterday' });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().errors).toEqual([
+      { field: 'createdDate', message: 'must be a whole number' },
+    ]);
+  });
+
   it('signs with a new secret as soon as it is changed, and refuses the old one', async () => {
     const next = `${SECRET}-rotated`;
     await update({ name: 'ROTATE', secret: SECRET, enable: '1' });

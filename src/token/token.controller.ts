@@ -30,6 +30,7 @@ import { createValidationPipe } from '../common/validation/validation.pipe';
 import { ConfigNameListPipe } from './config-name-list.pipe';
 import { GenerateTokenResponseDto } from './dto/generate-token-response.dto';
 import { GenerateTokenFormDto } from './dto/generate-token-form.dto';
+import { UpdateTokenConfigFormDto } from './dto/update-token-config-form.dto';
 import { GENERATE_TOKEN_EXAMPLE, GenerateTokenDto } from './dto/generate-token.dto';
 import { TokenConfigNameDto } from './dto/token-config-name.dto';
 import {
@@ -117,6 +118,7 @@ export class TokenController {
       },
     },
   })
+  @ApiFormBody(UpdateTokenConfigFormDto)
   @ApiOkResponse({
     description: 'Saved; type "2" and a warning when an HMAC secret is shorter than recommended',
     type: SuccessMsgResponseDto,

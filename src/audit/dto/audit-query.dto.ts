@@ -94,8 +94,16 @@ export class AuditEventDto {
   @ApiPropertyOptional({ nullable: true, type: String, example: '127.0.0.1' }) client:
     string | null;
   @ApiProperty({ enum: ['success', 'failure'] }) outcome: string;
-  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true })
-  details: Record<string, unknown> | null;
+  // What AuditService records: flat values only (AuditEntry.details), typed so that clients
+  // generated from the document read them without a cast.
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    description: "The action's particulars, e.g. token.mint: username, jti, userCreated",
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    example: { username: 'alice', jti: 'b0d5c1d2-8f0e-4d47-9a55-3f1f0f7c9e21', userCreated: true },
+  })
+  details: Record<string, string | number | boolean> | null;
 }
 
 export class AuditListResponseDto {

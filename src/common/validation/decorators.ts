@@ -122,3 +122,21 @@ export function IsUsername(): PropertyDecorator {
     }),
   );
 }
+
+/**
+ * A list item as a form may carry it. A form sends a list as repeated fields; one field alone
+ * arrives as a string, which toStringList reads as a JSON array when it starts with `[` and splits
+ * on `&` otherwise: an item that starts with `[` cannot travel alone, so a form's items never do.
+ */
+const FORM_LIST_ITEM = /^\s*(?:[^\s\[\u0000][^\u0000]*)?$/;
+
+/**
+ * The rules of a list in a form body's schema: IsStringList's, and items as a form carries them.
+ * For the form DTOs that only document a form's shape (the JSON DTO validates both shapes).
+ */
+export function IsFormStringList(maxItems: number, maxLength: number): PropertyDecorator {
+  return applyDecorators(
+    IsStringList(maxItems, maxLength),
+    Matches(FORM_LIST_ITEM, { each: true, message: 'must not start with [ in a form' }),
+  );
+}

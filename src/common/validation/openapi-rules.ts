@@ -193,21 +193,20 @@ type Schema = Record<string, unknown> & {
 /**
  * `additionalProperties: false` on every object schema of a request body, and the objects nested
  * in them: the validation pipe (whitelist, forbidNonWhitelisted) refuses fields it does not know.
- * A schema that already says what extra fields it takes (generate's payload: custom claims) keeps it.
+ * A schema that already says what extra fields it takes (generate's payload: custom claims, stated
+ * on its own schema by ApiAdditionalProperties) keeps it.
  */
 export function refuseUnknownFields(document: OpenAPIObject): OpenAPIObject {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Schema>;
   const seen = new Set<Schema>();
-  // open: the schema is a part (allOf) of one that takes extra fields, so it must not refuse them.
-  const visit = (schema: Schema | undefined, open = false): void => {
+  const visit = (schema: Schema | undefined): void => {
     if (!schema || seen.has(schema)) return;
     seen.add(schema);
-    if (schema.$ref) return visit(schemas[schema.$ref.split('/').pop()!], open);
-    const opens = open || (schema.additionalProperties !== undefined && !!schema.allOf);
-    schema.allOf?.forEach((part) => visit(part, opens));
+    if (schema.$ref) return visit(schemas[schema.$ref.split('/').pop()!]);
+    schema.allOf?.forEach((part) => visit(part));
     visit(schema.items);
     if (!schema.properties) return;
-    if (schema.additionalProperties === undefined && !open) schema.additionalProperties = false;
+    if (schema.additionalProperties === undefined) schema.additionalProperties = false;
     Object.values(schema.properties).forEach((property) => visit(property));
   };
   for (const item of Object.values(document.paths)) {

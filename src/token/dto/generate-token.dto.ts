@@ -45,14 +45,6 @@ export class GenerateTokenDto {
   @ApiProperty({
     description: 'The payload object containing user and role info.',
     type: TokenPayloadDto,
-    additionalProperties: {
-      oneOf: [
-        { type: 'string' },
-        { type: 'number' },
-        { type: 'boolean' },
-        { type: 'array', items: { type: 'string' } },
-      ],
-    },
   })
   @Transform((params) => TokenPayloadDto.fromPlain(toJsonObject(params)))
   @Type(() => TokenPayloadDto)

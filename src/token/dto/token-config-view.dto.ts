@@ -3,26 +3,9 @@ import { TokenConfigEntity } from '../entities/token-config.entity';
 import type { TokenKeyEntity } from '../entities/token-key.entity';
 import { KEY_HOLDERS, MASK, TOKEN_ALGORITHMS } from '../token.constants';
 import { FieldMapDto } from './field-map.dto';
+import { KeyVersionViewDto } from './key-version-view.dto';
 
 const seconds = (millis: number) => Math.floor(millis / 1000);
-
-/** One live key version of a configuration: never its key. Instants in epoch seconds. */
-export class KeyVersionViewDto {
-  @ApiProperty({ example: 'ERP.q3Zt8xYb', description: 'The kid its tokens carry' }) kid: string;
-  @ApiProperty({ type: 'integer', example: 1796000000 }) created: number;
-  @ApiProperty({
-    type: 'integer',
-    example: 1796000000,
-    description: 'From when it signs mints (a service-held key is published first)',
-  })
-  signsFrom: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    example: 1796086400,
-    description: 'When it stops verifying; absent for the current version',
-  })
-  retires?: number;
-}
 
 /** A configuration as answered: secret and initial password always masked. */
 export class TokenConfigViewDto {
@@ -35,7 +18,7 @@ export class TokenConfigViewDto {
   @ApiProperty({ enum: KEY_HOLDERS }) keyholder: string;
   @ApiProperty({
     type: [KeyVersionViewDto],
-    description: 'The live key versions, current first: two or more during a rotation\'s overlap',
+    description: "The live key versions, current first: two or more during a rotation's overlap",
   })
   keys: KeyVersionViewDto[];
   @ApiProperty({ enum: ['1', '0'] }) enable: '1' | '0';
@@ -46,8 +29,8 @@ export class TokenConfigViewDto {
     description: 'Present, masked, when an initial password is set',
   })
   initpwd?: string;
-  @ApiProperty({ description: 'epoch milliseconds' }) createdDate: number;
-  @ApiProperty({ description: 'epoch milliseconds' }) lastModifiedDate: number;
+  @ApiProperty({ description: 'epoch milliseconds', type: 'integer' }) createdDate: number;
+  @ApiProperty({ description: 'epoch milliseconds', type: 'integer' }) lastModifiedDate: number;
   @ApiProperty({ example: 'admin' }) creatorId: string;
 
   /** @param previous the configuration's rows in `token_keys`; the retired ones are left out */

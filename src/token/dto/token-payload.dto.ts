@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform } from 'class-transformer';
 import { Allow, IsOptional, IsString } from 'class-validator';
+import { ApiAdditionalProperties } from '../../common/http/openapi';
 import { IsStringList, IsUsername, MaxLength } from '../../common/validation/decorators';
 import { toStringList } from '../../common/validation/transforms';
 
@@ -28,10 +29,21 @@ export const PAYLOAD_FIELDS = [
   'mobile',
 ] as const;
 
+/** What a custom claim of a mint's payload may be. */
+export const CUSTOM_CLAIM_SCHEMA = {
+  oneOf: [
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'array', items: { type: 'string' } },
+  ],
+};
+
 /**
  * `payload` of a mint: the user and role info of the seed's table. Keys beyond it travel as custom
  * claims (string, number, boolean or array of strings), gathered into `customClaims`.
  */
+@ApiAdditionalProperties(CUSTOM_CLAIM_SCHEMA)
 export class TokenPayloadDto {
   @ApiProperty({ description: 'Username for token generation.', example: 'alice' })
   @IsUsername()

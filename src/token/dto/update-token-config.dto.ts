@@ -1,7 +1,8 @@
-import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
-  Allow,
+  IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsObject,
@@ -28,6 +29,7 @@ import {
   TOKEN_DEFAULTS,
 } from '../token.constants';
 import { FieldMapDto } from './field-map.dto';
+import { KeyVersionViewDto } from './key-version-view.dto';
 
 /**
  * The secret of the documentation's examples (43 bytes, over the 32 recommended for HS256): update's
@@ -48,15 +50,19 @@ export const UPDATE_TOKEN_CONFIG_EXAMPLE = {
   initroles: ['SYS_Reader'],
 };
 
-/** `POST /token/update`: creates or replaces the configuration named `name` (JSON or form). */
+/**
+ * `POST /token/update`: creates or replaces the configuration named `name` (JSON or form).
+ *
+ * Defaults are said in the descriptions, not as `default` keywords: openapi-typescript (default
+ * settings) types a field with a `default` as required, though a client may leave it out.
+ */
 export class UpdateTokenConfigDto {
   @ApiProperty({ description: 'Unique name, 1-64 of A-Za-z0-9_-', example: 'ERP' })
   @IsConfigName()
   name: string;
 
   @ApiPropertyOptional({
-    description: 'URL query parameter that carries the token',
-    default: TOKEN_DEFAULTS.tokenName,
+    description: `URL query parameter that carries the token; "${TOKEN_DEFAULTS.tokenName}" when omitted`,
     example: TOKEN_DEFAULTS.tokenName,
   })
   @IsOptional()
@@ -74,8 +80,7 @@ export class UpdateTokenConfigDto {
   secret?: string;
 
   @ApiPropertyOptional({
-    description: 'Lifetime in seconds of minted tokens',
-    default: TOKEN_DEFAULTS.expire,
+    description: `Lifetime in seconds of minted tokens; ${TOKEN_DEFAULTS.expire} when omitted`,
     example: TOKEN_DEFAULTS.expire,
   })
   @IsOptional()
@@ -95,7 +100,7 @@ export class UpdateTokenConfigDto {
   fieldmap?: FieldMapDto;
 
   @ApiPropertyOptional({
-    default: TOKEN_DEFAULTS.algorithm,
+    description: `Signing algorithm; ${TOKEN_DEFAULTS.algorithm} when omitted`,
     example: TOKEN_DEFAULTS.algorithm,
   })
   @IsOptional()
@@ -107,8 +112,7 @@ export class UpdateTokenConfigDto {
     description:
       'Who holds the signing key. "issuer": the secret is the key (HS*) or the issuer\'s public key (RS*/ES*). ' +
       '"service" (RS*/ES* only): the service makes a key pair, signs mints with it and publishes its public key at /.well-known/jwks.json; ' +
-      "the secret is then only what generate's privateKey must match. Kept when omitted.",
-    default: 'issuer',
+      "the secret is then only what generate's privateKey must match. Kept when omitted; 'issuer' on create.",
     example: 'issuer',
   })
   @IsOptional()
@@ -116,8 +120,7 @@ export class UpdateTokenConfigDto {
   keyholder?: KeyHolder;
 
   @ApiPropertyOptional({
-    description: '"1" enabled, "0" disabled',
-    default: TOKEN_DEFAULTS.enable,
+    description: `"1" enabled, "0" disabled; "${TOKEN_DEFAULTS.enable}" when omitted`,
     example: '1',
   })
   @IsOptional()
@@ -126,8 +129,7 @@ export class UpdateTokenConfigDto {
   enable?: '1' | '0';
 
   @ApiPropertyOptional({
-    description: 'Create unknown users on first use',
-    default: TOKEN_DEFAULTS.inituser,
+    description: `Create unknown users on first use; "${TOKEN_DEFAULTS.inituser}" when omitted`,
     example: TOKEN_DEFAULTS.inituser,
   })
   @IsOptional()
@@ -137,9 +139,9 @@ export class UpdateTokenConfigDto {
 
   @ApiPropertyOptional({
     description:
-      'User type and roles given to users created through this configuration; never Administrator (400)',
+      'User type and roles given to users created through this configuration; never Administrator (400); ' +
+      `${JSON.stringify(TOKEN_DEFAULTS.initroles)} when omitted`,
     type: [String],
-    default: TOKEN_DEFAULTS.initroles,
     example: TOKEN_DEFAULTS.initroles,
   })
   @IsOptional()
@@ -157,10 +159,34 @@ export class UpdateTokenConfigDto {
   @MinLength(8, { message: 'must be at least 8 characters long' })
   initpwd?: string;
 
-  /** Read-only fields a client may send back from `content`; ignored. */
-  @ApiHideProperty() @Allow() createdDate?: unknown;
-  @ApiHideProperty() @Allow() lastModifiedDate?: unknown;
-  @ApiHideProperty() @Allow() creatorId?: unknown;
-  @ApiHideProperty() @Allow() keys?: unknown;
-  @ApiHideProperty() @Allow() success?: unknown;
+  // What `content` answers beyond the fields above, so that its answer can be posted back here as
+  // it is (a generated client's types, and a strict one's checks, then take it): accepted, ignored.
+  @ApiPropertyOptional({ description: 'As content answers it; ignored', example: true })
+  @IsOptional()
+  @IsBoolean({ message: 'must be a boolean' })
+  success?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'As content answers it; ignored (rotate changes the key versions)',
+    type: [KeyVersionViewDto],
+  })
+  @IsOptional()
+  @IsArray({ message: 'must be an array' })
+  @IsObject({ each: true, message: 'must be an array of objects' })
+  keys?: KeyVersionViewDto[];
+
+  @ApiPropertyOptional({ description: 'As content answers it (epoch milliseconds); ignored' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number' })
+  createdDate?: number;
+
+  @ApiPropertyOptional({ description: 'As content answers it (epoch milliseconds); ignored' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number' })
+  lastModifiedDate?: number;
+
+  @ApiPropertyOptional({ description: 'As content answers it; ignored', example: 'admin' })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  creatorId?: string;
 }
