@@ -26,6 +26,7 @@ export class AuditController {
 
   @Get('list')
   @ApiOperation({
+    operationId: 'listAuditEvents',
     summary: 'The audit trail: mints, revocations, configuration and user changes, logins',
   })
   @ApiOkResponse({ description: 'A page of events', type: AuditListResponseDto })
@@ -37,6 +38,7 @@ export class AuditController {
 
   @Get('export')
   @ApiOperation({
+    operationId: 'exportAuditEvents',
     summary: 'The audit trail as NDJSON, oldest first, for a SIEM',
     description:
       'One event per line, with the `cursor` that continues after it: poll again with the last ' +

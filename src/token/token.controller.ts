@@ -80,6 +80,7 @@ export class TokenController {
   @Post('generate')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'generateToken',
     summary: 'Generate a token',
     description:
       'Mints a signed JWT for payload.username with an enabled HS* configuration. The current user must be an Administrator. ' +
@@ -106,7 +107,10 @@ export class TokenController {
 
   @Post('update')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Create or replace a token configuration' })
+  @ApiOperation({
+    operationId: 'saveConfiguration',
+    summary: 'Create or replace a token configuration',
+  })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiBody({
     type: UpdateTokenConfigDto,
@@ -133,14 +137,20 @@ export class TokenController {
   }
 
   @Get('list')
-  @ApiOperation({ summary: 'List token configurations (secrets masked)' })
+  @ApiOperation({
+    operationId: 'listConfigurations',
+    summary: 'List token configurations (secrets masked)',
+  })
   @ApiOkResponse({ description: 'Every configuration', type: TokenConfigListResponseDto })
   async list(): Promise<TokenConfigListResponseDto> {
     return { success: true, data: await this.configs.list() };
   }
 
   @Get('content')
-  @ApiOperation({ summary: 'One token configuration (secret masked)' })
+  @ApiOperation({
+    operationId: 'getConfiguration',
+    summary: 'One token configuration (secret masked)',
+  })
   @ApiOkResponse({ description: 'The configuration', type: TokenConfigContentResponseDto })
   @ApiErrors(CONFIG_NAME_INVALID, 404)
   async content(@Query() query: TokenConfigNameDto): Promise<TokenConfigContentResponseDto> {
@@ -149,7 +159,10 @@ export class TokenController {
 
   @Post('delete')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Delete a token configuration; its tokens stop working at once' })
+  @ApiOperation({
+    operationId: 'deleteConfiguration',
+    summary: 'Delete a token configuration; its tokens stop working at once',
+  })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
   @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
@@ -164,6 +177,7 @@ export class TokenController {
   @Post('deleteBatch')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'deleteConfigurations',
     summary: 'Delete several configurations in one transaction, skipping names that do not exist',
   })
   @ApiBody({ schema: { type: 'array', items: { type: 'string' }, example: ['ERP', 'CRM'] } })
@@ -180,6 +194,7 @@ export class TokenController {
   @Post('rotate')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'rotateKey',
     summary: "Rotate a configuration's key, the previous one verifying for an overlap",
     description:
       'Issuer-held: secret is the new key; during the overlap generate accepts either secret and signs with the new one. ' +
@@ -196,6 +211,7 @@ export class TokenController {
   @Post('retire')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'retireKey',
     summary: "End a rotation's overlap at once (a leaked key)",
     description:
       'Tokens of the previous key versions are refused from now on, on every instance (401 when presented, active:false at verify); their secrets no longer mint.',
@@ -207,12 +223,16 @@ export class TokenController {
     @Body() dto: RetireKeyDto,
     @Req() request: HttpRequest,
   ): Promise<RetireKeyResponseDto> {
-    return { success: true, retired: await this.keys.retire(dto.name, this.principals.actor(request)) };
+    return {
+      success: true,
+      retired: await this.keys.retire(dto.name, this.principals.actor(request)),
+    };
   }
 
   @Post('revoke')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'revokeTokens',
     summary: 'Revoke one token (jti) or every token of a configuration issued before an instant',
     description:
       'Either {"jti": "..."} or {"name": "ERP", "before": <epoch seconds, default now>}. Takes effect on the next request.',
@@ -231,6 +251,7 @@ export class TokenController {
   @Post('verify')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'verifyToken',
     summary: 'Introspect a token (RFC 7662 style)',
     description:
       'Answers active:true with its configuration, user, exp and jti, or active:false with the reason; never an error status for a bad token.',

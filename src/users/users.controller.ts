@@ -74,7 +74,10 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @NoRateLimit()
   @ApiOptionalAuth('basic', 'session', 'bearer', 'token-query')
-  @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
+  @ApiOperation({
+    operationId: 'getCurrentUser',
+    summary: 'The caller; data is {} for an anonymous caller',
+  })
   @ApiOkResponse({ description: 'The caller, or {} when anonymous', type: UserDetailResponseDto })
   @ApiErrors(
     {
@@ -94,7 +97,10 @@ export class UsersController {
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
-  @ApiOperation({ summary: 'Create a user, or change the fields given' })
+  @ApiOperation({
+    operationId: 'saveUser',
+    summary: 'Create a user, or change the fields given',
+  })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ description: 'Saved', type: UpsertUserResponseDto })
   @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 429, 503)
@@ -110,7 +116,10 @@ export class UsersController {
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
-  @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
+  @ApiOperation({
+    operationId: 'deleteUser',
+    summary: 'Delete a user (never the last enabled Administrator)',
+  })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
   @ApiErrors(
@@ -136,6 +145,7 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
   @ApiOperation({
+    operationId: 'listUsers',
     summary: 'Users by username, without password hashes',
     description:
       'A page at a time with `size` or `cursor` (then `total`, `totalExact`, `size` and `next`); ' +
@@ -162,7 +172,10 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @NoRateLimit()
   @ApiPublic()
-  @ApiOperation({ summary: 'The user types' })
+  @ApiOperation({
+    operationId: 'listUserTypes',
+    summary: 'The user types',
+  })
   @ApiOkResponse({ description: 'The user types', type: RoleTypesResponseDto })
   @ApiErrors(WRONG_CREDENTIALS)
   types(): RoleTypesResponseDto {

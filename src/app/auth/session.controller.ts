@@ -47,6 +47,7 @@ export class SessionController {
   @HttpCode(200)
   @ApiPublic()
   @ApiOperation({
+    operationId: 'login',
     summary: 'Open a session: sets the HttpOnly cookies JSESSIONID and DATAFOR_DEVICE',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
@@ -115,7 +116,10 @@ export class SessionController {
   @NoRateLimit()
   @HttpCode(200)
   @ApiOptionalAuth('session')
-  @ApiOperation({ summary: 'End the session of the cookie' })
+  @ApiOperation({
+    operationId: 'logout',
+    summary: 'End the session of the cookie',
+  })
   @ApiOkResponse({ description: 'The session is closed', type: SuccessMsgResponseDto })
   @ApiErrors(WRONG_CREDENTIALS, 413, 415, 503)
   async logout(

@@ -68,7 +68,10 @@ export class HealthController {
 
   @Get('live')
   @NoRateLimit()
-  @ApiOperation({ summary: 'The process answers' })
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'The process answers',
+  })
   @ApiOkResponse({
     description: 'The process is alive',
     schema: {
@@ -96,6 +99,7 @@ export class HealthController {
     msg: 'Service Unavailable Exception',
   })
   @ApiOperation({
+    operationId: 'getReadiness',
     summary:
       'Ready once the database answers and has room for writes, until shutdown begins (503 otherwise)',
   })
