@@ -20,6 +20,8 @@ type Schema = {
 type Envelope = { success: false; code: string; msg: string; errors?: object[] };
 type Operation = {
   operationId: string;
+  summary?: string;
+  description?: string;
   tags?: string[];
   requestBody: {
     content: Record<string, { schema: Schema; examples?: Record<string, { value: unknown }> }>;
@@ -221,13 +223,22 @@ describe('the OpenAPI document', () => {
     expect(Object.fromEntries(byRoute)).toEqual(OPERATION_IDS);
   });
 
-  it('describes every success answer, and the health answers with a schema', () => {
+  it('describes every operation and every answer, and the health answers with a schema', () => {
     for (const { path, method, operation } of operations()) {
+      const described = (text?: string) => (text ?? '').trim().length > 0;
+      expect({
+        path,
+        method,
+        summary: described(operation.summary),
+        description: described(operation.description),
+      }).toEqual({ path, method, summary: true, description: true });
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (!status.startsWith('2')) continue;
-        expect({ path, method, status, described: response.description.trim().length > 0 }).toEqual(
-          { path, method, status, described: true },
-        );
+        expect({ path, method, status, described: described(response.description) }).toEqual({
+          path,
+          method,
+          status,
+          described: true,
+        });
       }
     }
     for (const path of ['/health/live', '/health/ready']) {
@@ -236,11 +247,11 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('declares the 500 and 503 envelopes on every operation of the Datafor API', () => {
-    const datafor = operations().filter(({ path }) => path.startsWith('/plugin/'));
-    expect(datafor.length).toBeGreaterThan(10);
-    for (const { path, method, operation } of datafor) {
-      for (const status of ['500', '503']) {
+  it('declares the 429, 500 and 503 envelopes on every operation', () => {
+    // Every route checks the credentials sent (throttled sign-ins, a database to ask), even the
+    // public ones outside the rate limit.
+    for (const { path, method, operation } of operations()) {
+      for (const status of ['429', '500', '503']) {
         const schema = operation.responses[status]?.content?.['application/json']?.schema;
         expect({ path, method, status, envelope: schema && resolve(schema).required }).toEqual({
           path,
@@ -351,6 +362,17 @@ describe('the OpenAPI document', () => {
         expect({ path, status: response.statusCode }).toEqual({ path, status: 401 });
         expect(response.json()).toEqual(example(path, 401, method));
       }
+    });
+
+    it('logout: the 403 example is the answer to a logout posted from another site', async () => {
+      const logout = '/plugin/datafor/api/extension/auth/logout';
+      const response = await t.inject({
+        method: 'POST',
+        url: logout,
+        headers: { origin: 'https://elsewhere.example' },
+      });
+      expect(response.statusCode).toBe(403);
+      expect(response.json()).toEqual(example(logout, 403));
     });
 
     it('user/delete: the 404 and 409 examples are the answers', async () => {

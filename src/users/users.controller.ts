@@ -26,6 +26,7 @@ import {
   ApiErrors,
   type ErrorAnswer,
   invalidField,
+  SIGN_IN_THROTTLED,
   WRONG_CREDENTIALS,
 } from '../common/http/api-errors.decorator';
 import { ApiOptionalAuth, ApiPublic } from '../common/http/openapi';
@@ -77,6 +78,9 @@ export class UsersController {
   @ApiOperation({
     operationId: 'getCurrentUser',
     summary: 'The caller; data is {} for an anonymous caller',
+    description:
+      'Who the credentials sent (Basic, the session cookie or a token, in a header or the query) sign in, ' +
+      'without password hash. Outside the rate limit.',
   })
   @ApiOkResponse({ description: 'The caller, or {} when anonymous', type: UserDetailResponseDto })
   @ApiErrors(
@@ -85,6 +89,7 @@ export class UsersController {
       description: 'Credentials or a token were sent and are wrong, expired or revoked',
       msg: 'wrong username or password',
     },
+    SIGN_IN_THROTTLED,
     503,
   )
   async detail(@Req() request: HttpRequest): Promise<UserDetailResponseDto> {
@@ -100,9 +105,15 @@ export class UsersController {
   @ApiOperation({
     operationId: 'saveUser',
     summary: 'Create a user, or change the fields given',
+    description:
+      'A new username needs a password; for an existing user, the fields left out keep their values and an empty ' +
+      'profile field clears it. The last enabled Administrator cannot be disabled or demoted.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Saved', type: UpsertUserResponseDto })
+  @ApiOkResponse({
+    description: 'The user is created or updated; username is the stored form (NFC)',
+    type: UpsertUserResponseDto,
+  })
   @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 429, 503)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
@@ -119,9 +130,10 @@ export class UsersController {
   @ApiOperation({
     operationId: 'deleteUser',
     summary: 'Delete a user (never the last enabled Administrator)',
+    description: 'Removes the user called username; the deletion is audited.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'The user is deleted', type: SuccessMsgResponseDto })
   @ApiErrors(
     USERNAME_INVALID,
     401,
@@ -175,9 +187,14 @@ export class UsersController {
   @ApiOperation({
     operationId: 'listUserTypes',
     summary: 'The user types',
+    description:
+      'The values usertype takes (SYS_Reader, SYS_Creator, Administrator); public and outside the rate limit.',
   })
-  @ApiOkResponse({ description: 'The user types', type: RoleTypesResponseDto })
-  @ApiErrors(WRONG_CREDENTIALS)
+  @ApiOkResponse({
+    description: 'Every user type, each as an authority',
+    type: RoleTypesResponseDto,
+  })
+  @ApiErrors(WRONG_CREDENTIALS, SIGN_IN_THROTTLED)
   types(): RoleTypesResponseDto {
     return { success: true, list: USER_TYPES.map((authority) => ({ authority })) };
   }
