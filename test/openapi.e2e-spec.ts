@@ -161,6 +161,7 @@ describe('the OpenAPI document', () => {
       session: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'JSESSIONID' }),
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       'token-query': expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
+      'metrics-token': expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     expect(generate().security).toEqual(expect.arrayContaining([{ basic: [] }, { session: [] }]));
   });
@@ -191,6 +192,7 @@ describe('the OpenAPI document', () => {
         '/health/live',
         '/health/ready',
         '/.well-known/jwks.json',
+        '/metrics',
       ].sort(),
     );
   });
@@ -247,10 +249,11 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('declares the 429, 500 and 503 envelopes on every operation', () => {
-    // Every route checks the credentials sent (throttled sign-ins, a database to ask), even the
-    // public ones outside the rate limit.
+  it('declares the 429, 500 and 503 envelopes on every operation but the metrics', () => {
+    // Every controller route checks the credentials sent (throttled sign-ins, a database to ask),
+    // even the public ones outside the rate limit. The metrics route has no guard at all.
     for (const { path, method, operation } of operations()) {
+      if (path === '/metrics') continue;
       for (const status of ['429', '500', '503']) {
         const schema = operation.responses[status]?.content?.['application/json']?.schema;
         expect({ path, method, status, envelope: schema && resolve(schema).required }).toEqual({
@@ -261,6 +264,24 @@ describe('the OpenAPI document', () => {
         });
       }
     }
+  });
+
+  it('documents the Prometheus metrics: text/plain, their own tag, the token optional', () => {
+    const metrics = doc.paths['/metrics'].get;
+    expect(metrics.tags).toEqual(['metrics']);
+    expect(Object.keys(metrics.responses['200'].content!)).toEqual(['text/plain']);
+    expect(metrics.security).toEqual([{ 'metrics-token': [] }, {}]);
+  });
+
+  it('answers GET /metrics as documented: the Prometheus text format', async () => {
+    const response = await t.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain;/);
+    const example = doc.paths['/metrics'].get.responses['200'].content!['text/plain']
+      .example as unknown as string;
+    // The example's metric is one the service exposes, with the same help and type lines.
+    for (const line of example.split('\n').filter((line) => line.startsWith('#')))
+      expect(response.body).toContain(line);
   });
 
   it('says security: [] on the public operations, and marks credentials optional where they are', () => {

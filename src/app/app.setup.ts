@@ -19,6 +19,7 @@ import { RequestLogController } from '../config/request-log-controller';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { trustedPeer } from '../config/trust-proxy';
 import { registerMetrics } from './metrics/metrics-endpoint';
+import { documentMetrics } from './metrics/metrics-openapi';
 
 export interface CreateAppOptions extends AppModuleOptions {
   /** Where log lines go (default: standard output). */
@@ -124,7 +125,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       'token-query',
     )
     .build();
-  return refuseUnknownFields(applyOpenApiMarks(SwaggerModule.createDocument(app, config)));
+  const document = refuseUnknownFields(
+    applyOpenApiMarks(SwaggerModule.createDocument(app, config)),
+  );
+  return documentMetrics(document, app.get<AppSettings>(settingsConfig.KEY));
 }
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */

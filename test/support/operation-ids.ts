@@ -3,10 +3,11 @@ import { SESSION_API, TOKEN_API, USER_API } from './api-paths';
 const API = '/plugin/datafor-modeler/api';
 
 /**
- * Every operation's id, verb first, by `method path`: what a generated client names its methods.
- * Set on each route's @ApiOperation, so a host app's own document carries them too.
+ * The ids of the operations TokenModule brings (token, JWKS, users, audit), verb first, by
+ * `method path`: what a generated client names its methods. Set on each route's @ApiOperation, so
+ * a host app's own document carries them too.
  */
-export const OPERATION_IDS: Record<string, string> = {
+export const MODULE_OPERATION_IDS: Record<string, string> = {
   [`post ${TOKEN_API}/generate`]: 'generateToken',
   [`post ${TOKEN_API}/update`]: 'saveConfiguration',
   [`get ${TOKEN_API}/list`]: 'listConfigurations',
@@ -18,10 +19,6 @@ export const OPERATION_IDS: Record<string, string> = {
   [`post ${TOKEN_API}/revoke`]: 'revokeTokens',
   [`post ${TOKEN_API}/verify`]: 'verifyToken',
   'get /.well-known/jwks.json': 'getJwks',
-  [`post ${SESSION_API}/login`]: 'login',
-  [`post ${SESSION_API}/logout`]: 'logout',
-  'get /health/live': 'getLiveness',
-  'get /health/ready': 'getReadiness',
   [`get ${USER_API}/detail`]: 'getCurrentUser',
   [`post ${USER_API}/insertOrUpdate`]: 'saveUser',
   [`post ${USER_API}/delete`]: 'deleteUser',
@@ -29,4 +26,14 @@ export const OPERATION_IDS: Record<string, string> = {
   [`get ${API}/roles/types`]: 'listUserTypes',
   [`get ${API}/audit/list`]: 'listAuditEvents',
   [`get ${API}/audit/export`]: 'exportAuditEvents',
+};
+
+/** Every operation of the standalone service: the module's, then its own (session, health, metrics). */
+export const OPERATION_IDS: Record<string, string> = {
+  ...MODULE_OPERATION_IDS,
+  [`post ${SESSION_API}/login`]: 'login',
+  [`post ${SESSION_API}/logout`]: 'logout',
+  'get /health/live': 'getLiveness',
+  'get /health/ready': 'getReadiness',
+  'get /metrics': 'getMetrics',
 };
