@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
@@ -28,6 +29,7 @@ import {
 } from '../src';
 import { TOKEN_API } from './support/api-paths';
 import { verifyHmacToken } from './support/jwt';
+import { MODULE_OPERATION_IDS } from './support/operation-ids';
 
 const SECRET = 'host-app-shared-secret-0123456789abcdef';
 
@@ -214,6 +216,17 @@ describe.each([
       app.inject({ method: 'GET', url: '/reports/admin', headers: { 'x-gateway-user': user } });
     expect((await admin('boss')).statusCode).toBe(200);
     expect((await admin('clerk')).statusCode).toBe(403);
+  });
+
+  it("gives the module's operations their ids in the host's own OpenAPI document", () => {
+    // The host documents its app itself, without the standalone service's document builder.
+    const document = SwaggerModule.createDocument(app, new DocumentBuilder().build());
+    const ids = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, { operationId?: string }>)
+        .filter(([method]) => `${method} ${path}` in MODULE_OPERATION_IDS)
+        .map(([method, operation]) => [`${method} ${path}`, operation.operationId]),
+    );
+    expect(Object.fromEntries(ids)).toEqual(MODULE_OPERATION_IDS);
   });
 });
 

@@ -325,6 +325,12 @@ describe('metrics on their own port (METRICS_PORT) and behind METRICS_TOKEN', ()
     expect(answer.json()).toMatchObject({ success: false, code: '404' });
   });
 
+  it('leaves /metrics out of the OpenAPI document, whose server is the main port', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/api-docs-json' })).json();
+    expect(doc.paths['/metrics']).toBeUndefined();
+    expect(doc.tags.map((tag: { name: string }) => tag.name)).not.toContain('metrics');
+  });
+
   it('closes the metrics port with the app', async () => {
     await t.close();
     await expect(fetch(`${origin}/metrics`)).rejects.toThrow();
@@ -359,5 +365,26 @@ describe('METRICS_TOKEN on the main port, with a rate limit on', () => {
     const list = [];
     for (let i = 0; i < 3; i++) list.push((await t.admin('GET', `${TOKEN_API}/list`)).statusCode);
     expect(list).toEqual([200, 200, 429]);
+  });
+});
+
+describe('METRICS_TOKEN in the OpenAPI document', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { METRICS_TOKEN: SCRAPE_TOKEN } });
+  });
+  afterAll(() => t.close());
+
+  it('answers a scrape without the token as the document says, and a scrape in text/plain', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/api-docs-json' })).json();
+    const documented = doc.paths['/metrics'].get.responses;
+    const scrape = (headers: Record<string, string>) =>
+      t.inject({ method: 'GET', url: '/metrics', headers });
+    const refused = await scrape({});
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toEqual(documented['401'].content['application/json'].example);
+    const answer = await scrape({ authorization: `Bearer ${SCRAPE_TOKEN}` });
+    expect(answer.headers['content-type']).toMatch(/^text\/plain;/);
+    expect(Object.keys(documented['200'].content)).toEqual(['text/plain']);
   });
 });

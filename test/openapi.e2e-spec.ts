@@ -3,6 +3,7 @@ import { Readiness } from '../src/app/health/readiness';
 import { EXAMPLE_SECRET } from '../src/token/dto/update-token-config.dto';
 import { TokenConfigService } from '../src/token/token-config.service';
 import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
+import { OPERATION_IDS } from './support/operation-ids';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
 
 type Schema = {
@@ -19,6 +20,8 @@ type Schema = {
 type Envelope = { success: false; code: string; msg: string; errors?: object[] };
 type Operation = {
   operationId: string;
+  summary?: string;
+  description?: string;
   tags?: string[];
   requestBody: {
     content: Record<string, { schema: Schema; examples?: Record<string, { value: unknown }> }>;
@@ -158,6 +161,7 @@ describe('the OpenAPI document', () => {
       session: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'JSESSIONID' }),
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       'token-query': expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
+      'metrics-token': expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     expect(generate().security).toEqual(expect.arrayContaining([{ basic: [] }, { session: [] }]));
   });
@@ -188,6 +192,7 @@ describe('the OpenAPI document', () => {
         '/health/live',
         '/health/ready',
         '/.well-known/jwks.json',
+        '/metrics',
       ].sort(),
     );
   });
@@ -209,24 +214,33 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('names every operation with a unique, readable id', () => {
+  it('names every operation with a unique, readable id, verb first', () => {
     const ids = operations().map(({ operation }) => operation.operationId);
-    for (const id of ids) expect(id).toMatch(/^[a-z]+[A-Z][A-Za-z]*$/);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(ids).size).toBe(ids.length);
-    const id = (path: string, method = 'get') => doc.paths[path][method].operationId;
-    expect(id(`${TOKEN_API}/generate`, 'post')).toBe('tokenGenerate');
-    expect(id(`${USER_API}/list`)).toBe('userList');
-    expect(id('/plugin/datafor-modeler/api/audit/list')).toBe('auditList');
-    expect(id('/health/ready')).toBe('healthReady');
+    const byRoute = operations().map(({ path, method, operation }) => [
+      `${method} ${path}`,
+      operation.operationId,
+    ]);
+    expect(Object.fromEntries(byRoute)).toEqual(OPERATION_IDS);
   });
 
-  it('describes every success answer, and the health answers with a schema', () => {
+  it('describes every operation and every answer, and the health answers with a schema', () => {
     for (const { path, method, operation } of operations()) {
+      const described = (text?: string) => (text ?? '').trim().length > 0;
+      expect({
+        path,
+        method,
+        summary: described(operation.summary),
+        description: described(operation.description),
+      }).toEqual({ path, method, summary: true, description: true });
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (!status.startsWith('2')) continue;
-        expect({ path, method, status, described: response.description.trim().length > 0 }).toEqual(
-          { path, method, status, described: true },
-        );
+        expect({ path, method, status, described: described(response.description) }).toEqual({
+          path,
+          method,
+          status,
+          described: true,
+        });
       }
     }
     for (const path of ['/health/live', '/health/ready']) {
@@ -235,11 +249,12 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('declares the 500 and 503 envelopes on every operation of the Datafor API', () => {
-    const datafor = operations().filter(({ path }) => path.startsWith('/plugin/'));
-    expect(datafor.length).toBeGreaterThan(10);
-    for (const { path, method, operation } of datafor) {
-      for (const status of ['500', '503']) {
+  it('declares the 429, 500 and 503 envelopes on every operation but the metrics', () => {
+    // Every controller route checks the credentials sent (throttled sign-ins, a database to ask),
+    // even the public ones outside the rate limit. The metrics route has no guard at all.
+    for (const { path, method, operation } of operations()) {
+      if (path === '/metrics') continue;
+      for (const status of ['429', '500', '503']) {
         const schema = operation.responses[status]?.content?.['application/json']?.schema;
         expect({ path, method, status, envelope: schema && resolve(schema).required }).toEqual({
           path,
@@ -249,6 +264,24 @@ describe('the OpenAPI document', () => {
         });
       }
     }
+  });
+
+  it('documents the Prometheus metrics: text/plain, their own tag, the token optional', () => {
+    const metrics = doc.paths['/metrics'].get;
+    expect(metrics.tags).toEqual(['metrics']);
+    expect(Object.keys(metrics.responses['200'].content!)).toEqual(['text/plain']);
+    expect(metrics.security).toEqual([{ 'metrics-token': [] }, {}]);
+  });
+
+  it('answers GET /metrics as documented: the Prometheus text format', async () => {
+    const response = await t.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain;/);
+    const example = doc.paths['/metrics'].get.responses['200'].content!['text/plain']
+      .example as unknown as string;
+    // The example's metric is one the service exposes, with the same help and type lines.
+    for (const line of example.split('\n').filter((line) => line.startsWith('#')))
+      expect(response.body).toContain(line);
   });
 
   it('says security: [] on the public operations, and marks credentials optional where they are', () => {
@@ -350,6 +383,17 @@ describe('the OpenAPI document', () => {
         expect({ path, status: response.statusCode }).toEqual({ path, status: 401 });
         expect(response.json()).toEqual(example(path, 401, method));
       }
+    });
+
+    it('logout: the 403 example is the answer to a logout posted from another site', async () => {
+      const logout = '/plugin/datafor/api/extension/auth/logout';
+      const response = await t.inject({
+        method: 'POST',
+        url: logout,
+        headers: { origin: 'https://elsewhere.example' },
+      });
+      expect(response.statusCode).toBe(403);
+      expect(response.json()).toEqual(example(logout, 403));
     });
 
     it('user/delete: the 404 and 409 examples are the answers', async () => {

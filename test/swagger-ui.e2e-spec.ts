@@ -147,14 +147,14 @@ describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
       await authorizeBasic(page);
 
       // 1. update, as prefilled: an enabled configuration ERP.
-      const updated = await tryItOut(page, 'tokenUpdate');
+      const updated = await tryItOut(page, 'saveConfiguration');
       expect(updated.offered).toMatchObject({ name: 'ERP', enable: '1' });
       expect(updated).toMatchObject({ status: '200', json: { success: true, msg: 'success' } });
       const secret = String(updated.offered!.secret);
       expect(Buffer.byteLength(secret)).toBeGreaterThanOrEqual(32);
 
       // 2. generate, as prefilled: its privateKey is the secret update stored.
-      const generated = await tryItOut(page, 'tokenGenerate');
+      const generated = await tryItOut(page, 'generateToken');
       expect(generated.offered).toMatchObject({
         name: 'ERP',
         privateKey: secret,
@@ -169,7 +169,7 @@ describe('Swagger UI in Chromium, from another machine over plain HTTP', () => {
 
       // 3. user/detail with that token as the only credentials: the service signs alice in.
       await authorizeBearerInstead(page, token);
-      const detail = await tryItOut(page, 'userDetail');
+      const detail = await tryItOut(page, 'getCurrentUser');
       expect(detail.offered).toBeUndefined();
       expect(detail.status).toBe('200');
       expect(detail.json).toMatchObject({

@@ -10,10 +10,7 @@ import { setupApiDocs } from './http/api-docs';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import { registerRateLimit } from './http/rate-limit';
 import { applyOpenApiMarks } from '../common/http/openapi';
-import {
-  documentValidationRules,
-  refuseUnknownFields,
-} from '../common/validation/openapi-rules';
+import { documentValidationRules, refuseUnknownFields } from '../common/validation/openapi-rules';
 import { registerSecurityHeaders } from './http/security-headers';
 import { limitConnectionsPerAddress } from './http/connection-limit';
 import { logDestination, loggerOptions, requestId } from '../config/logger-options';
@@ -22,6 +19,7 @@ import { RequestLogController } from '../config/request-log-controller';
 import { type AppSettings, settingsConfig } from '../config/settings.config';
 import { trustedPeer } from '../config/trust-proxy';
 import { registerMetrics } from './metrics/metrics-endpoint';
+import { documentMetrics } from './metrics/metrics-openapi';
 
 export interface CreateAppOptions extends AppModuleOptions {
   /** Where log lines go (default: standard output). */
@@ -77,23 +75,10 @@ export function fastifyAdapter(
   return adapter;
 }
 
-/** What each controller's routes are called in the API's paths, where its class name differs. */
-const OPERATION_RESOURCES: Record<string, string> = { UsersController: 'user' };
-
-/**
- * Operation ids the way the paths read: the controller's resource, then the method, camel-cased
- * (`tokenGenerate`, `userList`, `auditList`, `healthReady`, `sessionLogin`).
- */
-export function operationIdFactory(controllerKey: string, methodKey: string): string {
-  const resource =
-    OPERATION_RESOURCES[controllerKey] ??
-    controllerKey.replace(/Controller$/, '').replace(/^./, (first) => first.toLowerCase());
-  return `${resource}${methodKey.replace(/^./, (first) => first.toUpperCase())}`;
-}
-
 /**
  * The OpenAPI document, generated from the controllers and DTOs; the rules of the request DTOs come
- * from their class-validator decorators (openapi-rules.ts).
+ * from their class-validator decorators (openapi-rules.ts). Each route names its operationId in its
+ * @ApiOperation, so that a host app's own SwaggerModule.createDocument gives the same ids.
  */
 export function buildOpenApiDocument(app: NestFastifyApplication) {
   documentValidationRules();
@@ -140,9 +125,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
       'token-query',
     )
     .build();
-  return refuseUnknownFields(
-    applyOpenApiMarks(SwaggerModule.createDocument(app, config, { operationIdFactory })),
+  const document = refuseUnknownFields(
+    applyOpenApiMarks(SwaggerModule.createDocument(app, config)),
   );
+  return documentMetrics(document, app.get<AppSettings>(settingsConfig.KEY));
 }
 
 /** Everything main.ts and the e2e tests share: plugins, prefix, error envelope, docs. */

@@ -26,9 +26,17 @@ export class AuditController {
 
   @Get('list')
   @ApiOperation({
+    operationId: 'listAuditEvents',
     summary: 'The audit trail: mints, revocations, configuration and user changes, logins',
+    description:
+      'Events filtered by action, actor, target and time, a page at a time: by `page` number, or by the `cursor` ' +
+      'that an answer gives as `next`.',
   })
-  @ApiOkResponse({ description: 'A page of events', type: AuditListResponseDto })
+  @ApiOkResponse({
+    description:
+      'A page of events, with the count of those matching and the cursor of the next page',
+    type: AuditListResponseDto,
+  })
   @ApiErrors(invalidField('size', 'must be from 1 to 500'), 401, 403, 503)
   async list(@Query() query: AuditQueryDto): Promise<AuditListResponseDto> {
     const { events, ...paging } = await this.reader.list(query);
@@ -37,6 +45,7 @@ export class AuditController {
 
   @Get('export')
   @ApiOperation({
+    operationId: 'exportAuditEvents',
     summary: 'The audit trail as NDJSON, oldest first, for a SIEM',
     description:
       'One event per line, with the `cursor` that continues after it: poll again with the last ' +

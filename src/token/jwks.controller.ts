@@ -22,12 +22,16 @@ export class JwksController {
 
   @Get('jwks.json')
   @ApiOperation({
+    operationId: 'getJwks',
     summary: 'The public keys of service-held configurations (JWK Set)',
     description:
       'Every live key version of every enabled service-held (RS*/ES*) configuration, including a rotated key that does not sign yet. ' +
-      'Cacheable for JWKS_MAX_AGE seconds: a rotated key is published that long before it signs. HMAC secrets and issuers\' keys never appear.',
+      "Cacheable for JWKS_MAX_AGE seconds: a rotated key is published that long before it signs. HMAC secrets and issuers' keys never appear.",
   })
-  @ApiOkResponse({ description: 'The JWK Set (RFC 7517)', type: JwksDto })
+  @ApiOkResponse({
+    description: 'The JWK Set (RFC 7517); empty keys when no service-held configuration is enabled',
+    type: JwksDto,
+  })
   async jwks(@Res({ passthrough: true }) reply: FastifyReply): Promise<JwksDto> {
     const set = await this.keys.jwks();
     // Only on a set: an error answer must not be cached.

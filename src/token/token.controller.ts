@@ -81,6 +81,7 @@ export class TokenController {
   @Post('generate')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'generateToken',
     summary: 'Generate a token',
     description:
       'Mints a signed JWT for payload.username with an enabled HS* configuration. The current user must be an Administrator. ' +
@@ -94,7 +95,10 @@ export class TokenController {
     },
   })
   @ApiFormBody(GenerateTokenFormDto)
-  @ApiOkResponse({ description: 'The request was successful.', type: GenerateTokenResponseDto })
+  @ApiOkResponse({
+    description: 'The signed token and its lifetime in seconds',
+    type: GenerateTokenResponseDto,
+  })
   @ApiErrors(400, 404, 409, 413, 415)
   async generate(
     @FlatFormPayloadBody() dto: GenerateTokenDto,
@@ -107,7 +111,13 @@ export class TokenController {
 
   @Post('update')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Create or replace a token configuration' })
+  @ApiOperation({
+    operationId: 'saveConfiguration',
+    summary: 'Create or replace a token configuration',
+    description:
+      'Saves the configuration called name: a new one, or the existing one replaced. Fields left out take their defaults, ' +
+      'except secret and initpwd, which keep their stored values. The save is audited.',
+  })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiBody({
     type: UpdateTokenConfigDto,
@@ -135,15 +145,31 @@ export class TokenController {
   }
 
   @Get('list')
-  @ApiOperation({ summary: 'List token configurations (secrets masked)' })
-  @ApiOkResponse({ description: 'Every configuration', type: TokenConfigListResponseDto })
+  @ApiOperation({
+    operationId: 'listConfigurations',
+    summary: 'List token configurations (secrets masked)',
+    description:
+      'Every configuration, enabled or not, with its live key versions; secrets and initial passwords are masked.',
+  })
+  @ApiOkResponse({
+    description: 'Every configuration, secrets masked',
+    type: TokenConfigListResponseDto,
+  })
   async list(): Promise<TokenConfigListResponseDto> {
     return { success: true, data: await this.configs.list() };
   }
 
   @Get('content')
-  @ApiOperation({ summary: 'One token configuration (secret masked)' })
-  @ApiOkResponse({ description: 'The configuration', type: TokenConfigContentResponseDto })
+  @ApiOperation({
+    operationId: 'getConfiguration',
+    summary: 'One token configuration (secret masked)',
+    description:
+      'The configuration called name, as list shows it: its live key versions, who created it and when, secret masked.',
+  })
+  @ApiOkResponse({
+    description: 'The configuration, its fields at the top level beside success',
+    type: TokenConfigContentResponseDto,
+  })
   @ApiErrors(CONFIG_NAME_INVALID, 404)
   async content(@Query() query: TokenConfigNameDto): Promise<TokenConfigContentResponseDto> {
     return { success: true, ...(await this.configs.content(query.name)) };
@@ -151,9 +177,17 @@ export class TokenController {
 
   @Post('delete')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Delete a token configuration; its tokens stop working at once' })
+  @ApiOperation({
+    operationId: 'deleteConfiguration',
+    summary: 'Delete a token configuration; its tokens stop working at once',
+    description:
+      'Removes the configuration called name, on every instance; the deletion is audited.',
+  })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
+  @ApiOkResponse({
+    description: 'The configuration is deleted and its tokens are refused from now on',
+    type: SuccessMsgResponseDto,
+  })
   @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
   async delete(
     @Body() dto: TokenConfigNameDto,
@@ -166,10 +200,16 @@ export class TokenController {
   @Post('deleteBatch')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'deleteConfigurations',
     summary: 'Delete several configurations in one transaction, skipping names that do not exist',
+    description:
+      'The body is a JSON array of configuration names. All of them are deleted together or none is; each deletion is audited.',
   })
   @ApiBody({ schema: { type: 'array', items: { type: 'string' }, example: ['ERP', 'CRM'] } })
-  @ApiOkResponse({ description: 'Those that existed are deleted', type: SuccessMsgResponseDto })
+  @ApiOkResponse({
+    description: 'The named configurations that existed are deleted',
+    type: SuccessMsgResponseDto,
+  })
   @ApiErrors(invalidField('body', 'must be a JSON array of configuration names'), 413, 415)
   async deleteBatch(
     @Body(ConfigNameListPipe) names: string[],
@@ -182,6 +222,7 @@ export class TokenController {
   @Post('rotate')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'rotateKey',
     summary: "Rotate a configuration's key, the previous one verifying for an overlap",
     description:
       'Issuer-held: secret is the new key; during the overlap generate accepts either secret and signs with the new one. ' +
@@ -189,7 +230,11 @@ export class TokenController {
       'The previous version keeps verifying until previous.retires, on every instance.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Rotated', type: RotateKeyResponseDto })
+  @ApiOkResponse({
+    description:
+      'The new key version, when it signs from, and until when the previous one verifies',
+    type: RotateKeyResponseDto,
+  })
   @ApiErrors(CONFIG_NAME_INVALID, 404, 409, 413, 415)
   rotate(@Body() dto: RotateKeyDto, @Req() request: HttpRequest): Promise<RotateKeyResponseDto> {
     return this.keys.rotate(dto, this.principals.actor(request));
@@ -198,29 +243,40 @@ export class TokenController {
   @Post('retire')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'retireKey',
     summary: "End a rotation's overlap at once (a leaked key)",
     description:
       'Tokens of the previous key versions are refused from now on, on every instance (401 when presented, active:false at verify); their secrets no longer mint.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Retired', type: RetireKeyResponseDto })
+  @ApiOkResponse({
+    description: 'The key versions retired (none when no overlap was running)',
+    type: RetireKeyResponseDto,
+  })
   @ApiErrors(CONFIG_NAME_INVALID, 404, 413, 415)
   async retire(
     @Body() dto: RetireKeyDto,
     @Req() request: HttpRequest,
   ): Promise<RetireKeyResponseDto> {
-    return { success: true, retired: await this.keys.retire(dto.name, this.principals.actor(request)) };
+    return {
+      success: true,
+      retired: await this.keys.retire(dto.name, this.principals.actor(request)),
+    };
   }
 
   @Post('revoke')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'revokeTokens',
     summary: 'Revoke one token (jti) or every token of a configuration issued before an instant',
     description:
       'Either {"jti": "..."} or {"name": "ERP", "before": <epoch seconds, default now>}. Takes effect on the next request.',
   })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Revoked', type: SuccessMsgResponseDto })
+  @ApiOkResponse({
+    description: 'The token, or the tokens issued before the instant, are refused from now on',
+    type: SuccessMsgResponseDto,
+  })
   @ApiErrors(invalidField('body', 'must give either jti or name'), 404, 413, 415)
   async revoke(
     @Body() dto: RevokeTokenDto,
@@ -233,6 +289,7 @@ export class TokenController {
   @Post('verify')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'verifyToken',
     summary: 'Introspect a token (RFC 7662 style)',
     description:
       'Answers active:true with its configuration, user, exp and jti, or active:false with the reason; never an error status for a bad token.',

@@ -26,6 +26,7 @@ import {
   ApiErrors,
   type ErrorAnswer,
   invalidField,
+  SIGN_IN_THROTTLED,
   WRONG_CREDENTIALS,
 } from '../common/http/api-errors.decorator';
 import { ApiOptionalAuth, ApiPublic } from '../common/http/openapi';
@@ -74,7 +75,13 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @NoRateLimit()
   @ApiOptionalAuth('basic', 'session', 'bearer', 'token-query')
-  @ApiOperation({ summary: 'The caller; data is {} for an anonymous caller' })
+  @ApiOperation({
+    operationId: 'getCurrentUser',
+    summary: 'The caller; data is {} for an anonymous caller',
+    description:
+      'Who the credentials sent (Basic, the session cookie or a token, in a header or the query) sign in, ' +
+      'without password hash. Outside the rate limit.',
+  })
   @ApiOkResponse({ description: 'The caller, or {} when anonymous', type: UserDetailResponseDto })
   @ApiErrors(
     {
@@ -82,6 +89,7 @@ export class UsersController {
       description: 'Credentials or a token were sent and are wrong, expired or revoked',
       msg: 'wrong username or password',
     },
+    SIGN_IN_THROTTLED,
     503,
   )
   async detail(@Req() request: HttpRequest): Promise<UserDetailResponseDto> {
@@ -94,9 +102,18 @@ export class UsersController {
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
-  @ApiOperation({ summary: 'Create a user, or change the fields given' })
+  @ApiOperation({
+    operationId: 'saveUser',
+    summary: 'Create a user, or change the fields given',
+    description:
+      'A new username needs a password; for an existing user, the fields left out keep their values and an empty ' +
+      'profile field clears it. The last enabled Administrator cannot be disabled or demoted.',
+  })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Saved', type: UpsertUserResponseDto })
+  @ApiOkResponse({
+    description: 'The user is created or updated; username is the stored form (NFC)',
+    type: UpsertUserResponseDto,
+  })
   @ApiErrors(USERNAME_INVALID, 401, 403, LAST_ADMINISTRATOR, 413, 415, 429, 503)
   async insertOrUpdate(
     @Body() dto: UpsertUserDto,
@@ -110,9 +127,13 @@ export class UsersController {
   @HttpCode(200)
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
-  @ApiOperation({ summary: 'Delete a user (never the last enabled Administrator)' })
+  @ApiOperation({
+    operationId: 'deleteUser',
+    summary: 'Delete a user (never the last enabled Administrator)',
+    description: 'Removes the user called username; the deletion is audited.',
+  })
   @ApiConsumes(...JSON_OR_FORM)
-  @ApiOkResponse({ description: 'Deleted', type: SuccessMsgResponseDto })
+  @ApiOkResponse({ description: 'The user is deleted', type: SuccessMsgResponseDto })
   @ApiErrors(
     USERNAME_INVALID,
     401,
@@ -136,6 +157,7 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @AdminOnly()
   @ApiOperation({
+    operationId: 'listUsers',
     summary: 'Users by username, without password hashes',
     description:
       'A page at a time with `size` or `cursor` (then `total`, `totalExact`, `size` and `next`); ' +
@@ -162,9 +184,17 @@ export class UsersController {
   @UseGuards(JsonOrFormOnlyGuard)
   @NoRateLimit()
   @ApiPublic()
-  @ApiOperation({ summary: 'The user types' })
-  @ApiOkResponse({ description: 'The user types', type: RoleTypesResponseDto })
-  @ApiErrors(WRONG_CREDENTIALS)
+  @ApiOperation({
+    operationId: 'listUserTypes',
+    summary: 'The user types',
+    description:
+      'The values usertype takes (SYS_Reader, SYS_Creator, Administrator); public and outside the rate limit.',
+  })
+  @ApiOkResponse({
+    description: 'Every user type, each as an authority',
+    type: RoleTypesResponseDto,
+  })
+  @ApiErrors(WRONG_CREDENTIALS, SIGN_IN_THROTTLED)
   types(): RoleTypesResponseDto {
     return { success: true, list: USER_TYPES.map((authority) => ({ authority })) };
   }

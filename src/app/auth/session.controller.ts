@@ -15,7 +15,12 @@ import { NoRateLimit } from '../../common/http/no-rate-limit.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AppSettings, settingsConfig } from '../../config/settings.config';
 import { EnvelopeExceptionFilter } from '../../common/filters/envelope-exception.filter';
-import { ApiErrors, invalidField, WRONG_CREDENTIALS } from '../../common/http/api-errors.decorator';
+import {
+  ApiErrors,
+  invalidField,
+  SIGN_IN_THROTTLED,
+  WRONG_CREDENTIALS,
+} from '../../common/http/api-errors.decorator';
 import { ApiOptionalAuth, ApiPublic } from '../../common/http/openapi';
 import { createValidationPipe } from '../../common/validation/validation.pipe';
 import { SuccessMsgResponseDto } from '../../common/http/success-msg-response.dto';
@@ -47,7 +52,12 @@ export class SessionController {
   @HttpCode(200)
   @ApiPublic()
   @ApiOperation({
+    operationId: 'login',
     summary: 'Open a session: sets the HttpOnly cookies JSESSIONID and DATAFOR_DEVICE',
+    description:
+      'Checks username and password (a form, as Datafor posts it, or JSON). JSESSIONID then signs the browser in for ' +
+      'SESSION_TTL seconds; DATAFOR_DEVICE marks it as a known device of the user, which repeated failures from other ' +
+      'clients do not lock out. Failed sign-ins are counted per address and per user (429 past the limit).',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({
@@ -115,9 +125,28 @@ export class SessionController {
   @NoRateLimit()
   @HttpCode(200)
   @ApiOptionalAuth('session')
-  @ApiOperation({ summary: 'End the session of the cookie' })
-  @ApiOkResponse({ description: 'The session is closed', type: SuccessMsgResponseDto })
-  @ApiErrors(WRONG_CREDENTIALS, 413, 415, 503)
+  @ApiOperation({
+    operationId: 'logout',
+    summary: 'End the session of the cookie',
+    description:
+      'Closes the session of the JSESSIONID cookie, if any, and clears the cookie. Answers success without a session too.',
+  })
+  @ApiOkResponse({
+    description: 'The session, if there was one, is closed and its cookie cleared',
+    type: SuccessMsgResponseDto,
+  })
+  @ApiErrors(
+    WRONG_CREDENTIALS,
+    {
+      status: 403,
+      description: 'A logout posted from another site (Origin, Sec-Fetch-Site or Referer)',
+      msg: 'a request from another site cannot act on this service: its Origin, Sec-Fetch-Site or Referer names another origin',
+    },
+    413,
+    415,
+    SIGN_IN_THROTTLED,
+    503,
+  )
   async logout(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

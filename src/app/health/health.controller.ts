@@ -9,7 +9,12 @@ import {
 } from '@nestjs/terminus';
 import { Readiness } from './readiness';
 import { NoRateLimit } from '../../common/http/no-rate-limit.decorator';
-import { ApiErrors, WRONG_CREDENTIALS } from '../../common/http/api-errors.decorator';
+import {
+  ApiErrors,
+  CREDENTIALS_UNCHECKED,
+  SIGN_IN_THROTTLED,
+  WRONG_CREDENTIALS,
+} from '../../common/http/api-errors.decorator';
 import { ApiPublic } from '../../common/http/openapi';
 import { EnvelopeExceptionFilter } from '../../common/filters/envelope-exception.filter';
 import { outOfSpace } from '../database/storage-space';
@@ -54,7 +59,8 @@ const READY_SCHEMA = {
 
 @ApiTags('health')
 @ApiPublic()
-@ApiErrors(WRONG_CREDENTIALS)
+// Public, yet credentials sent are checked (and throttled) like anywhere else.
+@ApiErrors(WRONG_CREDENTIALS, SIGN_IN_THROTTLED, 500)
 @Controller('health')
 @UseFilters(EnvelopeExceptionFilter)
 export class HealthController {
@@ -68,7 +74,12 @@ export class HealthController {
 
   @Get('live')
   @NoRateLimit()
-  @ApiOperation({ summary: 'The process answers' })
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'The process answers',
+    description:
+      'For a liveness probe: answers as long as the process serves requests, whatever the state of the database.',
+  })
   @ApiOkResponse({
     description: 'The process is alive',
     schema: {
@@ -78,6 +89,7 @@ export class HealthController {
       example: { status: 'ok' },
     },
   })
+  @ApiErrors(CREDENTIALS_UNCHECKED)
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -92,12 +104,17 @@ export class HealthController {
   })
   @ApiErrors({
     status: 503,
-    description: 'Not ready: the database does not answer, or shutdown has begun',
+    description:
+      'Not ready: the database does not answer or has no room for writes, or shutdown has begun; also when credentials were sent and could not be checked',
     msg: 'Service Unavailable Exception',
   })
   @ApiOperation({
+    operationId: 'getReadiness',
     summary:
       'Ready once the database answers and has room for writes, until shutdown begins (503 otherwise)',
+    description:
+      'For a readiness probe or a load balancer: checks the lifecycle, a database ping (1.5 s at most) and the room left ' +
+      'for writes, and is never cached. A shutdown turns it to 503 at once, SHUTDOWN_DRAIN seconds before the server closes.',
   })
   ready() {
     return this.health.check([

@@ -32,7 +32,8 @@ function readerCheck(token: string | undefined): (authorization: string | undefi
  * Serves the metrics: at /metrics on the service's port, or, when METRICS_PORT is set, only on a
  * listener of its own on that port (opened when the app is ready, closed with it). Not a Nest
  * controller: a scrape passes none of the sign-in guards (a METRICS_TOKEN is no JWT) and no rate
- * limit, and stays out of the OpenAPI document. Also times every answer by route pattern.
+ * limit; SwaggerModule does not see it, so metrics-openapi.ts writes it into the document. Also
+ * times every answer by route pattern.
  */
 export function registerMetrics(app: NestFastifyApplication, settings: AppSettings): void {
   const metrics = app.get(MetricsService);

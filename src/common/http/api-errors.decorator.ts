@@ -24,7 +24,8 @@ const DEFAULTS: Record<ErrorStatus, { description: string; msg: string; errors?:
     msg: 'authentication is required',
   },
   403: {
-    description: 'Authenticated, but not an Administrator (or signed in with an SSO token); or a request from another site (Origin, Sec-Fetch-Site or Referer)',
+    description:
+      'Authenticated, but not an Administrator (or signed in with an SSO token); or a request from another site (Origin, Sec-Fetch-Site or Referer)',
     msg: 'only an Administrator may call this endpoint',
   },
   404: {
@@ -65,6 +66,24 @@ export const WRONG_CREDENTIALS: ErrorAnswer = {
   description:
     'Credentials were sent and are wrong; none are needed (WWW-Authenticate: Basic realm="datafor")',
   msg: 'wrong username or password',
+};
+
+/**
+ * What a route outside the rate limit still answers 429: every route checks the credentials sent
+ * (AuthenticationGuard), and Basic sign-ins are throttled.
+ */
+export const SIGN_IN_THROTTLED: ErrorAnswer = {
+  status: 429,
+  description:
+    'Basic credentials were sent while their sign-ins are throttled: too many failures, or too many checks waiting from this address (see Retry-After); this route has no rate limit of its own',
+  msg: 'too many failed sign-ins: try again later',
+};
+
+/** What a route that needs no database answers 503: the credentials sent could not be checked. */
+export const CREDENTIALS_UNCHECKED: ErrorAnswer = {
+  status: 503,
+  description:
+    'Credentials or a session cookie were sent and could not be checked: the database is unavailable (see Retry-After)',
 };
 
 /**
