@@ -159,83 +159,89 @@ describe('AuditPruner', () => {
     expect((await targetsLeft()).length).toBe(20);
   });
 
-  it('pauses nine times as long as a batch ran, and never less than its pause', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-    try {
-      const asked: number[] = [];
-      const timed = { ...writer };
-      // Full batches that ran 20 ms, then 1 ms, then a last one that finds too few rows.
-      const runs = [20, 1, 1];
-      timed.prune = async () => {
-        asked.push(Date.now());
-        const ms = runs[asked.length - 1];
-        return { deleted: asked.length < runs.length ? 10 : 3, ms };
-      };
-      const prune = new AuditPruner(
-        timed,
-        { days: 365, intervalMs: 60_000, batchSize: 10, pauseMs: 50 },
+  describe('its pace', () => {
+    /** When each batch was asked for, by the fake clock. */
+    let asked: number[];
+    beforeEach(() => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      asked = [];
+    });
+    afterEach(() => jest.useRealTimers());
+
+    /** A pass over batches that answer `runs` in turn (rows deleted, ms their statement ran). */
+    const passOver = (
+      runs: { deleted: number; ms: number }[],
+      retention: Partial<AuditRetention>,
+    ) =>
+      new AuditPruner(
+        {
+          ...writer,
+          prune: async () => {
+            asked.push(Date.now());
+            return runs[asked.length - 1];
+          },
+        },
+        { days: 365, intervalMs: 60_000, batchSize: 10, ...retention },
         events,
         clock,
         metrics,
         audit,
+      ).pass();
+    /** Lets the pass run up to its next timer. */
+    const settle = async () => {
+      for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+    };
+    /** Moves the fake clock on by `ms`, then lets the pass run. */
+    const wait = async (ms: number) => {
+      await jest.advanceTimersByTimeAsync(ms);
+      await settle();
+    };
+
+    it('pauses nine times as long as a batch ran, and never less than its pause', async () => {
+      // Full batches that ran 20 ms, then 1 ms, then a last one that finds too few rows.
+      const passing = passOver(
+        [
+          { deleted: 10, ms: 20 },
+          { deleted: 10, ms: 1 },
+          { deleted: 3, ms: 1 },
+        ],
+        { pauseMs: 50 },
       );
-      const passing = prune.pass();
-      const settle = async () => {
-        for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
-      };
       await settle();
       expect(asked).toHaveLength(1);
-      await jest.advanceTimersByTimeAsync(179);
+      await wait(179);
       expect(asked).toHaveLength(1);
-      await jest.advanceTimersByTimeAsync(1);
-      await settle();
+      await wait(1);
       expect(asked).toHaveLength(2);
       // 1 ms of work: the pause's floor, 50 ms.
-      await jest.advanceTimersByTimeAsync(49);
+      await wait(49);
       expect(asked).toHaveLength(2);
-      await jest.advanceTimersByTimeAsync(1);
-      await settle();
+      await wait(1);
       expect(asked).toHaveLength(3);
       expect(await passing).toBe(23);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+    });
 
-  it('pauses long after a batch that ended while audit groups were being written', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-    try {
-      let asked = 0;
-      const timed = { ...writer };
-      timed.prune = async () => ({ deleted: ++asked < 3 ? 10 : 0, ms: 1 });
+    it('pauses long after a batch that ended while audit groups were being written', async () => {
       (audit as { busy: boolean }).busy = true;
-      const prune = new AuditPruner(
-        timed,
-        { days: 365, intervalMs: 60_000, batchSize: 10, pauseMs: 20, busyPauseMs: 500 },
-        events,
-        clock,
-        metrics,
-        audit,
+      const passing = passOver(
+        [
+          { deleted: 10, ms: 1 },
+          { deleted: 10, ms: 1 },
+          { deleted: 0, ms: 1 },
+        ],
+        { pauseMs: 20, busyPauseMs: 500 },
       );
-      const passing = prune.pass();
-      const settle = async () => {
-        for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
-      };
       await settle();
       // The groups stop meanwhile: the pause that began stays long; the next one is short.
       (audit as { busy: boolean }).busy = false;
-      await jest.advanceTimersByTimeAsync(499);
-      expect(asked).toBe(1);
-      await jest.advanceTimersByTimeAsync(1);
-      await settle();
-      expect(asked).toBe(2);
-      await jest.advanceTimersByTimeAsync(20);
-      await settle();
-      expect(asked).toBe(3);
+      await wait(499);
+      expect(asked).toHaveLength(1);
+      await wait(1);
+      expect(asked).toHaveLength(2);
+      await wait(20);
+      expect(asked).toHaveLength(3);
       expect(await passing).toBe(20);
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it('runs one pass at a time', async () => {

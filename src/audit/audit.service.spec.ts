@@ -30,21 +30,40 @@ const mint = (n: number) => ({
 });
 
 describe('AuditService group commit', () => {
-  it('writes an event alone at once, on no timer', async () => {
-    // Timers never fire here: an event that waited on one for company would never be written.
-    jest.useFakeTimers({
-      doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'performance'],
-    });
-    try {
+  describe('on no timer', () => {
+    // Timers never fire here: an event or a group that waited on one for company would never be written.
+    beforeEach(() =>
+      jest.useFakeTimers({
+        doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'performance'],
+      }),
+    );
+    afterEach(() => jest.useRealTimers());
+
+    /** An AuditService over a writer that stores at once; the details of each group written. */
+    function instantService() {
       const writes: AuditRow[][] = [];
       const audit = serviceWriting(async (rows) => {
         writes.push(rows);
       });
-      await audit.record(mint(1));
-      expect(writes.map((rows) => rows.map((row) => row.details))).toEqual([[{ n: 1 }]]);
-    } finally {
-      jest.useRealTimers();
+      const written = () => writes.map((rows) => rows.map((row) => row.details));
+      return { audit, writes, written };
     }
+
+    it('writes an event alone at once', async () => {
+      const { audit, written } = instantService();
+      await audit.record(mint(1));
+      expect(written()).toEqual([[{ n: 1 }]]);
+    });
+
+    it('writes the next group as soon as the one before is stored', async () => {
+      const { audit, writes, written } = instantService();
+      await audit.record(mint(1));
+      const second = audit.record(mint(2));
+      for (let turn = 0; turn < 5 && writes.length < 2; turn++)
+        await new Promise((resolve) => setImmediate(resolve));
+      expect(written()).toEqual([[{ n: 1 }], [{ n: 2 }]]);
+      await second;
+    });
   });
 
   it('gathers the events recorded while a group is written into the next group', async () => {
@@ -58,30 +77,6 @@ describe('AuditService group commit', () => {
       [{ n: 1 }],
       [{ n: 2 }, { n: 3 }, { n: 4 }],
     ]);
-  });
-
-  it('writes the next group as soon as the one before is stored, on no timer', async () => {
-    // Timers never fire here: a group that waited on one for company would never be written.
-    jest.useFakeTimers({
-      doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'performance'],
-    });
-    try {
-      const writes: AuditRow[][] = [];
-      const audit = serviceWriting(async (rows) => {
-        writes.push(rows);
-      });
-      await audit.record(mint(1));
-      const second = audit.record(mint(2));
-      for (let turn = 0; turn < 5 && writes.length < 2; turn++)
-        await new Promise((resolve) => setImmediate(resolve));
-      expect(writes.map((rows) => rows.map((row) => row.details))).toEqual([
-        [{ n: 1 }],
-        [{ n: 2 }],
-      ]);
-      await second;
-    } finally {
-      jest.useRealTimers();
-    }
   });
 
   it('is busy while groups are being written, and not after', async () => {
