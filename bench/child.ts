@@ -4,10 +4,9 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { startProfile, stopProfile } from './profile';
 
-/** `v8Flags`: flags of the child's V8 (its heap limits, for one). */
-export function forkTs(file: string, v8Flags: string[] = []): ChildProcess {
+export function forkTs(file: string): ChildProcess {
   return fork(join(__dirname, file), [], {
-    execArgv: [...v8Flags, '--require', 'ts-node/register/transpile-only'],
+    execArgv: ['--require', 'ts-node/register/transpile-only'],
     stdio: 'inherit',
   });
 }

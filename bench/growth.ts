@@ -7,8 +7,8 @@
  * and by usertype), each the median and p99 of BENCH_GROWTH_SAMPLES requests sent one at a time
  * (a list of one page, as user/list on the empty store, has no cursor page: n/a).
  * Bars: the seeded mint rate within 10% of the empty one, every latency 20 ms or less.
- * On the seeded store, the whole trail is also exported (audit/export, NDJSON) by the service
- * started with its heap capped (EXPORT_V8_FLAGS) while its resident memory is sampled: its growth
+ * On the seeded store, the whole trail is also exported (audit/export, NDJSON) by the built
+ * service (node dist/main.js) started with its heap capped (EXPORT_V8_FLAGS) while its resident memory is sampled: its growth
  * over the export (bar 50 MB) and the export's rate.
  * Then a third phase, reported against the goal (not a bar): the seeded store restarted with
  * AUDIT_RETENTION_DAYS=183 and AUDIT_PRUNE_INTERVAL=1, so that the pruner deletes the older half
@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { SQLITE_FILE } from '../src/app/database/database.module';
 import { createPostgresDatabase } from '../test/support/database';
+import { startServiceProcess } from '../test/support/service-process';
 import { TOKEN_API, USER_API } from '../test/support/api-paths';
 import { ask, forkTs, stop } from './child';
 import { ADMIN, basic } from './credentials';
@@ -37,7 +38,8 @@ const AUDIT_EXPORT = '/plugin/datafor-modeler/api/audit/export';
 /** The most the service's resident memory may grow while it exports the whole trail. */
 const MAX_EXPORT_RSS_MB = 50;
 /**
- * The heap limits of the service that exports: uncapped, V8 lets its heap grow to its first
+ * The heap limits of the service that exports (what docs/operations.md advises in a container):
+ * uncapped, V8 lets its heap grow to its first
  * full-collection limit under any sustained load before it collects (docs/operations.md, "Memory"),
  * which says nothing of what the export holds; capped, what the process grows by is what it holds.
  */
@@ -271,11 +273,8 @@ async function listLatencies(origin: string, samples: number, range: { from: num
   return results;
 }
 
-async function startService(
-  start: ServiceStart,
-  v8Flags: string[] = [],
-): Promise<{ child: ChildProcess; origin: string }> {
-  const child = forkTs('service.ts', v8Flags);
+async function startService(start: ServiceStart): Promise<{ child: ChildProcess; origin: string }> {
+  const child = forkTs('service.ts');
   const { port } = await ask<{ port: number }>(child, start);
   return { child, origin: `http://127.0.0.1:${port}` };
 }
@@ -438,16 +437,25 @@ export async function benchGrowth(options: GrowthOptions): Promise<boolean> {
       { from: middle, to: middle + 24 * 3600 * 1000 },
       'seeded',
     );
-    // The whole trail exported by a service whose heap is capped.
+    // The whole trail exported by the built service (node dist/main.js), its heap capped.
     await stopService(service);
     service = undefined;
-    running = await startService(start, EXPORT_V8_FLAGS);
-    service = running.child;
-    const exported = await exportAll(running.origin, service.pid!, options.mint.headers);
+    const exporter = await startServiceProcess({
+      dataDir,
+      databaseUrl,
+      admin: ADMIN,
+      env: { NODE_OPTIONS: EXPORT_V8_FLAGS.join(' ') },
+    });
+    const exported = await exportAll(
+      exporter.origin,
+      exporter.child.pid!,
+      options.mint.headers,
+    ).finally(async () => {
+      exporter.child.kill('SIGTERM');
+      await exporter.exited;
+    });
 
     // The older half of the trail pruned in batches while the mints are measured.
-    await stopService(service);
-    service = undefined;
     const pruneStart: ServiceStart = {
       ...start,
       env: { AUDIT_RETENTION_DAYS: PRUNE_RETENTION_DAYS, AUDIT_PRUNE_INTERVAL: '1' },
