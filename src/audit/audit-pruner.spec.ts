@@ -45,6 +45,7 @@ describe('AuditPruner', () => {
         return batch;
       },
       close: () => inner.close(),
+      prunesInTurn: inner.prunesInTurn,
     };
     metrics = new MetricsService();
     audit = { busy: false } as AuditService;
@@ -172,10 +173,12 @@ describe('AuditPruner', () => {
     const passOver = (
       runs: { deleted: number; ms: number }[],
       retention: Partial<AuditRetention>,
+      prunesInTurn = true,
     ) =>
       new AuditPruner(
         {
           ...writer,
+          prunesInTurn,
           prune: async () => {
             asked.push(Date.now());
             return runs[asked.length - 1];
@@ -226,21 +229,44 @@ describe('AuditPruner', () => {
       const passing = passOver(
         [
           { deleted: 10, ms: 1 },
+          { deleted: 10, ms: 5 },
           { deleted: 10, ms: 1 },
           { deleted: 0, ms: 1 },
         ],
-        { pauseMs: 20, busyPauseMs: 500 },
+        { pauseMs: 20, busyPauseMs: 250 },
       );
       await settle();
-      // The groups stop meanwhile: the pause that began stays long; the next one is short.
-      (audit as { busy: boolean }).busy = false;
-      await wait(499);
+      // 1 ms of work beside the groups: the busy floor, 250 ms.
+      await wait(249);
       expect(asked).toHaveLength(1);
       await wait(1);
       expect(asked).toHaveLength(2);
-      await wait(20);
+      // 5 ms of work beside the groups: 99 times it. The groups stop meanwhile: the pause that
+      // began stays long; the next one is the quiet floor.
+      (audit as { busy: boolean }).busy = false;
+      await wait(494);
+      expect(asked).toHaveLength(2);
+      await wait(1);
       expect(asked).toHaveLength(3);
-      expect(await passing).toBe(20);
+      await wait(20);
+      expect(asked).toHaveLength(4);
+      expect(await passing).toBe(30);
+    });
+
+    it('keeps the quiet pace where groups never wait for a batch (PostgreSQL)', async () => {
+      (audit as { busy: boolean }).busy = true;
+      const passing = passOver(
+        [
+          { deleted: 10, ms: 1 },
+          { deleted: 0, ms: 1 },
+        ],
+        { pauseMs: 20, busyPauseMs: 250 },
+        false,
+      );
+      await settle();
+      await wait(20);
+      expect(asked).toHaveLength(2);
+      expect(await passing).toBe(10);
     });
   });
 

@@ -36,6 +36,11 @@ export interface AuditWriter {
   prune(before: number, limit: number): Promise<PruneBatch>;
   /** Lets go of what the writer holds of its own (never the shared connection). */
   close(): Promise<void>;
+  /**
+   * Whether groups wait while a prune batch runs (SQLite: one writer for both, in turns); on
+   * PostgreSQL they do not (the batch's rows are none of theirs), so a pass need not make way.
+   */
+  readonly prunesInTurn: boolean;
 }
 
 /** The AuditWriter that AuditService writes its groups through (see auditWriterFor). */
@@ -43,7 +48,12 @@ export const AUDIT_WRITER = Symbol('AUDIT_WRITER');
 
 /** A group in one multi-row INSERT through the events' repository (PostgreSQL). */
 export class RepositoryAuditWriter implements AuditWriter {
-  constructor(private readonly events: Repository<AuditEventEntity>) {}
+  readonly prunesInTurn: boolean;
+
+  constructor(private readonly events: Repository<AuditEventEntity>) {
+    // SQLite has one writer: the shared connection's transactions and this one take turns.
+    this.prunesInTurn = events.manager.connection.options.type !== 'postgres';
+  }
 
   async write(rows: AuditRow[]): Promise<void> {
     await this.events.insert(rows);

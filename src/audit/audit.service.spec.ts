@@ -10,6 +10,7 @@ const serviceWriting = (write: AuditWriter['write']) =>
     write,
     prune: async () => ({ deleted: 0, ms: 0 }),
     close: async () => {},
+    prunesInTurn: true,
   });
 
 /** An AuditService over a writer that records each group's rows, each write taking a moment. */
@@ -106,6 +107,7 @@ describe('AuditService group commit', () => {
       close: async () => {
         calls.push('close');
       },
+      prunesInTurn: true,
     });
     const recorded = [audit.record(mint(1)), audit.record(mint(2))];
     await audit.onApplicationShutdown();

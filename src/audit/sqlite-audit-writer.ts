@@ -210,6 +210,7 @@ export const SqliteAuditWriter = {
 };
 
 class SharedConnectionWriter implements AuditWriter {
+  readonly prunesInTurn = true;
   private readonly insertGroup: (rows: AuditRow[]) => void;
   private readonly pruneBatch: Statement<[number, number]>;
 
@@ -232,6 +233,7 @@ class SharedConnectionWriter implements AuditWriter {
 }
 
 class ThreadWriter implements AuditWriter {
+  readonly prunesInTurn = true;
   private worker?: Worker;
   private closed = false;
   private nextId = 0;
