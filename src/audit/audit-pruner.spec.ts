@@ -253,20 +253,28 @@ describe('AuditPruner', () => {
       expect(await passing).toBe(30);
     });
 
-    it('keeps the quiet pace where groups never wait for a batch (PostgreSQL)', async () => {
+    it('pauses nine times a batch beside the groups where they never wait for it (PostgreSQL)', async () => {
       (audit as { busy: boolean }).busy = true;
       const passing = passOver(
         [
           { deleted: 10, ms: 1 },
+          { deleted: 10, ms: 50 },
           { deleted: 0, ms: 1 },
         ],
         { pauseMs: 20, busyPauseMs: 250 },
         false,
       );
       await settle();
-      await wait(20);
+      // The busy floor, 250 ms; then 50 ms of work: nine times it, 450 ms.
+      await wait(249);
+      expect(asked).toHaveLength(1);
+      await wait(1);
       expect(asked).toHaveLength(2);
-      expect(await passing).toBe(10);
+      await wait(449);
+      expect(asked).toHaveLength(2);
+      await wait(1);
+      expect(asked).toHaveLength(3);
+      expect(await passing).toBe(20);
     });
   });
 

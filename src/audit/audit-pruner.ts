@@ -43,21 +43,23 @@ const DEFAULT_BATCH_SIZE = 100;
 /**
  * Quiet, a pass deletes up to about 4,000 rows a second and takes at most a tenth of the writer's
  * time: after each batch it pauses 20 ms, or nine times as long as the batch's statement ran.
- * Beside a stream of mints, where they wait for its batches (SQLite), it deletes up to 400 rows a second (35 million a day, far more than a
- * busy ERP mints) and takes at most a hundredth of the writer's time: 250 ms, or 99 times the
- * batch's. So few groups ever wait behind a batch, and the mints' p99 keeps its figure. A batch's
- * time is its statement's own, not its wait for its turn, which grows with the load the pass
- * yields to, not with the work it does.
+ * Beside a stream of mints it yields: it pauses 250 ms at least (up to 400 rows a second, 35
+ * million a day, far more than a busy ERP mints), and where the mints' groups wait for its batches
+ * (SQLite) 99 times the batch's time, a hundredth of the writer's time: few groups ever wait behind
+ * a batch, and the mints' p99 keeps its figure. A batch's time is its statement's own, not its wait
+ * for its turn, which grows with the load the pass yields to, not with the work it does.
  */
-const QUIET = { pauseMs: 20, factor: 9 };
-const BUSY = { pauseMs: 250, factor: 99 };
+const QUIET_FACTOR = 9;
+const IN_TURN_FACTOR = 99;
+const DEFAULT_PAUSE_MS = 20;
+const DEFAULT_BUSY_PAUSE_MS = 250;
 
 /**
  * Deletes audit rows older than the retention, in the background: one pass per interval, each a
  * series of small batches, oldest first, through the AUDIT_WRITER, so that on SQLite a batch
- * takes its turn between the audit groups, on the writer's own connection; there a batch that ends
- * while groups are being written is followed by a long pause, so that a pass yields to the mints
- * rather than adding its batches to their wait (their p99). On PostgreSQL only
+ * takes its turn between the audit groups, on the writer's own connection. A batch that ends while
+ * groups are being written is followed by a long pause, so that a pass yields to the mints rather
+ * than adding its batches to their wait or its work to theirs (their p99). On PostgreSQL only
  * one instance deletes at a time (a batch of another instance's pass makes this one skip its
  * pass). A pass deletes only rows recorded before the cut-off it computed when it began. After
  * each pass, the oldest row left is read (the first entry of idx_audit_events_at) for the age
@@ -85,8 +87,8 @@ export class AuditPruner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly audit: AuditService,
   ) {
     this.batchSize = retention.batchSize ?? DEFAULT_BATCH_SIZE;
-    this.pauseMs = retention.pauseMs ?? QUIET.pauseMs;
-    this.busyPauseMs = retention.busyPauseMs ?? BUSY.pauseMs;
+    this.pauseMs = retention.pauseMs ?? DEFAULT_PAUSE_MS;
+    this.busyPauseMs = retention.busyPauseMs ?? DEFAULT_BUSY_PAUSE_MS;
   }
 
   onApplicationBootstrap(): void {
@@ -121,17 +123,22 @@ export class AuditPruner implements OnApplicationBootstrap, OnModuleDestroy {
           total += batch.deleted;
           this.metrics.auditRowsPruned(batch.deleted);
           if (batch.deleted < this.batchSize) break;
-          await this.pause(
-            this.writer.prunesInTurn && this.audit.busy
-              ? Math.max(this.busyPauseMs, batch.ms * BUSY.factor)
-              : Math.max(this.pauseMs, batch.ms * QUIET.factor),
-          );
+          await this.pause(this.pauseAfter(batch.ms));
         }
       }
     } finally {
       await this.observeOldest();
     }
     return total;
+  }
+
+  /** The pause after a batch whose statement ran `ms`: see QUIET_FACTOR. */
+  private pauseAfter(ms: number): number {
+    if (!this.audit.busy) return Math.max(this.pauseMs, ms * QUIET_FACTOR);
+    return Math.max(
+      this.busyPauseMs,
+      ms * (this.writer.prunesInTurn ? IN_TURN_FACTOR : QUIET_FACTOR),
+    );
   }
 
   private async observeOldest(): Promise<void> {

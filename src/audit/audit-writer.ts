@@ -38,7 +38,7 @@ export interface AuditWriter {
   close(): Promise<void>;
   /**
    * Whether groups wait while a prune batch runs (SQLite: one writer for both, in turns); on
-   * PostgreSQL they do not (the batch's rows are none of theirs), so a pass need not make way.
+   * PostgreSQL they do not (the batch's rows are none of theirs): a pass makes way for them less.
    */
   readonly prunesInTurn: boolean;
 }
