@@ -14,6 +14,7 @@ const SERVICES_SUITES = [
   'concurrent-writes.e2e-spec.ts', // PostgreSQL
   'csrf-browser.e2e-spec.ts', // Chromium
   'database-outage.e2e-spec.ts', // PostgreSQL
+  'key-outage.e2e-spec.ts', // PostgreSQL
   'package-hosts.e2e-spec.ts', // PostgreSQL (and the npm registry, for the host apps' installs)
   'redis-outage.e2e-spec.ts', // Redis
   'scale-out.e2e-spec.ts', // PostgreSQL and Redis
