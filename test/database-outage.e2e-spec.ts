@@ -33,7 +33,7 @@ const SECRET = 'outage-suite-secret-0123456789abcdef';
 
 /**
  * Short database timeouts (seconds), the query timeout long enough that waiting it twice shows.
- * SHUTDOWN_TIMEOUT as the README advises: above DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT.
+ * SHUTDOWN_TIMEOUT as docs/security.md advises: above DB_CONNECT_TIMEOUT + DB_QUERY_TIMEOUT.
  */
 const CONNECT_S = 1;
 const QUERY_S = 3;
@@ -43,7 +43,7 @@ const DB_ENV = {
   DB_QUERY_TIMEOUT: String(QUERY_S),
   SHUTDOWN_TIMEOUT: String(SHUTDOWN_S),
 };
-/** The README's bound for a request during the outage, with slack for a busy machine. */
+/** docs/security.md's bound for a request during the outage, with slack for a busy machine. */
 const OUTAGE_BOUND_MS = (CONNECT_S + QUERY_S) * 1000 + 800;
 /** Past this a request counts as unanswered. */
 const OUTAGE_ANSWER_MS = OUTAGE_BOUND_MS + 4_000;

@@ -57,7 +57,7 @@ function run(
 }
 
 /** The embedding guide's code blocks, each named by its first line (`// src/app.module.ts`). */
-function readmeHostFiles(): Map<string, string> {
+function embeddingHostFiles(): Map<string, string> {
   const section = readFileSync(join(ROOT, 'docs/embedding.md'), 'utf8');
   const files = new Map<string, string>();
   for (const [, code] of section.matchAll(/```ts\n([\s\S]*?)```/g)) {
@@ -69,7 +69,7 @@ function readmeHostFiles(): Map<string, string> {
   return files;
 }
 
-/** The host's own pieces that the README leaves to it: its authentication and its main. */
+/** The host's own pieces that docs/embedding.md leaves to it: its authentication and its main. */
 function hostOwnFiles(kind: HostKind): Record<string, string> {
   const { package: platform, adapter } = HOST_PLATFORMS[kind];
   return {
@@ -168,7 +168,7 @@ async function startHost(
   const npm = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
   await run('npm', ['install', ...npm], dir);
   const installed = await run('npm', ['install', ...npm, tarball], dir);
-  const sources = [...readmeHostFiles(), ...Object.entries(hostOwnFiles(kind))];
+  const sources = [...embeddingHostFiles(), ...Object.entries(hostOwnFiles(kind))];
   for (const [name, text] of sources) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);

@@ -31,8 +31,8 @@ export async function createPostgresDatabase(required?: string): Promise<{
     throw new Error(
       `PostgreSQL does not answer at ${new URL(serverUrl).host}: ${(error as Error).message}. ` +
         (required
-          ? 'This suite needs PostgreSQL even when the others run on SQLite: start it (see README, "Tests"), or set DATABASE_URL to one that answers.'
-          : 'Start it (see README, "Tests") or unset DATABASE_URL to test on SQLite.'),
+          ? 'This suite needs PostgreSQL even when the others run on SQLite: start it (see README, "Run it, test it"), or set DATABASE_URL to one that answers.'
+          : 'Start it (see README, "Run it, test it") or unset DATABASE_URL to test on SQLite.'),
     );
   }
   const name = `datafor_test_${randomBytes(6).toString('hex')}`;
