@@ -13,6 +13,21 @@ const LAYERS = {
   app: ['./src/app', './src/config', './src/main.ts'],
 };
 const ORDER = ['common', 'infrastructure', 'features', 'roots', 'app'];
+/**
+ * What import/no-restricted-paths cannot check, as its resolver does not resolve it to a file of
+ * src: the package's own name, and relative paths ending in `.js` (the sources are .ts).
+ */
+const UNCHECKED_IMPORTS = [
+  {
+    group: ['datafor-token-service', 'datafor-token-service/*'],
+    message: 'src imports its own files by relative path, which the layer check (LAYERS) sees.',
+  },
+  {
+    group: ['./**/*.js', '../**/*.js'],
+    message:
+      'Relative imports in src leave out the extension, so that the layer check (LAYERS) sees them.',
+  },
+];
 const zones = ORDER.flatMap((layer, index) =>
   LAYERS[layer].map((target) => ({
     target,
@@ -50,6 +65,13 @@ module.exports = {
     'import/no-restricted-paths': ['error', { zones }],
   },
   overrides: [
-    { files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'], rules: { 'no-console': 'off' } },
+    {
+      files: ['src/**/*.ts'],
+      rules: { 'no-restricted-imports': ['error', { patterns: UNCHECKED_IMPORTS }] },
+    },
+    {
+      files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'],
+      rules: { 'no-console': 'off' },
+    },
   ],
 };

@@ -27,14 +27,14 @@ import pg from 'pg';
 import { SQLITE_FILE } from '../src/app/database/database.module';
 import { createPostgresDatabase } from '../test/support/database';
 import { startServiceProcess } from '../test/support/service-process';
-import { TOKEN_API, USER_API } from '../test/support/api-paths';
+import { AUDIT_API, TOKEN_API, USER_API } from '../test/support/api-paths';
 import { ask, forkTs, stop } from './child';
 import { ADMIN, basic } from './credentials';
 import type { LoadResult } from './load';
 import type { ServiceStart } from './service';
 
-const AUDIT_LIST = '/plugin/datafor-modeler/api/audit/list';
-const AUDIT_EXPORT = '/plugin/datafor-modeler/api/audit/export';
+const AUDIT_LIST = `${AUDIT_API}/list`;
+const AUDIT_EXPORT = `${AUDIT_API}/export`;
 /** The most the service's resident memory may grow while it exports the whole trail. */
 const MAX_EXPORT_RSS_MB = 50;
 /**

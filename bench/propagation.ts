@@ -20,12 +20,12 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createApp } from '../src/app/app.setup';
 import { parseSettings } from '../src/config/settings';
+import { API } from '../test/support/api-paths';
 import { createPostgresDatabase } from '../test/support/database';
 import { decodeToken } from '../test/support/jwt';
 import { callService } from '../test/support/service-process';
 import { ADMIN, basic } from './credentials';
 
-const API = '/plugin/datafor-modeler/api';
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);

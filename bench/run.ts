@@ -17,8 +17,8 @@
  *   with the first secret and not the new one, content lists two live keys, and the sides answer
  *   the same user. Their ratios to the service's verify side and to plain NestJS are reported, not
  *   in the exit code; ERP's sides are unchanged;
- * - audit: POST /token/generate on the service as is, against the same service with
- *   AuditService.record replaced by a no-op during that side's rounds only (the cost of the audit
+ * - audit: POST /token/generate on the service as is, against the same service with its audit
+ *   writer (AUDIT_WRITER) writing nothing during that side's rounds only (the cost of the audit
  *   trail; issue 4: writing it must not halve the mint throughput);
  * - fairness: mints beside 4 and 8 admin writers (revokes) on SQLite, against mints alone
  *   (fairness.ts, issue 17: the audit writer and admin transactions take fair turns); after the
@@ -294,7 +294,7 @@ async function checkSameUser(sides: Side[]): Promise<void> {
 
 /**
  * The same service with one of its features off, only while `around` runs (service.ts switches it
- * in the service's process): the audit trail (AuditService.record a no-op) or the verified-token
+ * in the service's process): the audit trail (its writer writes nothing) or the verified-token
  * cache (it finds nothing). `count` answers how often the switched-off feature was reached.
  */
 function switchedOff(service: ChildProcess, feature: 'audit' | 'token-cache') {
@@ -533,7 +533,7 @@ async function benchLoad(): Promise<boolean> {
       });
     await checkSameMint(generateSides);
     if (SCENARIOS.has('audit') && (await noAudit.count()) === 0)
-      throw new Error('the no-audit side minted without reaching the no-op AuditService.record');
+      throw new Error('the no-audit side minted without reaching the switched-off audit writer');
     const sides = SCENARIOS.has('generate') || SCENARIOS.has('audit') ? [...generateSides] : [];
 
     if (SCENARIOS.has('verify')) {
@@ -596,7 +596,7 @@ async function benchLoad(): Promise<boolean> {
       );
     }
     if (SCENARIOS.has('audit'))
-      console.log('  audit:  mint on the service with AuditService.record a no-op');
+      console.log('  audit:  mint on the service with its audit writer writing nothing');
     for (const side of sides) await measure(load, side, WARMUP);
 
     const runs = new Map<SideName, Measured[]>(sides.map((side) => [side.name, []]));

@@ -1,20 +1,29 @@
 /**
  * The real service, built as createApp builds it (AppModule, its Fastify adapter, configureApp)
- * with one provider replaced: its verified-token cache is a SwitchedTokenCache. It runs on a fresh
- * SQLite file in a temporary DATA_DIR (or on the PostgreSQL database it is given), listening on an ephemeral loopback port. run.ts forks this
+ * with two providers replaced: its audit writer is a SwitchedAuditWriter and its verified-token
+ * cache a SwitchedTokenCache. It runs on a fresh SQLite file in a temporary DATA_DIR (or on the
+ * PostgreSQL database it is given), listening on an ephemeral loopback port. run.ts forks this
  * file, so that the service has a process of its own like each anchor (see serveChild in child.ts
- * for the messages); besides what every child answers, it answers 'audit-off' and 'audit-on'
- * (AuditService.record a no-op in between, for the audit scenario) and 'audit-count' (the records
- * the no-op took); likewise 'token-cache-off', 'token-cache-on' and 'token-cache-count' (the
+ * for the messages); besides what every child answers, it answers 'audit-off' and 'audit-on' (the
+ * audit trail writes nothing in between, for the audit scenario) and 'audit-count' (the records
+ * it did not write); likewise 'token-cache-off', 'token-cache-on' and 'token-cache-count' (the
  * lookups it failed) for the verified-token cache.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { AppModule } from '../src/app/app.module';
 import { configureApp, fastifyAdapter } from '../src/app/app.setup';
-import { AuditService } from '../src/audit/audit.service';
+import {
+  AUDIT_WRITER,
+  type AuditRow,
+  type AuditWriter,
+  auditWriterFor,
+} from '../src/audit/audit-writer';
+import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { logDestination } from '../src/config/logger-options';
 import { parseSettings } from '../src/config/settings';
 import { type VerifiedEntry, VerifiedTokenCache } from '../src/token/verified-token-cache';
@@ -34,7 +43,38 @@ export interface ServiceStart {
 export interface RunningService {
   app: NestFastifyApplication;
   origin: string;
+  auditWriter: SwitchedAuditWriter;
   tokenCache: SwitchedTokenCache;
+}
+
+/**
+ * The service's own audit writer (auditWriterFor) with a switch: while `off`, it writes nothing
+ * and counts the rows it was given; AuditService queues and groups them as ever. Pruning and
+ * closing are the writer's own.
+ */
+export class SwitchedAuditWriter implements AuditWriter {
+  off = false;
+  skipped = 0;
+
+  constructor(private readonly writer: AuditWriter) {}
+
+  get prunesInTurn(): boolean {
+    return this.writer.prunesInTurn;
+  }
+
+  write(rows: AuditRow[]): Promise<void> {
+    if (!this.off) return this.writer.write(rows);
+    this.skipped += rows.length;
+    return Promise.resolve();
+  }
+
+  prune(...batch: Parameters<AuditWriter['prune']>): ReturnType<AuditWriter['prune']> {
+    return this.writer.prune(...batch);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
 }
 
 /**
@@ -77,11 +117,19 @@ export async function startService({
       : {}),
     ...env,
   });
+  let auditWriter: SwitchedAuditWriter | undefined;
   const tokenCache = new SwitchedTokenCache();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ settings })] })
+    .overrideProvider(AUDIT_WRITER)
+    .useFactory({
+      inject: [getRepositoryToken(AuditEventEntity)],
+      factory: (events: Repository<AuditEventEntity>) =>
+        (auditWriter = new SwitchedAuditWriter(auditWriterFor(events))),
+    })
     .overrideProvider(VerifiedTokenCache)
     .useValue(tokenCache)
     .compile();
+  if (!auditWriter) throw new Error('the audit writer was not made');
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     fastifyAdapter(settings, logDestination('/dev/null')),
     { bufferLogs: true },
@@ -89,47 +137,29 @@ export async function startService({
   await configureApp(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, origin: `http://127.0.0.1:${port}`, tokenCache };
-}
-
-/**
- * AuditService.record a no-op between `off` and `on`: callers reach the instance's own property
- * before the prototype's method, which is all that is there again after.
- */
-function auditSwitch(audit: AuditService) {
-  let skipped = 0;
-  const noop: AuditService['record'] = () => {
-    skipped++;
-    return Promise.resolve();
-  };
-  return {
-    off: () => {
-      audit.record = noop;
-    },
-    on: () => {
-      Reflect.deleteProperty(audit, 'record');
-    },
-    skipped: () => skipped,
-  };
+  return { app, origin: `http://127.0.0.1:${port}`, auditWriter, tokenCache };
 }
 
 if (require.main === module) {
-  let service:
-    { audit: ReturnType<typeof auditSwitch>; tokenCache: SwitchedTokenCache } | undefined;
+  let service: Pick<RunningService, 'auditWriter' | 'tokenCache'> | undefined;
   const started = () => {
     if (!service) throw new Error('the service has not started');
     return service;
   };
   serveChild(
     async (start: ServiceStart) => {
-      const { app, tokenCache } = await startService(start);
-      service = { audit: auditSwitch(app.get(AuditService)), tokenCache };
+      const { app, auditWriter, tokenCache } = await startService(start);
+      service = { auditWriter, tokenCache };
       return { server: app.getHttpServer(), close: () => app.close() };
     },
     {
-      'audit-off': () => started().audit.off(),
-      'audit-on': () => started().audit.on(),
-      'audit-count': () => started().audit.skipped(),
+      'audit-off': () => {
+        started().auditWriter.off = true;
+      },
+      'audit-on': () => {
+        started().auditWriter.off = false;
+      },
+      'audit-count': () => started().auditWriter.skipped,
       'token-cache-off': () => {
         started().tokenCache.off = true;
       },

@@ -28,9 +28,8 @@ function restore() {
   if (existsSync(SAVED)) renameSync(SAVED, MANIFEST);
 }
 
-function swap() {
-  restore();
-  const service = JSON.parse(readFileSync(MANIFEST, 'utf8'));
+/** The library's manifest, made from the service's (`service`, package.json's content). */
+function libraryManifest(service) {
   const library = {};
   for (const field of KEPT) if (field in service) library[field] = service[field];
   library.dependencies = {};
@@ -41,11 +40,22 @@ function swap() {
   for (const name of Object.keys(service.peerDependencies ?? {})) {
     if (!service.dependencies?.[name]) throw new Error(`package.json: peer ${name} is not in dependencies`);
   }
+  return library;
+}
+
+function swap() {
+  restore();
+  const library = libraryManifest(JSON.parse(readFileSync(MANIFEST, 'utf8')));
   renameSync(MANIFEST, SAVED);
   writeFileSync(MANIFEST, `${JSON.stringify(library, null, 2)}\n`);
 }
 
-const command = process.argv[2];
-if (command === 'swap') swap();
-else if (command === 'restore') restore();
-else throw new Error('usage: node scripts/library-manifest.js swap|restore');
+// Required (by the package layout test), it only lends libraryManifest.
+module.exports = { libraryManifest };
+
+if (require.main === module) {
+  const command = process.argv[2];
+  if (command === 'swap') swap();
+  else if (command === 'restore') restore();
+  else throw new Error('usage: node scripts/library-manifest.js swap|restore');
+}

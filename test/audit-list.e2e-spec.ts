@@ -1,8 +1,8 @@
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { insertRows, walkPages } from './support/rows';
-import { startTestApp, type TestApp } from './support/test-app';
+import { AUDIT_API, startTestApp, type TestApp } from './support/test-app';
 
-const AUDIT_LIST = '/plugin/datafor-modeler/api/audit/list';
+const AUDIT_LIST = `${AUDIT_API}/list`;
 const T0 = 1_800_000_000_000;
 
 interface Event {
@@ -182,7 +182,7 @@ describe('audit/list counts', () => {
   });
 });
 
-const AUDIT_EXPORT = '/plugin/datafor-modeler/api/audit/export';
+const AUDIT_EXPORT = `${AUDIT_API}/export`;
 
 type Line = Event & { cursor: string };
 const lines = (body: string): Line[] =>

@@ -240,6 +240,19 @@ class AdminReportsController {
   }
 }
 
+/** A host feature module that guards its route with AdminGuard alone, and does not import TokenModule. */
+@Controller('host-admin')
+@UseGuards(AdminGuard)
+class HostAdminController {
+  @Get()
+  get() {
+    return { admin: true };
+  }
+}
+
+@Module({ controllers: [HostAdminController] })
+class HostAdminModule {}
+
 /** Mints a token for `username` as the host's admin, through the module's own endpoints. */
 async function mint(app: NestFastifyApplication, username: string): Promise<string> {
   const headers = { 'x-gateway-user': 'boss' };
@@ -298,6 +311,23 @@ describe("TokenModule's isGlobal", () => {
       });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ username: 'carol', via: 'token' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("false: a host's child module that does not import TokenModule uses AdminGuard (AccessModule is global)", async () => {
+    const app = await startHost(TokenModule.forRoot({ ...hostOptions, isGlobal: false }), {
+      imports: [HostAdminModule],
+    });
+    try {
+      const get = (headers: Record<string, string>) =>
+        app.inject({ method: 'GET', url: '/host-admin', headers });
+      expect((await get({})).statusCode).toBe(401);
+      expect((await get({ 'x-gateway-user': 'clerk' })).statusCode).toBe(403);
+      const response = await get({ 'x-gateway-user': 'boss' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ admin: true });
     } finally {
       await app.close();
     }

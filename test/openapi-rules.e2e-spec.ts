@@ -12,7 +12,14 @@ import { UsernameDto } from '../src/users/dto/username.dto';
 import { AuditQueryDto } from '../src/audit/dto/audit-query.dto';
 import { UserListQueryDto } from '../src/users/dto/user-list-query.dto';
 import { BODY_PARAM, createValidationPipe } from '../src/common/validation/validation.pipe';
-import { ADMIN_AUTH, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
+import {
+  ADMIN_AUTH,
+  AUDIT_API,
+  startTestApp,
+  TestApp,
+  TOKEN_API,
+  USER_API,
+} from './support/test-app';
 
 /**
  * The document and the validation agree both ways: whatever its schemas allow, the validation pipe
@@ -50,7 +57,6 @@ type Operation = {
   parameters?: { name: string; in: string; required?: boolean; schema: Schema }[];
 };
 
-const API = '/plugin/datafor-modeler/api';
 // Three to a row: jest takes a test function with more parameters than its row for one awaiting done().
 const BODIES: [string, Type<unknown>, string | undefined][] = [
   [`${TOKEN_API}/generate`, GenerateTokenDto, BODY_PARAM],
@@ -69,7 +75,7 @@ const FORM_BODIES: [string, Type<unknown>, string | undefined][] = [
   [`${TOKEN_API}/update`, UpdateTokenConfigDto, undefined],
 ];
 const QUERIES: [string, Type<unknown>][] = [
-  [`${API}/audit/list`, AuditQueryDto],
+  [`${AUDIT_API}/list`, AuditQueryDto],
   [`${USER_API}/list`, UserListQueryDto],
 ];
 const RUNS = 60;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import pg from 'pg';
 import { TOKEN_API } from './support/api-paths';
 import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
 import { verifyHmacToken } from './support/jwt';
@@ -63,7 +64,9 @@ function embeddingHostFiles(): Map<string, string> {
   for (const [, code] of section.matchAll(/```ts\n([\s\S]*?)```/g)) {
     const name = /^\/\/ (src\/[\w.-]+\.ts)\n/.exec(code)?.[1];
     if (!name)
-      throw new Error(`an embedding block of docs/embedding.md does not start with its file name:\n${code}`);
+      throw new Error(
+        `an embedding block of docs/embedding.md does not start with its file name:\n${code}`,
+      );
     files.set(name, code);
   }
   return files;
@@ -213,6 +216,7 @@ describe('the packed tarball installed into host apps on Fastify and Express', (
   const workDir = mkdtempSync(join(tmpdir(), 'datafor-hosts-'));
   const hosts = new Map<HostKind, Host>();
   const databases: { drop: () => Promise<void> }[] = [];
+  const databaseUrls = new Map<HostKind, string>();
   let packed: { filename: string; size: number; entryCount: number };
 
   beforeAll(
@@ -226,6 +230,7 @@ describe('the packed tarball installed into host apps on Fastify and Express', (
         (Object.keys(HOST_PLATFORMS) as HostKind[]).map(async (kind) => {
           const database = await createPostgresDatabase(REQUIRED_POSTGRES_URL);
           databases.push(database);
+          databaseUrls.set(kind, database.url);
           hosts.set(kind, await startHost(kind, tarball, workDir, database.url));
         }),
       );
@@ -324,6 +329,25 @@ describe('the packed tarball installed into host apps on Fastify and Express', (
         code: '400',
         msg: 'body is not valid JSON',
       });
+    });
+
+    it("has the library's tables in its database, and not the standalone login's sessions", async () => {
+      const client = new pg.Client({ connectionString: databaseUrls.get(kind) });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ name: string; found: string | null }>(
+          "SELECT name, to_regclass('public.' || name)::text AS found FROM unnest($1::text[]) AS name",
+          [['token_configs', 'users', 'audit_events', 'sessions']],
+        );
+        expect(Object.fromEntries(rows.map((row) => [row.name, row.found !== null]))).toEqual({
+          token_configs: true,
+          users: true,
+          audit_events: true,
+          sessions: false,
+        });
+      } finally {
+        await client.end();
+      }
     });
 
     it('has one copy of @nestjs/core in its tree, its own', async () => {

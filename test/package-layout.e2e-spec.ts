@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(process.cwd());
 const manifest = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
@@ -22,6 +23,31 @@ function packagesLoadedBy(entry: string): string[] {
   return JSON.parse(
     execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }),
   );
+}
+
+/** The manifest `npm pack` ships (scripts/library-manifest.js), made from package.json. */
+function libraryManifest(): { dependencies: object; peerDependencies: object } {
+  const script =
+    "const { libraryManifest } = require('./scripts/library-manifest.js');" +
+    "process.stdout.write(JSON.stringify(libraryManifest(require('./package.json'))));";
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }),
+  );
+}
+
+/** The library's declaration files in dist, by path from dist: not the standalone service's. */
+function libraryDeclarations(): string[] {
+  const dist = resolve(ROOT, 'dist');
+  return (readdirSync(dist, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.d.ts') && !file.includes('.spec.'))
+    .filter((file) => !/^(app|config)\//.test(file) && file !== 'main.d.ts');
+}
+
+/** The modules a declaration file names: `from '...'`, `import('...')`, `/// <reference types>`. */
+function specifiersIn(text: string): string[] {
+  const pattern =
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|<reference\s+types=)['"]([^'"]+)['"]/g;
+  return [...text.matchAll(pattern)].map((match) => match[1]);
 }
 
 describe('the package a host installs', () => {
@@ -94,6 +120,31 @@ describe('the package a host installs', () => {
     ]) {
       expect(loaded).not.toContain(serviceOnly);
     }
+  });
+
+  it("types the library with the packages its manifest names only, and none of the service's files", () => {
+    const manifest = libraryManifest();
+    const packages = new Set([
+      ...Object.keys(manifest.dependencies),
+      ...Object.keys(manifest.peerDependencies),
+    ]);
+    const declarations = libraryDeclarations();
+    expect(declarations).toEqual(expect.arrayContaining(['index.d.ts', 'token/token.module.d.ts']));
+    const strays = declarations.flatMap((file) =>
+      specifiersIn(readFileSync(resolve(ROOT, 'dist', file), 'utf8'))
+        .filter((specifier) => {
+          if (specifier.startsWith('.')) {
+            return /^(app|config)(\/|$)|^main$/.test(join(dirname(file), specifier));
+          }
+          const name = specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/');
+          return !packages.has(name) && !builtinModules.includes(name.replace(/^node:/, ''));
+        })
+        .map((specifier) => `${file}: ${specifier}`),
+    );
+    expect(strays).toEqual([]);
   });
 
   it('keeps the standalone service behind datafor-token-service/app', () => {

@@ -1,6 +1,7 @@
 import {
   ADMIN,
   ADMIN_AUTH,
+  AUDIT_API,
   basic,
   SESSION_API,
   startTestApp,
@@ -9,7 +10,6 @@ import {
   USER_API,
 } from './support/test-app';
 
-const AUDIT_API = '/plugin/datafor-modeler/api/audit';
 const SECRET = 'security-suite-secret-0123456789abcdef';
 
 describe('rate limits on generate and the admin endpoints', () => {

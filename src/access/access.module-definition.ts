@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Global, Module } from '@nestjs/common';
 import type { PrincipalReader } from './principal';
 
 export interface AccessModuleOptions {
@@ -7,6 +7,14 @@ export interface AccessModuleOptions {
 }
 
 export const {
-  ConfigurableModuleClass: ConfigurableAccessModule,
+  ConfigurableModuleClass: ConfigurableAccessOptionsModule,
   MODULE_OPTIONS_TOKEN: ACCESS_MODULE_OPTIONS,
 } = new ConfigurableModuleBuilder<AccessModuleOptions>().setClassMethodName('forRoot').build();
+
+/**
+ * Holds ACCESS_MODULE_OPTIONS (the host's `principal` reader) for AccessModule's PrincipalService.
+ * Global, as AccessModule is; TokenModule sets it up once from its own options.
+ */
+@Global()
+@Module({ exports: [ACCESS_MODULE_OPTIONS] })
+export class AccessOptionsModule extends ConfigurableAccessOptionsModule {}

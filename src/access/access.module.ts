@@ -1,15 +1,13 @@
 import { Global, Module } from '@nestjs/common';
-import { ConfigurableAccessModule } from './access.module-definition';
 import { AdminGuard } from './admin.guard';
 import { PrincipalService } from './principal.service';
 
 /**
- * Who the caller is (`PrincipalService`, with the host's `principal` reader) and the Administrator
- * rule (`AdminGuard`, `@AdminOnly()`). Global by design, like ConfigModule: the user, audit and
- * session endpoints and the host's own modules use it without importing it. `TokenModule.forRoot`
- * and `forRootAsync` import it with the host's reader; `AccessModule.forRoot({ principal })` and
- * `forRootAsync(...)` are its two ways in.
+ * Who the caller is (`PrincipalService`) and the Administrator rule (`AdminGuard`, `@AdminOnly()`).
+ * Every library module that uses them imports it. Global too, for the host's own modules, which
+ * guard their routes with `AdminGuard` whether or not they import TokenModule. The reader it uses
+ * is the host's `principal`, held by AccessOptionsModule, which TokenModule sets up.
  */
 @Global()
 @Module({ providers: [PrincipalService, AdminGuard], exports: [PrincipalService, AdminGuard] })
-export class AccessModule extends ConfigurableAccessModule {}
+export class AccessModule {}

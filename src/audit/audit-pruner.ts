@@ -36,18 +36,19 @@ export const AUDIT_RETENTION = Symbol('AUDIT_RETENTION');
 export const MAX_AUDIT_RETENTION_DAYS = 36500;
 
 /**
- * On SQLite with a year of rows, a batch of 100 runs in about 1 ms, one of 500 in 20 (its pages
- * outgrow the page cache): the groups waiting behind a batch wait little.
+ * Small batches: the groups waiting behind a batch (SQLite) wait as long as its statement runs,
+ * and once its pages outgrow the page cache a batch's run grows faster than its size (the
+ * figures: docs/operations.md, "Audit retention", and docs/benchmark.md).
  */
 const DEFAULT_BATCH_SIZE = 100;
 /**
- * Quiet, a pass deletes up to about 4,000 rows a second and takes at most a tenth of the writer's
- * time: after each batch it pauses 20 ms, or nine times as long as the batch's statement ran.
- * Beside a stream of mints it yields: it pauses 250 ms at least (up to 400 rows a second, 35
- * million a day, far more than a busy ERP mints), and where the mints' groups wait for its batches
- * (SQLite) 99 times the batch's time, a hundredth of the writer's time: few groups ever wait behind
- * a batch, and the mints' p99 keeps its figure. A batch's time is its statement's own, not its wait
- * for its turn, which grows with the load the pass yields to, not with the work it does.
+ * The pace, set by the batch's own run. Quiet, a pass pauses after each batch 20 ms, or nine
+ * times as long as the batch's statement ran if longer: at most a tenth of the writer's time.
+ * Beside a stream of mints it yields: it pauses 250 ms at least (still up to 400 rows a second,
+ * more than a busy ERP mints), and where the mints' groups wait for its batches (SQLite) 99 times
+ * the batch's run, a hundredth of the writer's time, so that few groups ever wait behind a batch
+ * and the mints' latency is not the pass's to spend. A batch's time is its statement's own, not
+ * its wait for its turn, which grows with the load the pass yields to, not with the work it does.
  */
 const QUIET_FACTOR = 9;
 const IN_TURN_FACTOR = 99;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
+import { AccessModule } from '../access/access.module';
 import { AuditController } from './audit.controller';
 import { AuditReader } from './audit-reader.service';
 import { AuditService } from './audit.service';
@@ -7,7 +8,7 @@ import { AUDIT_WRITER, auditWriterFor } from './audit-writer';
 import { AuditEventEntity } from './entities/audit-event.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEventEntity])],
+  imports: [TypeOrmModule.forFeature([AuditEventEntity]), AccessModule],
   controllers: [AuditController],
   providers: [
     AuditService,

@@ -1,11 +1,15 @@
 import { Controller, Get, Res, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
 import { ApiErrors, WRONG_CREDENTIALS } from '../common/http/api-errors.decorator';
 import { ApiPublic } from '../common/http/openapi';
 import { JwksDto } from './dto/jwks.dto';
 import { TokenKeyService } from './token-key.service';
+
+/** What the route sets on the reply: a header (Fastify's reply and Express's response both have it). */
+interface ReplyHeaders {
+  header(name: string, value: string): unknown;
+}
 
 /**
  * `GET /.well-known/jwks.json`, public: the keys a report server needs to verify the tokens of
@@ -32,7 +36,7 @@ export class JwksController {
     description: 'The JWK Set (RFC 7517); empty keys when no service-held configuration is enabled',
     type: JwksDto,
   })
-  async jwks(@Res({ passthrough: true }) reply: FastifyReply): Promise<JwksDto> {
+  async jwks(@Res({ passthrough: true }) reply: ReplyHeaders): Promise<JwksDto> {
     const set = await this.keys.jwks();
     // Only on a set: an error answer must not be cached.
     reply.header('cache-control', `public, max-age=${this.keys.jwksMaxAge}`);

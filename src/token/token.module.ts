@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessModule } from '../access/access.module';
+import { AccessOptionsModule } from '../access/access.module-definition';
 import { AuditModule } from '../audit/audit.module';
 import { AUDIT_RETENTION, AuditPruner, auditRetention } from '../audit/audit-pruner';
 import { AuditEventEntity } from '../audit/entities/audit-event.entity';
@@ -59,6 +60,7 @@ import { TokenKeyService } from './token-key.service';
       SecretsKeyCheckEntity,
       AuditEventEntity,
     ]),
+    AccessModule,
     UsersModule,
     AuditModule,
     MetricsModule,
@@ -143,9 +145,9 @@ export class TokenModule implements NestModule {
 
   /**
    * TokenModule with the options that `options` holds (exported: hosts inject TOKEN_MODULE_OPTIONS),
-   * the AccessModule that reads principals with their `principal`, and the ErrorStatusModule that
-   * tells every envelope filter their `errorStatus`. `isGlobal` decides only whether TokenModule's
-   * exports are global; AccessModule's and ErrorStatusModule's always are.
+   * the AccessOptionsModule that gives AccessModule their `principal`, and the ErrorStatusModule
+   * that tells every envelope filter their `errorStatus`. `isGlobal` decides only whether
+   * TokenModule's exports are global; AccessModule's and ErrorStatusModule's always are.
    */
   private static on(options: DynamicModule, isGlobal = false): DynamicModule {
     return {
@@ -153,7 +155,7 @@ export class TokenModule implements NestModule {
       global: isGlobal,
       imports: [
         options,
-        AccessModule.forRootAsync({
+        AccessOptionsModule.forRootAsync({
           imports: [options],
           inject: [TOKEN_MODULE_OPTIONS],
           useFactory: ({ principal }: TokenModuleOptions) => ({ principal }),

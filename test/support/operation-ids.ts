@@ -1,6 +1,4 @@
-import { SESSION_API, TOKEN_API, USER_API } from './api-paths';
-
-const API = '/plugin/datafor-modeler/api';
+import { API, AUDIT_API, SESSION_API, TOKEN_API, USER_API } from './api-paths';
 
 /**
  * The ids of the operations TokenModule brings (token, JWKS, users, audit), verb first, by
@@ -24,8 +22,8 @@ export const MODULE_OPERATION_IDS: Record<string, string> = {
   [`post ${USER_API}/delete`]: 'deleteUser',
   [`get ${USER_API}/list`]: 'listUsers',
   [`get ${API}/roles/types`]: 'listUserTypes',
-  [`get ${API}/audit/list`]: 'listAuditEvents',
-  [`get ${API}/audit/export`]: 'exportAuditEvents',
+  [`get ${AUDIT_API}/list`]: 'listAuditEvents',
+  [`get ${AUDIT_API}/export`]: 'exportAuditEvents',
 };
 
 /** Every operation of the standalone service: the module's, then its own (session, health, metrics). */

@@ -12,7 +12,7 @@ import { Clock, CLOCK } from '../../src/common/clock';
 import { parseSettings, Settings } from '../../src/config/settings';
 import { createPostgresDatabase, POSTGRES_URL } from './database';
 
-export { SESSION_API, TOKEN_API, USER_API } from './api-paths';
+export { API, AUDIT_API, SESSION_API, TOKEN_API, USER_API } from './api-paths';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 

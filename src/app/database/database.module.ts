@@ -10,16 +10,18 @@ import { runMigrationsLocked } from './migration-lock';
 import { PostgresClient } from './postgres-client';
 import { TOKEN_SERVICE_ENTITIES, TOKEN_SERVICE_MIGRATIONS } from '../../schema';
 import { SessionEntity } from '../auth/entities/session.entity';
+import { Sessions1765500000000 } from './migrations/1765500000000-sessions';
 import { syncCommitsOffLoop } from '../../database/sqlite-wal-sync';
 import { recoverTransactionState } from '../../database/transaction-recovery';
 
 export const SQLITE_FILE = 'datafor-token.sqlite';
 
 /**
- * The module's entities and the sessions of the service's own login (AuthModule), which a host
- * never has. The sessions table comes from the first migration, which hosts run too.
+ * The module's entities and migrations, and the sessions of the service's own login (AuthModule),
+ * which a host never has: their table comes from a migration of the service's own.
  */
 export const STANDALONE_ENTITIES = [...TOKEN_SERVICE_ENTITIES, SessionEntity];
+export const STANDALONE_MIGRATIONS = [...TOKEN_SERVICE_MIGRATIONS, Sessions1765500000000];
 
 /**
  * node-postgres pool options: without them a dead network (sockets open, nothing answering) holds
@@ -56,7 +58,7 @@ export function poolOptions(settings: AppSettings) {
 export function databaseOptions(settings: AppSettings): TypeOrmModuleOptions {
   const common = {
     entities: STANDALONE_ENTITIES,
-    migrations: TOKEN_SERVICE_MIGRATIONS,
+    migrations: STANDALONE_MIGRATIONS,
     migrationsRun: true,
     synchronize: false,
     logging: false,

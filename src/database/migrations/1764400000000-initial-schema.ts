@@ -8,7 +8,10 @@ const text = (name: string, length?: string, nullable = true) => ({
   isNullable: nullable,
 });
 
-/** The first schema, written with TypeORM's schema builder so that SQLite and PostgreSQL share it. */
+/**
+ * The first schema, written with TypeORM's schema builder so that SQLite and PostgreSQL share it.
+ * The standalone service's sessions table is a migration of its own (src/app/database/migrations).
+ */
 export class InitialSchema1764400000000 implements MigrationInterface {
   name = 'InitialSchema1764400000000';
 
@@ -53,18 +56,6 @@ export class InitialSchema1764400000000 implements MigrationInterface {
     );
     await queryRunner.createTable(
       new Table({
-        name: 'sessions',
-        columns: [
-          { name: 'id_hash', type: 'varchar', length: '64', isPrimary: true },
-          text('username', '128', false),
-          millis('created_date'),
-          millis('expires_at'),
-        ],
-        indices: [new TableIndex({ name: 'idx_sessions_expires_at', columnNames: ['expires_at'] })],
-      }),
-    );
-    await queryRunner.createTable(
-      new Table({
         name: 'audit_events',
         columns: [
           {
@@ -91,7 +82,7 @@ export class InitialSchema1764400000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['audit_events', 'sessions', 'users', 'token_configs']) {
+    for (const table of ['audit_events', 'users', 'token_configs']) {
       await queryRunner.dropTable(table);
     }
   }
