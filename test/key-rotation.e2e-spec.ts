@@ -289,6 +289,36 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
     });
   });
 
+  describe("on the service's clock, not the host's", () => {
+    it('loads the versions live at the clock it is given: an overlap that ended by wall-clock time still verifies', async () => {
+      // Two hours behind the wall clock: the overlap ends an hour before the host's "now".
+      now = Date.now() - 2 * 3600_000;
+      const first = 'clock-secret-first-0123456789abcdefghij';
+      const second = 'clock-secret-second-0123456789abcdefghi';
+      expect(
+        (await post('update', { name: 'CLOCKED', secret: first, enable: '1' })).statusCode,
+      ).toBe(200);
+      const rotated = await post('rotate', { name: 'CLOCKED', secret: second, overlap: 3600 });
+      expect(rotated.statusCode).toBe(200);
+      const { kid, previous } = rotated.json();
+      expect(previous.retires * 1000).toBeLessThan(Date.now());
+
+      const claims = { CLOCKED: 'alice', exp: Math.floor(now / 1000) + 60 };
+      const fromFirst = signHmacToken({ alg: 'HS256', kid: 'CLOCKED' }, claims, first);
+      expect(await signsIn(fromFirst)).toBe(200);
+      const minted = await mint('CLOCKED', first);
+      expect(minted.statusCode).toBe(200);
+      expect(verifyHmacToken(minted.json().token, second).header.kid).toBe(kid);
+
+      // Past the overlap on the service's clock, the first secret is refused.
+      now = previous.retires * 1000 + 1000;
+      const late = { CLOCKED: 'alice', exp: Math.floor(now / 1000) + 60 };
+      expect(await signsIn(signHmacToken({ alg: 'HS256', kid: 'CLOCKED' }, late, first))).toBe(401);
+      expect((await mint('CLOCKED', first)).statusCode).toBe(400);
+      expect((await mint('CLOCKED', second)).statusCode).toBe(200);
+    });
+  });
+
   describe('an issuer-held public key', () => {
     it('verifies the tokens of both the previous and the new public key during the overlap', async () => {
       now = Date.now();

@@ -11,6 +11,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { type EntityManager, In, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { BoundedMap } from '../common/bounded-map';
+import { type Clock, CLOCK } from '../common/clock';
 import { isUniqueViolation } from '../common/storage-failure';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
@@ -125,6 +126,7 @@ export class TokenConfigStore implements OnModuleInit {
     @InjectRepository(TokenKeyEntity) private readonly keys: Repository<TokenKeyEntity>,
     @Inject(SecretBox) private readonly box: SecretBox,
     private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
   ) {
     changes?.subscribe((change) => {
@@ -145,7 +147,7 @@ export class TokenConfigStore implements OnModuleInit {
   async resolve(name: string): Promise<ResolvedTokenConfig | undefined> {
     const cached = this.cache.get(name);
     this.metrics.cacheLookup('configurations');
-    if (cached && cached.until > Date.now()) return cached.resolved;
+    if (cached && cached.until > this.clock.now()) return cached.resolved;
     this.metrics.cacheMiss('configurations');
     const generation = this.generation;
     const config = await this.configs.findOneBy({ name });
@@ -153,7 +155,7 @@ export class TokenConfigStore implements OnModuleInit {
       ? this.open(config, await this.liveKeys(name))
       : undefined;
     if (generation !== this.generation) return resolved;
-    this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
+    this.cache.set(name, { resolved, until: this.clock.now() + CACHE_TTL_MS });
     return resolved;
   }
 
@@ -173,7 +175,7 @@ export class TokenConfigStore implements OnModuleInit {
   }
 
   private async enabledConfigs(): Promise<EnabledConfigs> {
-    if (this.enabled && this.enabled.until > Date.now()) return this.enabled;
+    if (this.enabled && this.enabled.until > this.clock.now()) return this.enabled;
     const generation = this.generation;
     const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
     const rows = configs.length > 0 ? await this.liveKeys() : [];
@@ -184,7 +186,7 @@ export class TokenConfigStore implements OnModuleInit {
       ),
     );
     const tokenNames = new Set(resolved.map(({ config }) => config.tokenName));
-    const enabled = { resolved, tokenNames, until: Date.now() + CACHE_TTL_MS };
+    const enabled = { resolved, tokenNames, until: this.clock.now() + CACHE_TTL_MS };
     if (generation === this.generation) this.enabled = enabled;
     return enabled;
   }
@@ -205,7 +207,7 @@ export class TokenConfigStore implements OnModuleInit {
   private liveKeys(name?: string): Promise<TokenKeyEntity[]> {
     return this.keys.findBy({
       ...(name === undefined ? {} : { configName: name }),
-      retires: MoreThan(Date.now()),
+      retires: MoreThan(this.clock.now()),
     });
   }
 
