@@ -522,6 +522,72 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       expect(await signsIn(token)).toBe(401);
     });
 
+    it('stores a new credential sent to update, keeping the pair: the old credential no longer mints', async () => {
+      now = Date.now();
+      const leaked = 'cred-leaked-credential-0123456789abcdefgh';
+      const fresh = 'cred-fresh-credential-0123456789abcdefghi';
+      const fields = {
+        name: 'CRED',
+        algorithm: 'RS256',
+        enable: '1',
+        fieldmap: { username: 'sub' },
+      };
+      expect(
+        (await post('update', { ...fields, keyholder: 'service', secret: leaked })).statusCode,
+      ).toBe(200);
+      const before = await mint('CRED', leaked);
+      expect(before.statusCode).toBe(200);
+      const kid = decodeProtectedHeader(before.json().token as string).kid;
+      const setBefore = (await jwks()).json();
+      const rowBefore = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'CRED' });
+
+      // With the keyholder named again, and with it omitted (kept): each time the credential is stored.
+      for (const [credential, keyholder] of [
+        [fresh, 'service'],
+        [leaked, undefined],
+        [fresh, undefined],
+      ] as const) {
+        const saved = await post('update', { ...fields, keyholder, secret: credential });
+        expect(saved.statusCode).toBe(200);
+        expect(saved.body).not.toContain(credential);
+        const other = credential === fresh ? leaked : fresh;
+        const refused = await mint('CRED', other);
+        expect(refused.statusCode).toBe(400);
+        expect(refused.json()).toMatchObject({ success: false, code: '400' });
+        expect(refused.json().msg).toContain('privateKey');
+        expect((await mint('CRED', credential)).statusCode).toBe(200);
+      }
+
+      // The pair stays: same kid, same JWKS, no new version; tokens minted before still verify.
+      const after = (await mint('CRED', fresh)).json().token as string;
+      expect(decodeProtectedHeader(after).kid).toBe(kid);
+      expect((await jwks()).json()).toEqual(setBefore);
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=CRED`)).json();
+      expect(shown.keys).toEqual([
+        { kid, created: expect.any(Number), signsFrom: expect.any(Number) },
+      ]);
+      const rowAfter = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'CRED' });
+      expect(rowAfter.signingKeySealed).toBe(rowBefore.signingKeySealed);
+      expect(rowAfter.secretSealed).not.toBe(rowBefore.secretSealed);
+      const keySet = createRemoteJWKSet(new URL(`${origin}/.well-known/jwks.json`));
+      for (const token of [before.json().token as string, after]) {
+        const { payload, protectedHeader } = await jwtVerify(token, keySet, {
+          algorithms: ['RS256'],
+        });
+        expect({ sub: payload.sub, kid: protectedHeader.kid }).toEqual({ sub: 'alice', kid });
+        expect(await signsIn(token)).toBe(200);
+      }
+      const audit = await t.dataSource.getRepository(AuditEventEntity).find({
+        where: { action: 'token.update', target: 'CRED' },
+        order: { id: 'ASC' },
+      });
+      expect(audit.map((row) => row.details?.secretChanged)).toEqual([true, true, true]);
+    });
+
     it('makes an EC pair on the algorithm curve, and leaves a disabled configuration out of the JWKS', async () => {
       now = Date.now();
       expect(

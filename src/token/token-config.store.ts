@@ -54,6 +54,11 @@ export interface CurrentKey {
    * that a save never undoes a rotation committed after it read the row.
    */
   replaced: boolean;
+  /**
+   * A new secret was sent: it is written even when the key is not replaced (a service-held
+   * configuration's credential, which no rotation writes).
+   */
+  newSecret: boolean;
 }
 
 /** A version leaving the configuration's row for `token_keys`, in clear: the store seals it. */
@@ -241,11 +246,12 @@ export class TokenConfigStore implements OnModuleInit {
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
     const { kid, keyCreated, signsFrom, ...rest } = config;
+    const secretSealed = this.box.seal(secret, config.name);
     const keyColumns = {
       kid,
       keyCreated,
       signsFrom,
-      secretSealed: this.box.seal(secret, config.name),
+      secretSealed,
       // An issuer-held configuration keeps no private key of the service's.
       signingKeySealed:
         config.keyholder === 'issuer'
@@ -260,7 +266,11 @@ export class TokenConfigStore implements OnModuleInit {
     const { affected } = await manager.update(
       TokenConfigEntity,
       { name },
-      { ...fields, ...(key.replaced ? keyColumns : {}), revision: () => 'revision + 1' },
+      {
+        ...fields,
+        ...(key.replaced ? keyColumns : key.newSecret ? { secretSealed } : {}),
+        revision: () => 'revision + 1',
+      },
     );
     if (affected === 0) throw new ConfigChangedError(name);
     if (key.replaced) await manager.delete(TokenKeyEntity, { configName: name });
