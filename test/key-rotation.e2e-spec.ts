@@ -289,6 +289,109 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
     });
   });
 
+  describe('a key replaced by token/update', () => {
+    const kidPattern = /^KIDS\.[A-Za-z0-9_-]{8}$/;
+    const shownKids = async () =>
+      (
+        (await t.admin('GET', `${TOKEN_API}/content?name=KIDS`)).json().keys as { kid: string }[]
+      ).map((key) => key.kid);
+    const signed = (kid: string | undefined, secret: string) =>
+      signHmacToken(
+        kid === undefined ? { alg: 'HS256' } : { alg: 'HS256', kid },
+        { KIDS: 'alice', exp: Math.floor(now / 1000) + 60 },
+        secret,
+      );
+
+    it('gets a kid of its own, never one of an earlier version; the name still stands for every live version', async () => {
+      now = Date.now();
+      const [first, second, third, fourth] = ['first', 'second', 'third', 'fourth'].map(
+        (n) => `kids-secret-${n}-0123456789abcdefghijklmn`,
+      );
+      expect((await post('update', { name: 'KIDS', secret: first, enable: '1' })).statusCode).toBe(
+        200,
+      );
+      // The first key is the configuration's name.
+      expect(await shownKids()).toEqual(['KIDS']);
+      expect(decodeToken((await mint('KIDS', first)).json().token).header.kid).toBe('KIDS');
+
+      const rotated = (await post('rotate', { name: 'KIDS', secret: second })).json();
+      expect(rotated.kid).toMatch(kidPattern);
+
+      // An update with a new secret replaces the key at once, under a new kid.
+      expect((await post('update', { name: 'KIDS', secret: third, enable: '1' })).statusCode).toBe(
+        200,
+      );
+      const [replaced, ...others] = await shownKids();
+      expect(others).toEqual([]);
+      expect(replaced).toMatch(kidPattern);
+      expect(replaced).not.toBe(rotated.kid);
+      const minted = (await mint('KIDS', third)).json().token as string;
+      expect(verifyHmacToken(minted, third).header.kid).toBe(replaced);
+      expect(await signsIn(minted)).toBe(200);
+
+      // An ERP that signs its own tokens: the name or no kid tries each live version, the new
+      // kid its version; the kids of the replaced versions name no key any more.
+      expect(await signsIn(signed('KIDS', third))).toBe(200);
+      expect(await signsIn(signed(undefined, third))).toBe(200);
+      expect(await signsIn(signed(replaced, third))).toBe(200);
+      expect(await signsIn(signed(rotated.kid, third))).toBe(401);
+      expect(await signsIn(signed('KIDS', second))).toBe(401);
+
+      // The stored secret sent again, or masked, is no new key: the kid and an overlap stay.
+      const again = (await post('rotate', { name: 'KIDS', secret: fourth })).json();
+      for (const secret of [fourth, '************']) {
+        expect((await post('update', { name: 'KIDS', secret, enable: '1' })).statusCode).toBe(200);
+        expect(await shownKids()).toEqual([again.kid, replaced]);
+      }
+      expect(await signsIn(minted)).toBe(200);
+      expect(await signsIn(signed(again.kid, fourth))).toBe(200);
+    });
+
+    it('gets a kid of its own on a keyholder switch either way, and on a new pair of another algorithm', async () => {
+      now = Date.now();
+      const [before] = await shownKids();
+      const fields = { name: 'KIDS', enable: '1', fieldmap: { username: 'KIDS' } };
+      const toService = { ...fields, algorithm: 'RS256', keyholder: 'service', secret: CREDENTIAL };
+      expect((await post('update', toService)).statusCode).toBe(200);
+      const [rs256] = await shownKids();
+      expect(rs256).toMatch(kidPattern);
+      expect(rs256).not.toBe(before);
+      const es256 = { ...toService, algorithm: 'ES256' };
+      expect((await post('update', es256)).statusCode).toBe(200);
+      const [ec] = await shownKids();
+      expect(ec).toMatch(kidPattern);
+      expect([before, rs256]).not.toContain(ec);
+      const pairToken = (await mint('KIDS', CREDENTIAL)).json().token as string;
+      expect(decodeProtectedHeader(pairToken).kid).toBe(ec);
+
+      // Back to an issuer-held HMAC secret: a new kid, not the bare name nor the pair's.
+      const back = 'kids-secret-back-0123456789abcdefghijklmno';
+      const saved = await post('update', {
+        ...fields,
+        algorithm: 'HS256',
+        keyholder: 'issuer',
+        secret: back,
+      });
+      expect(saved.statusCode).toBe(200);
+      const [issuer, ...others] = await shownKids();
+      expect(others).toEqual([]);
+      expect(issuer).toMatch(kidPattern);
+      expect([before, rs256, ec]).not.toContain(issuer);
+      const minted = (await mint('KIDS', back)).json().token as string;
+      expect(verifyHmacToken(minted, back).header.kid).toBe(issuer);
+      expect(await signsIn(minted)).toBe(200);
+      expect(await signsIn(signed('KIDS', back))).toBe(200);
+      expect(await signsIn(signed(ec, back))).toBe(401);
+      expect(await signsIn(pairToken)).toBe(401);
+      const audit = await t.dataSource.getRepository(AuditEventEntity).find({
+        where: { action: 'token.update', target: 'KIDS' },
+        order: { id: 'DESC' },
+        take: 1,
+      });
+      expect(audit[0].details).toMatchObject({ kid: issuer, secretChanged: true });
+    });
+  });
+
   describe("on the service's clock, not the host's", () => {
     it('loads the versions live at the clock it is given: an overlap that ended by wall-clock time still verifies', async () => {
       // Two hours behind the wall clock: the overlap ends an hour before the host's "now".

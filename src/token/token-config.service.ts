@@ -13,7 +13,7 @@ import {
   type CurrentKey,
   TokenConfigStore,
 } from './token-config.store';
-import { generateSigningKey, KeyFormatError, keyFor, newKid } from './token-keys';
+import { generateSigningKey, KeyFormatError, keyFor, newKid, secretsEqual } from './token-keys';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -111,7 +111,11 @@ export class TokenConfigService {
     }
 
     const now = this.clock.now();
-    const newSecret = dto.secret !== undefined && dto.secret !== MASK;
+    // The stored secret sent again is no new key: its kid and the versions in their overlap stay.
+    const newSecret =
+      dto.secret !== undefined &&
+      dto.secret !== MASK &&
+      !(existing && secretsEqual(dto.secret, this.store.openSecret(existing)));
     const { key, ...version } = await this.currentKey(
       dto,
       existing,
@@ -184,7 +188,8 @@ export class TokenConfigService {
    * The current key a save leaves: a replaced key drops the versions in their overlap (a rotation
    * is what keeps them). A service-held configuration gets a new pair when it becomes one or
    * changes its algorithm, which signs at once: no token of that kid exists yet. A new secret of
-   * a service-held configuration is only the credential generate checks: its pair stays.
+   * a service-held configuration is only the credential generate checks: its pair stays. Every
+   * key that replaces one gets a kid of its own; only an issuer-held first key is the name.
    */
   private async currentKey(
     dto: UpdateTokenConfigDto,
@@ -217,7 +222,7 @@ export class TokenConfigService {
       keyFamily(existing.algorithm) !== keyFamily(algorithm);
     if (!replaced) return { ...kept, key: { replaced: false, newSecret } };
     return {
-      kid: existing?.keyholder === 'issuer' ? kept.kid : null,
+      kid: existing ? newKid(dto.name) : null,
       keyCreated: existing ? now : null,
       signsFrom: null,
       key: { replaced: true, newSecret },
