@@ -7,6 +7,8 @@ import { createPublicKey, generateKeyPairSync, sign as signWith, verify } from '
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
+import { TokenKeyEntity } from '../src/token/entities/token-key.entity';
+import { MAX_LIVE_KEY_VERSIONS } from '../src/token/token.constants';
 import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { startTestApp, type TestApp, TOKEN_API, USER_API } from './support/test-app';
 
@@ -238,6 +240,96 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
     });
   });
 
+  describe('the live versions of a configuration', () => {
+    it(`are at most ${MAX_LIVE_KEY_VERSIONS}: one more rotation answers 409 and changes nothing, until token/retire`, async () => {
+      now = Date.now();
+      expect(MAX_LIVE_KEY_VERSIONS).toBe(4);
+      const secrets = Array.from(
+        { length: 7 },
+        (_, i) => `cap-secret-${i}-0123456789abcdefghijklm`,
+      );
+      expect(
+        (await post('update', { name: 'CAP', secret: secrets[0], enable: '1' })).statusCode,
+      ).toBe(200);
+      for (const secret of secrets.slice(1, 4))
+        expect((await post('rotate', { name: 'CAP', secret, overlap: 3600 })).statusCode).toBe(200);
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json();
+      expect(shown.keys).toHaveLength(4);
+      const row = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'CAP' });
+      const rows = await t.dataSource.getRepository(TokenKeyEntity).findBy({ configName: 'CAP' });
+      const rotations = () =>
+        t.dataSource
+          .getRepository(AuditEventEntity)
+          .countBy({ action: 'token.rotate', target: 'CAP' });
+      const rotated = await rotations();
+
+      const refused = await post('rotate', { name: 'CAP', secret: secrets[4], overlap: 3600 });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toEqual({
+        success: false,
+        code: '409',
+        msg: 'token configuration CAP has 4 live key versions, the most it may have: token/retire ends the previous ones',
+      });
+      expect(refused.body).not.toContain(secrets[4]);
+      // Nothing stored changed: the row, its previous versions, the audit trail; the secret refused mints nothing.
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json()).toEqual(shown);
+      expect(
+        await t.dataSource.getRepository(TokenConfigEntity).findOneByOrFail({ name: 'CAP' }),
+      ).toEqual(row);
+      expect(
+        await t.dataSource.getRepository(TokenKeyEntity).findBy({ configName: 'CAP' }),
+      ).toEqual(rows);
+      expect(await rotations()).toBe(rotated);
+      expect((await mint('CAP', secrets[4])).statusCode).toBe(400);
+      for (const secret of secrets.slice(0, 4))
+        expect((await mint('CAP', secret)).statusCode).toBe(200);
+
+      // A rotation whose overlap is 0 leaves as many live: the current version retires at once.
+      const swapped = await post('rotate', { name: 'CAP', secret: secrets[4], overlap: 0 });
+      expect(swapped.statusCode).toBe(200);
+      expect((await mint('CAP', secrets[3])).statusCode).toBe(400);
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json().keys).toHaveLength(4);
+
+      // Retired, the previous versions make room again.
+      const retired = await post('retire', { name: 'CAP' });
+      expect(retired.json().retired).toHaveLength(3);
+      const again = await post('rotate', { name: 'CAP', secret: secrets[5], overlap: 3600 });
+      expect(again.statusCode).toBe(200);
+      const token = (await mint('CAP', secrets[4])).json().token as string;
+      expect(verifyHmacToken(token, secrets[5]).header.kid).toBe(again.json().kid);
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json().keys).toHaveLength(2);
+    });
+
+    it('counts the pairs of a service-held key still signing or waiting to sign, whatever the overlap', async () => {
+      now = Date.now();
+      expect(
+        (
+          await post('update', {
+            name: 'CAPPED',
+            algorithm: 'ES256',
+            keyholder: 'service',
+            secret: CREDENTIAL,
+            enable: '1',
+          })
+        ).statusCode,
+      ).toBe(200);
+      // Even with an overlap of 0, the previous pair signs until the next one does.
+      for (let i = 0; i < MAX_LIVE_KEY_VERSIONS - 1; i++)
+        expect((await post('rotate', { name: 'CAPPED', overlap: 0 })).statusCode).toBe(200);
+      const before = (await jwks()).json();
+      const capped = before.keys.filter((key: { kid: string }) => key.kid.startsWith('CAPPED.'));
+      expect(capped).toHaveLength(MAX_LIVE_KEY_VERSIONS);
+      const refused = await post('rotate', { name: 'CAPPED', overlap: 0 });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().msg).toContain('has 4 live key versions');
+      expect((await jwks()).json()).toEqual(before);
+      // The JWKS of the tests below holds their configurations only.
+      expect((await post('delete', { name: 'CAPPED' })).statusCode).toBe(200);
+    });
+  });
+
   describe('concurrent rotations of one configuration', () => {
     it('keeps every acknowledged version: each rotation applies to the version it read, or answers 409, beside saves', async () => {
       now = Date.now();
@@ -265,6 +357,7 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
         .filter((answer) => answer.statusCode === 200)
         .map((answer) => answer.json());
       expect(won.length).toBeGreaterThan(0);
+      expect(won.length).toBeLessThanOrEqual(MAX_LIVE_KEY_VERSIONS - 1);
       // The acknowledged rotations form one chain: each one's previous is another's new kid (or the first).
       const kids = new Set(won.map((body) => body.kid as string));
       expect(kids.size).toBe(won.length);

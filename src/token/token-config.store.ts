@@ -216,6 +216,11 @@ export class TokenConfigStore implements OnModuleInit {
     });
   }
 
+  /** How many of a configuration's versions in `token_keys` are live at `now`. */
+  countLiveKeys(name: string, now: number): Promise<number> {
+    return this.keys.countBy({ configName: name, retires: MoreThan(now) });
+  }
+
   /** The versions of one configuration, or all, in `token_keys`: live or retired, newest first. */
   previousKeys(name?: string): Promise<TokenKeyEntity[]> {
     return this.keys.find({
