@@ -132,6 +132,12 @@ describe('the OpenAPI document', () => {
     });
   });
 
+  it('says generate mints with the configurations it mints with: HS*, and RS*/ES* held by the service', () => {
+    expect(generate().description).toMatch(
+      /^Mints a signed JWT for payload\.username with an enabled configuration whose key the service holds: HS\*, or RS\*\/ES\* with "keyholder":"service"\./,
+    );
+  });
+
   it('accepts the form-urlencoded shape too', () => {
     expect(Object.keys(generate().requestBody.content)).toEqual([
       'application/json',

@@ -90,7 +90,8 @@ export class TokenController {
     operationId: 'generateToken',
     summary: 'Generate a token',
     description:
-      'Mints a signed JWT for payload.username with an enabled HS* configuration. The current user must be an Administrator. ' +
+      'Mints a signed JWT for payload.username with an enabled configuration whose key the service holds: HS*, or RS*/ES* with "keyholder":"service". ' +
+      'The current user must be an Administrator. ' +
       'Also accepts the older form-urlencoded shape: name, privateKey, username and the other payload fields flat.',
   })
   @ApiConsumes(...JSON_OR_FORM)
