@@ -2,14 +2,16 @@
  * Key rotation at 300 concurrent requests, on SQLite or on DATABASE_URL's PostgreSQL (the pass's
  * database): 300 rotations of one issuer-held HS256 configuration at once, 300 mints while it
  * rotates, and 300 JWKS reads while a service-held RS256 configuration rotates. Every answer is a
- * 200 or a 4xx envelope, never a 5xx; what is stored afterwards is one chain of versions; tokens
- * are checked with jose and node:crypto, never only with the service's own code.
+ * 200 or a 4xx envelope, never a 5xx; what is stored afterwards is one chain of versions, no
+ * longer than MAX_LIVE_KEY_VERSIONS allows; tokens are checked with jose and node:crypto, never
+ * only with the service's own code.
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
 import { TokenKeyEntity } from '../src/token/entities/token-key.entity';
+import { MAX_LIVE_KEY_VERSIONS } from '../src/token/token.constants';
 import { databaseKind } from './support/database';
 import { decodeToken } from './support/jwt';
 import { startTestApp, type TestApp, TOKEN_API } from './support/test-app';
@@ -73,7 +75,8 @@ describe(`key rotation at ${CONCURRENT} concurrent requests on ${databaseKind()}
       secrets.map((secret) => post('rotate', { name: 'HOT', secret, overlap: OVERLAP })),
     );
     const seen = expectOkOr4xx(answers);
-    // Raced rotations are computed again, then refused as a conflict: no other 4xx.
+    // Raced rotations are computed again, then refused as a conflict, as are those past the
+    // live versions' cap: no other 4xx.
     expect(Object.keys(seen).sort()).toEqual(
       Object.keys(seen).length === 1 ? ['200'] : ['200', '409'],
     );
@@ -81,7 +84,16 @@ describe(`key rotation at ${CONCURRENT} concurrent requests on ${databaseKind()}
       answer.statusCode === 200 ? [{ secret: secrets[i], body: answer.json() }] : [],
     );
     expect(won.length).toBeGreaterThan(0);
-    figures.rotations = seen;
+    expect(won.length).toBeLessThanOrEqual(MAX_LIVE_KEY_VERSIONS - 1);
+    const conflicts = { raced: 0, capped: 0 };
+    for (const answer of answers.filter((answer) => answer.statusCode === 409)) {
+      const { msg } = answer.json() as { msg: string };
+      expect(msg).toMatch(
+        /^token configuration HOT (was changed by a concurrent request: try again|has \d live key versions, the most it may have: token\/retire ends the previous ones)$/,
+      );
+      conflicts[msg.includes('live key versions') ? 'capped' : 'raced'] += 1;
+    }
+    figures.rotations = { ...seen, ...conflicts };
     for (const { body } of won) {
       expect(body).toEqual({
         success: true,
@@ -229,7 +241,8 @@ describe(`key rotation at ${CONCURRENT} concurrent requests on ${databaseKind()}
     ).toBe(200);
     const signing = (await stored('PUB')).kid!;
     expect(signing).toMatch(kidOf('PUB'));
-    const ROTATIONS = 5;
+    // As many as the live versions' cap allows: each pair stays live past this test.
+    const ROTATIONS = MAX_LIVE_KEY_VERSIONS - 1;
     // Rotations one after another (each makes an RSA pair), while the reads go out together.
     const rotations = (async () => {
       const kids: string[] = [];
@@ -274,6 +287,10 @@ describe(`key rotation at ${CONCURRENT} concurrent requests on ${databaseKind()}
     // it signs verifies with jose against the set as now published (every version in it).
     const finalSet = (await jwks()).json() as { keys: { kid: string }[] };
     expect(finalSet.keys.map((key) => key.kid).sort()).toEqual([signing, ...rotatedKids].sort());
+    const capped = await post('rotate', { name: 'PUB', overlap: OVERLAP });
+    expect(capped.statusCode).toBe(409);
+    expect(capped.json().msg).toContain(`has ${MAX_LIVE_KEY_VERSIONS} live key versions`);
+    expect((await jwks()).json()).toEqual(finalSet);
     const minted = await mint('PUB', CREDENTIAL);
     expect(minted.statusCode).toBe(200);
     const { protectedHeader, payload } = await jwtVerify(

@@ -7,6 +7,8 @@ import { createPublicKey, generateKeyPairSync, sign as signWith, verify } from '
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { AuditEventEntity } from '../src/audit/entities/audit-event.entity';
 import { TokenConfigEntity } from '../src/token/entities/token-config.entity';
+import { TokenKeyEntity } from '../src/token/entities/token-key.entity';
+import { MAX_LIVE_KEY_VERSIONS } from '../src/token/token.constants';
 import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { startTestApp, type TestApp, TOKEN_API, USER_API } from './support/test-app';
 
@@ -238,6 +240,96 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
     });
   });
 
+  describe('the live versions of a configuration', () => {
+    it(`are at most ${MAX_LIVE_KEY_VERSIONS}: one more rotation answers 409 and changes nothing, until token/retire`, async () => {
+      now = Date.now();
+      expect(MAX_LIVE_KEY_VERSIONS).toBe(4);
+      const secrets = Array.from(
+        { length: 7 },
+        (_, i) => `cap-secret-${i}-0123456789abcdefghijklm`,
+      );
+      expect(
+        (await post('update', { name: 'CAP', secret: secrets[0], enable: '1' })).statusCode,
+      ).toBe(200);
+      for (const secret of secrets.slice(1, 4))
+        expect((await post('rotate', { name: 'CAP', secret, overlap: 3600 })).statusCode).toBe(200);
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json();
+      expect(shown.keys).toHaveLength(4);
+      const row = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'CAP' });
+      const rows = await t.dataSource.getRepository(TokenKeyEntity).findBy({ configName: 'CAP' });
+      const rotations = () =>
+        t.dataSource
+          .getRepository(AuditEventEntity)
+          .countBy({ action: 'token.rotate', target: 'CAP' });
+      const rotated = await rotations();
+
+      const refused = await post('rotate', { name: 'CAP', secret: secrets[4], overlap: 3600 });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toEqual({
+        success: false,
+        code: '409',
+        msg: 'token configuration CAP has 4 live key versions, the most it may have: token/retire ends the previous ones',
+      });
+      expect(refused.body).not.toContain(secrets[4]);
+      // Nothing stored changed: the row, its previous versions, the audit trail; the secret refused mints nothing.
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json()).toEqual(shown);
+      expect(
+        await t.dataSource.getRepository(TokenConfigEntity).findOneByOrFail({ name: 'CAP' }),
+      ).toEqual(row);
+      expect(
+        await t.dataSource.getRepository(TokenKeyEntity).findBy({ configName: 'CAP' }),
+      ).toEqual(rows);
+      expect(await rotations()).toBe(rotated);
+      expect((await mint('CAP', secrets[4])).statusCode).toBe(400);
+      for (const secret of secrets.slice(0, 4))
+        expect((await mint('CAP', secret)).statusCode).toBe(200);
+
+      // A rotation whose overlap is 0 leaves as many live: the current version retires at once.
+      const swapped = await post('rotate', { name: 'CAP', secret: secrets[4], overlap: 0 });
+      expect(swapped.statusCode).toBe(200);
+      expect((await mint('CAP', secrets[3])).statusCode).toBe(400);
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json().keys).toHaveLength(4);
+
+      // Retired, the previous versions make room again.
+      const retired = await post('retire', { name: 'CAP' });
+      expect(retired.json().retired).toHaveLength(3);
+      const again = await post('rotate', { name: 'CAP', secret: secrets[5], overlap: 3600 });
+      expect(again.statusCode).toBe(200);
+      const token = (await mint('CAP', secrets[4])).json().token as string;
+      expect(verifyHmacToken(token, secrets[5]).header.kid).toBe(again.json().kid);
+      expect((await t.admin('GET', `${TOKEN_API}/content?name=CAP`)).json().keys).toHaveLength(2);
+    });
+
+    it('counts the pairs of a service-held key still signing or waiting to sign, whatever the overlap', async () => {
+      now = Date.now();
+      expect(
+        (
+          await post('update', {
+            name: 'CAPPED',
+            algorithm: 'ES256',
+            keyholder: 'service',
+            secret: CREDENTIAL,
+            enable: '1',
+          })
+        ).statusCode,
+      ).toBe(200);
+      // Even with an overlap of 0, the previous pair signs until the next one does.
+      for (let i = 0; i < MAX_LIVE_KEY_VERSIONS - 1; i++)
+        expect((await post('rotate', { name: 'CAPPED', overlap: 0 })).statusCode).toBe(200);
+      const before = (await jwks()).json();
+      const capped = before.keys.filter((key: { kid: string }) => key.kid.startsWith('CAPPED.'));
+      expect(capped).toHaveLength(MAX_LIVE_KEY_VERSIONS);
+      const refused = await post('rotate', { name: 'CAPPED', overlap: 0 });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().msg).toContain('has 4 live key versions');
+      expect((await jwks()).json()).toEqual(before);
+      // The JWKS of the tests below holds their configurations only.
+      expect((await post('delete', { name: 'CAPPED' })).statusCode).toBe(200);
+    });
+  });
+
   describe('concurrent rotations of one configuration', () => {
     it('keeps every acknowledged version: each rotation applies to the version it read, or answers 409, beside saves', async () => {
       now = Date.now();
@@ -265,6 +357,7 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
         .filter((answer) => answer.statusCode === 200)
         .map((answer) => answer.json());
       expect(won.length).toBeGreaterThan(0);
+      expect(won.length).toBeLessThanOrEqual(MAX_LIVE_KEY_VERSIONS - 1);
       // The acknowledged rotations form one chain: each one's previous is another's new kid (or the first).
       const kids = new Set(won.map((body) => body.kid as string));
       expect(kids.size).toBe(won.length);
@@ -286,6 +379,139 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       const retired = (await post('retire', { name: 'RACE' })).json().retired as string[];
       expect(retired).toHaveLength(won.length);
       expect((await mint('RACE', first)).statusCode).toBe(400);
+    });
+  });
+
+  describe('a key replaced by token/update', () => {
+    const kidPattern = /^KIDS\.[A-Za-z0-9_-]{8}$/;
+    const shownKids = async () =>
+      (
+        (await t.admin('GET', `${TOKEN_API}/content?name=KIDS`)).json().keys as { kid: string }[]
+      ).map((key) => key.kid);
+    const signed = (kid: string | undefined, secret: string) =>
+      signHmacToken(
+        kid === undefined ? { alg: 'HS256' } : { alg: 'HS256', kid },
+        { KIDS: 'alice', exp: Math.floor(now / 1000) + 60 },
+        secret,
+      );
+
+    it('gets a kid of its own, never one of an earlier version; the name still stands for every live version', async () => {
+      now = Date.now();
+      const [first, second, third, fourth] = ['first', 'second', 'third', 'fourth'].map(
+        (n) => `kids-secret-${n}-0123456789abcdefghijklmn`,
+      );
+      expect((await post('update', { name: 'KIDS', secret: first, enable: '1' })).statusCode).toBe(
+        200,
+      );
+      // The first key is the configuration's name.
+      expect(await shownKids()).toEqual(['KIDS']);
+      expect(decodeToken((await mint('KIDS', first)).json().token).header.kid).toBe('KIDS');
+
+      const rotated = (await post('rotate', { name: 'KIDS', secret: second })).json();
+      expect(rotated.kid).toMatch(kidPattern);
+
+      // An update with a new secret replaces the key at once, under a new kid.
+      expect((await post('update', { name: 'KIDS', secret: third, enable: '1' })).statusCode).toBe(
+        200,
+      );
+      const [replaced, ...others] = await shownKids();
+      expect(others).toEqual([]);
+      expect(replaced).toMatch(kidPattern);
+      expect(replaced).not.toBe(rotated.kid);
+      const minted = (await mint('KIDS', third)).json().token as string;
+      expect(verifyHmacToken(minted, third).header.kid).toBe(replaced);
+      expect(await signsIn(minted)).toBe(200);
+
+      // An ERP that signs its own tokens: the name or no kid tries each live version, the new
+      // kid its version; the kids of the replaced versions name no key any more.
+      expect(await signsIn(signed('KIDS', third))).toBe(200);
+      expect(await signsIn(signed(undefined, third))).toBe(200);
+      expect(await signsIn(signed(replaced, third))).toBe(200);
+      expect(await signsIn(signed(rotated.kid, third))).toBe(401);
+      expect(await signsIn(signed('KIDS', second))).toBe(401);
+
+      // The stored secret sent again, or masked, is no new key: the kid and an overlap stay.
+      const again = (await post('rotate', { name: 'KIDS', secret: fourth })).json();
+      for (const secret of [fourth, '************']) {
+        expect((await post('update', { name: 'KIDS', secret, enable: '1' })).statusCode).toBe(200);
+        expect(await shownKids()).toEqual([again.kid, replaced]);
+      }
+      expect(await signsIn(minted)).toBe(200);
+      expect(await signsIn(signed(again.kid, fourth))).toBe(200);
+    });
+
+    it('gets a kid of its own on a keyholder switch either way, and on a new pair of another algorithm', async () => {
+      now = Date.now();
+      const [before] = await shownKids();
+      const fields = { name: 'KIDS', enable: '1', fieldmap: { username: 'KIDS' } };
+      const toService = { ...fields, algorithm: 'RS256', keyholder: 'service', secret: CREDENTIAL };
+      expect((await post('update', toService)).statusCode).toBe(200);
+      const [rs256] = await shownKids();
+      expect(rs256).toMatch(kidPattern);
+      expect(rs256).not.toBe(before);
+      const es256 = { ...toService, algorithm: 'ES256' };
+      expect((await post('update', es256)).statusCode).toBe(200);
+      const [ec] = await shownKids();
+      expect(ec).toMatch(kidPattern);
+      expect([before, rs256]).not.toContain(ec);
+      const pairToken = (await mint('KIDS', CREDENTIAL)).json().token as string;
+      expect(decodeProtectedHeader(pairToken).kid).toBe(ec);
+
+      // Back to an issuer-held HMAC secret: a new kid, not the bare name nor the pair's.
+      const back = 'kids-secret-back-0123456789abcdefghijklmno';
+      const saved = await post('update', {
+        ...fields,
+        algorithm: 'HS256',
+        keyholder: 'issuer',
+        secret: back,
+      });
+      expect(saved.statusCode).toBe(200);
+      const [issuer, ...others] = await shownKids();
+      expect(others).toEqual([]);
+      expect(issuer).toMatch(kidPattern);
+      expect([before, rs256, ec]).not.toContain(issuer);
+      const minted = (await mint('KIDS', back)).json().token as string;
+      expect(verifyHmacToken(minted, back).header.kid).toBe(issuer);
+      expect(await signsIn(minted)).toBe(200);
+      expect(await signsIn(signed('KIDS', back))).toBe(200);
+      expect(await signsIn(signed(ec, back))).toBe(401);
+      expect(await signsIn(pairToken)).toBe(401);
+      const audit = await t.dataSource.getRepository(AuditEventEntity).find({
+        where: { action: 'token.update', target: 'KIDS' },
+        order: { id: 'DESC' },
+        take: 1,
+      });
+      expect(audit[0].details).toMatchObject({ kid: issuer, secretChanged: true });
+    });
+  });
+
+  describe("on the service's clock, not the host's", () => {
+    it('loads the versions live at the clock it is given: an overlap that ended by wall-clock time still verifies', async () => {
+      // Two hours behind the wall clock: the overlap ends an hour before the host's "now".
+      now = Date.now() - 2 * 3600_000;
+      const first = 'clock-secret-first-0123456789abcdefghij';
+      const second = 'clock-secret-second-0123456789abcdefghi';
+      expect(
+        (await post('update', { name: 'CLOCKED', secret: first, enable: '1' })).statusCode,
+      ).toBe(200);
+      const rotated = await post('rotate', { name: 'CLOCKED', secret: second, overlap: 3600 });
+      expect(rotated.statusCode).toBe(200);
+      const { kid, previous } = rotated.json();
+      expect(previous.retires * 1000).toBeLessThan(Date.now());
+
+      const claims = { CLOCKED: 'alice', exp: Math.floor(now / 1000) + 60 };
+      const fromFirst = signHmacToken({ alg: 'HS256', kid: 'CLOCKED' }, claims, first);
+      expect(await signsIn(fromFirst)).toBe(200);
+      const minted = await mint('CLOCKED', first);
+      expect(minted.statusCode).toBe(200);
+      expect(verifyHmacToken(minted.json().token, second).header.kid).toBe(kid);
+
+      // Past the overlap on the service's clock, the first secret is refused.
+      now = previous.retires * 1000 + 1000;
+      const late = { CLOCKED: 'alice', exp: Math.floor(now / 1000) + 60 };
+      expect(await signsIn(signHmacToken({ alg: 'HS256', kid: 'CLOCKED' }, late, first))).toBe(401);
+      expect((await mint('CLOCKED', first)).statusCode).toBe(400);
+      expect((await mint('CLOCKED', second)).statusCode).toBe(200);
     });
   });
 
@@ -490,6 +716,72 @@ describe('key versions: rotate, retire, service-held keys and the JWKS', () => {
       expect(row.signingKeySealed).toBeNull();
       expect((await jwks()).json().keys.map((key: { kid: string }) => key.kid)).not.toContain(kid);
       expect(await signsIn(token)).toBe(401);
+    });
+
+    it('stores a new credential sent to update, keeping the pair: the old credential no longer mints', async () => {
+      now = Date.now();
+      const leaked = 'cred-leaked-credential-0123456789abcdefgh';
+      const fresh = 'cred-fresh-credential-0123456789abcdefghi';
+      const fields = {
+        name: 'CRED',
+        algorithm: 'RS256',
+        enable: '1',
+        fieldmap: { username: 'sub' },
+      };
+      expect(
+        (await post('update', { ...fields, keyholder: 'service', secret: leaked })).statusCode,
+      ).toBe(200);
+      const before = await mint('CRED', leaked);
+      expect(before.statusCode).toBe(200);
+      const kid = decodeProtectedHeader(before.json().token as string).kid;
+      const setBefore = (await jwks()).json();
+      const rowBefore = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'CRED' });
+
+      // With the keyholder named again, and with it omitted (kept): each time the credential is stored.
+      for (const [credential, keyholder] of [
+        [fresh, 'service'],
+        [leaked, undefined],
+        [fresh, undefined],
+      ] as const) {
+        const saved = await post('update', { ...fields, keyholder, secret: credential });
+        expect(saved.statusCode).toBe(200);
+        expect(saved.body).not.toContain(credential);
+        const other = credential === fresh ? leaked : fresh;
+        const refused = await mint('CRED', other);
+        expect(refused.statusCode).toBe(400);
+        expect(refused.json()).toMatchObject({ success: false, code: '400' });
+        expect(refused.json().msg).toContain('privateKey');
+        expect((await mint('CRED', credential)).statusCode).toBe(200);
+      }
+
+      // The pair stays: same kid, same JWKS, no new version; tokens minted before still verify.
+      const after = (await mint('CRED', fresh)).json().token as string;
+      expect(decodeProtectedHeader(after).kid).toBe(kid);
+      expect((await jwks()).json()).toEqual(setBefore);
+      const shown = (await t.admin('GET', `${TOKEN_API}/content?name=CRED`)).json();
+      expect(shown.keys).toEqual([
+        { kid, created: expect.any(Number), signsFrom: expect.any(Number) },
+      ]);
+      const rowAfter = await t.dataSource
+        .getRepository(TokenConfigEntity)
+        .findOneByOrFail({ name: 'CRED' });
+      expect(rowAfter.signingKeySealed).toBe(rowBefore.signingKeySealed);
+      expect(rowAfter.secretSealed).not.toBe(rowBefore.secretSealed);
+      const keySet = createRemoteJWKSet(new URL(`${origin}/.well-known/jwks.json`));
+      for (const token of [before.json().token as string, after]) {
+        const { payload, protectedHeader } = await jwtVerify(token, keySet, {
+          algorithms: ['RS256'],
+        });
+        expect({ sub: payload.sub, kid: protectedHeader.kid }).toEqual({ sub: 'alice', kid });
+        expect(await signsIn(token)).toBe(200);
+      }
+      const audit = await t.dataSource.getRepository(AuditEventEntity).find({
+        where: { action: 'token.update', target: 'CRED' },
+        order: { id: 'ASC' },
+      });
+      expect(audit.map((row) => row.details?.secretChanged)).toEqual([true, true, true]);
     });
 
     it('makes an EC pair on the algorithm curve, and leaves a disabled configuration out of the JWKS', async () => {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Readiness } from '../src/app/health/readiness';
 import { EXAMPLE_SECRET } from '../src/token/dto/update-token-config.dto';
 import { TokenConfigService } from '../src/token/token-config.service';
+import { MAX_LIVE_KEY_VERSIONS } from '../src/token/token.constants';
 import { decodeToken, signHmacToken, verifyHmacToken } from './support/jwt';
 import { OPERATION_IDS } from './support/operation-ids';
 import { ADMIN_AUTH, basic, startTestApp, TestApp, TOKEN_API, USER_API } from './support/test-app';
@@ -129,6 +130,12 @@ describe('the OpenAPI document', () => {
       maxLength: 64,
       pattern: '^[^\\u0000]*$',
     });
+  });
+
+  it('says generate mints with the configurations it mints with: HS*, and RS*/ES* held by the service', () => {
+    expect(generate().description).toMatch(
+      /^Mints a signed JWT for payload\.username with an enabled configuration whose key the service holds: HS\*, or RS\*\/ES\* with "keyholder":"service"\./,
+    );
   });
 
   it('accepts the form-urlencoded shape too', () => {
@@ -403,6 +410,20 @@ describe('the OpenAPI document', () => {
       const last = await t.admin('POST', `${USER_API}/delete`, { username: 'admin' });
       expect(last.statusCode).toBe(409);
       expect(last.json()).toEqual(example(`${USER_API}/delete`, 409));
+    });
+
+    it('token/rotate: the 409 example is the answer to one rotation past the live versions', async () => {
+      const rotate = `${TOKEN_API}/rotate`;
+      const next = (i: number) => ({ name: 'ERP', secret: `${SECRET}-next-${i}` });
+      try {
+        for (let i = 1; i < MAX_LIVE_KEY_VERSIONS; i++)
+          expect((await t.admin('POST', rotate, next(i))).statusCode).toBe(200);
+        const response = await t.admin('POST', rotate, next(MAX_LIVE_KEY_VERSIONS));
+        expect(response.statusCode).toBe(409);
+        expect(response.json()).toEqual(example(rotate, 409));
+      } finally {
+        await t.admin('POST', `${TOKEN_API}/update`, { name: 'ERP', secret: SECRET, enable: '1' });
+      }
     });
 
     it('mints with the offered generate example: for alice, a reader, without placeholder claims', async () => {

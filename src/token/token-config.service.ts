@@ -13,7 +13,7 @@ import {
   type CurrentKey,
   TokenConfigStore,
 } from './token-config.store';
-import { generateSigningKey, KeyFormatError, keyFor, newKid } from './token-keys';
+import { generateSigningKey, KeyFormatError, keyFor, newKid, secretsEqual } from './token-keys';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -111,7 +111,19 @@ export class TokenConfigService {
     }
 
     const now = this.clock.now();
-    const { key, ...version } = await this.currentKey(dto, existing, algorithm, keyholder, now);
+    // The stored secret sent again is no new key: its kid and the versions in their overlap stay.
+    const newSecret =
+      dto.secret !== undefined &&
+      dto.secret !== MASK &&
+      !(existing && secretsEqual(dto.secret, this.store.openSecret(existing)));
+    const { key, ...version } = await this.currentKey(
+      dto,
+      existing,
+      algorithm,
+      keyholder,
+      newSecret,
+      now,
+    );
     const config = {
       name: dto.name,
       tokenName: dto.token_name ?? TOKEN_DEFAULTS.tokenName,
@@ -140,7 +152,7 @@ export class TokenConfigService {
             keyholder,
             kid: config.kid ?? config.name,
             enable: dto.enable ?? TOKEN_DEFAULTS.enable,
-            secretChanged: dto.secret !== undefined && dto.secret !== MASK,
+            secretChanged: newSecret,
           },
         },
       ],
@@ -175,13 +187,16 @@ export class TokenConfigService {
   /**
    * The current key a save leaves: a replaced key drops the versions in their overlap (a rotation
    * is what keeps them). A service-held configuration gets a new pair when it becomes one or
-   * changes its algorithm, which signs at once: no token of that kid exists yet.
+   * changes its algorithm, which signs at once: no token of that kid exists yet. A new secret of
+   * a service-held configuration is only the credential generate checks: its pair stays. Every
+   * key that replaces one gets a kid of its own; only an issuer-held first key is the name.
    */
   private async currentKey(
     dto: UpdateTokenConfigDto,
     existing: TokenConfigEntity | null,
     algorithm: TokenAlgorithm,
     keyholder: KeyHolder,
+    newSecret: boolean,
     now: number,
   ): Promise<Pick<TokenConfigEntity, 'kid' | 'keyCreated' | 'signsFrom'> & { key: CurrentKey }> {
     const kept = {
@@ -191,26 +206,26 @@ export class TokenConfigService {
     };
     if (keyholder === 'service') {
       if (existing?.keyholder === 'service' && existing.algorithm === algorithm)
-        return { ...kept, key: { replaced: false } };
+        return { ...kept, key: { replaced: false, newSecret } };
       const signingKey = await generateSigningKey(algorithm);
       return {
         kid: newKid(dto.name),
         keyCreated: now,
         signsFrom: now,
-        key: { signingKey, replaced: true },
+        key: { signingKey, replaced: true, newSecret },
       };
     }
     const replaced =
       !existing ||
       existing.keyholder !== 'issuer' ||
-      (dto.secret !== undefined && dto.secret !== MASK) ||
+      newSecret ||
       keyFamily(existing.algorithm) !== keyFamily(algorithm);
-    if (!replaced) return { ...kept, key: { replaced: false } };
+    if (!replaced) return { ...kept, key: { replaced: false, newSecret } };
     return {
-      kid: existing?.keyholder === 'issuer' ? kept.kid : null,
+      kid: existing ? newKid(dto.name) : null,
       keyCreated: existing ? now : null,
       signsFrom: null,
-      key: { replaced: true },
+      key: { replaced: true, newSecret },
     };
   }
 

@@ -11,6 +11,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { type EntityManager, In, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
 import { type ChangeBus, CHANGE_BUS } from '../changes/change-bus';
 import { BoundedMap } from '../common/bounded-map';
+import { type Clock, CLOCK } from '../common/clock';
 import { isUniqueViolation } from '../common/storage-failure';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
@@ -53,6 +54,11 @@ export interface CurrentKey {
    * that a save never undoes a rotation committed after it read the row.
    */
   replaced: boolean;
+  /**
+   * A new secret was sent: it is written even when the key is not replaced (a service-held
+   * configuration's credential, which no rotation writes).
+   */
+  newSecret: boolean;
 }
 
 /** A version leaving the configuration's row for `token_keys`, in clear: the store seals it. */
@@ -125,6 +131,7 @@ export class TokenConfigStore implements OnModuleInit {
     @InjectRepository(TokenKeyEntity) private readonly keys: Repository<TokenKeyEntity>,
     @Inject(SecretBox) private readonly box: SecretBox,
     private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(CHANGE_BUS) private readonly changes?: ChangeBus,
   ) {
     changes?.subscribe((change) => {
@@ -145,7 +152,7 @@ export class TokenConfigStore implements OnModuleInit {
   async resolve(name: string): Promise<ResolvedTokenConfig | undefined> {
     const cached = this.cache.get(name);
     this.metrics.cacheLookup('configurations');
-    if (cached && cached.until > Date.now()) return cached.resolved;
+    if (cached && cached.until > this.clock.now()) return cached.resolved;
     this.metrics.cacheMiss('configurations');
     const generation = this.generation;
     const config = await this.configs.findOneBy({ name });
@@ -153,7 +160,7 @@ export class TokenConfigStore implements OnModuleInit {
       ? this.open(config, await this.liveKeys(name))
       : undefined;
     if (generation !== this.generation) return resolved;
-    this.cache.set(name, { resolved, until: Date.now() + CACHE_TTL_MS });
+    this.cache.set(name, { resolved, until: this.clock.now() + CACHE_TTL_MS });
     return resolved;
   }
 
@@ -173,7 +180,7 @@ export class TokenConfigStore implements OnModuleInit {
   }
 
   private async enabledConfigs(): Promise<EnabledConfigs> {
-    if (this.enabled && this.enabled.until > Date.now()) return this.enabled;
+    if (this.enabled && this.enabled.until > this.clock.now()) return this.enabled;
     const generation = this.generation;
     const configs = await this.configs.find({ where: { enabled: true }, order: { name: 'ASC' } });
     const rows = configs.length > 0 ? await this.liveKeys() : [];
@@ -184,7 +191,7 @@ export class TokenConfigStore implements OnModuleInit {
       ),
     );
     const tokenNames = new Set(resolved.map(({ config }) => config.tokenName));
-    const enabled = { resolved, tokenNames, until: Date.now() + CACHE_TTL_MS };
+    const enabled = { resolved, tokenNames, until: this.clock.now() + CACHE_TTL_MS };
     if (generation === this.generation) this.enabled = enabled;
     return enabled;
   }
@@ -205,8 +212,13 @@ export class TokenConfigStore implements OnModuleInit {
   private liveKeys(name?: string): Promise<TokenKeyEntity[]> {
     return this.keys.findBy({
       ...(name === undefined ? {} : { configName: name }),
-      retires: MoreThan(Date.now()),
+      retires: MoreThan(this.clock.now()),
     });
+  }
+
+  /** How many of a configuration's versions in `token_keys` are live at `now`. */
+  countLiveKeys(name: string, now: number): Promise<number> {
+    return this.keys.countBy({ configName: name, retires: MoreThan(now) });
   }
 
   /** The versions of one configuration, or all, in `token_keys`: live or retired, newest first. */
@@ -239,11 +251,12 @@ export class TokenConfigStore implements OnModuleInit {
     manager: EntityManager = this.configs.manager,
   ): Promise<void> {
     const { kid, keyCreated, signsFrom, ...rest } = config;
+    const secretSealed = this.box.seal(secret, config.name);
     const keyColumns = {
       kid,
       keyCreated,
       signsFrom,
-      secretSealed: this.box.seal(secret, config.name),
+      secretSealed,
       // An issuer-held configuration keeps no private key of the service's.
       signingKeySealed:
         config.keyholder === 'issuer'
@@ -258,7 +271,11 @@ export class TokenConfigStore implements OnModuleInit {
     const { affected } = await manager.update(
       TokenConfigEntity,
       { name },
-      { ...fields, ...(key.replaced ? keyColumns : {}), revision: () => 'revision + 1' },
+      {
+        ...fields,
+        ...(key.replaced ? keyColumns : key.newSecret ? { secretSealed } : {}),
+        revision: () => 'revision + 1',
+      },
     );
     if (affected === 0) throw new ConfigChangedError(name);
     if (key.replaced) await manager.delete(TokenKeyEntity, { configName: name });

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { type Actor, AuditService } from '../audit/audit.service';
 import { type Clock, CLOCK } from '../common/clock';
 import { badField } from '../common/http/bad-request';
@@ -16,7 +16,7 @@ import {
   TokenConfigStore,
 } from './token-config.store';
 import { generateSigningKey, newKid, publicJwk, secretsEqual } from './token-keys';
-import { MASK } from './token.constants';
+import { MASK, MAX_LIVE_KEY_VERSIONS } from './token.constants';
 import {
   TOKEN_MODULE_OPTIONS,
   TOKEN_OPTION_DEFAULTS,
@@ -34,6 +34,13 @@ const JWKS_REUSE_MS = 1000;
 const PUBLISH_SLACK_MS = 2000;
 
 const seconds = (millis: number) => Math.floor(millis / 1000);
+
+/** The 409 of a rotation that would leave more than MAX_LIVE_KEY_VERSIONS live. */
+export function tooManyKeyVersions(name: string, live: number): ConflictException {
+  return new ConflictException(
+    `token configuration ${name} has ${live} live key versions, the most it may have: token/retire ends the previous ones`,
+  );
+}
 
 /**
  * Key versions (rotation without an outage): rotate a configuration's key with an overlap, retire
@@ -87,22 +94,25 @@ export class TokenKeyService {
     const overlap = dto.overlap ?? Math.min(config.expire, this.maxExpire);
     if (overlap > this.maxExpire)
       throw badField('overlap', `must be at most ${this.maxExpire} seconds`);
+    const service = config.keyholder === 'service';
+    if (service && dto.secret !== undefined) {
+      throw badField(
+        'secret',
+        'is not accepted for a service-held configuration: the service makes its next key pair (token/update changes the secret generate checks)',
+      );
+    }
+    const { secret, warning } = service ? {} : this.newSecret(dto, config);
     const now = this.clock.now();
+    const signsFrom = service ? now + this.publishFor : now;
+    const retires = signsFrom + overlap * 1000;
+    await this.checkRoom(config, now, retires > now);
+
     const kid = newKid(config.name);
     const created = config.keyCreated ?? config.createdDate;
     const current = { kid: config.kid ?? config.name, created };
     let next: Parameters<TokenConfigStore['rotate']>[2];
     let previous: PreviousKey;
-    let secret: string | undefined;
-    let warning: string | undefined;
-    if (config.keyholder === 'service') {
-      if (dto.secret !== undefined) {
-        throw badField(
-          'secret',
-          'is not accepted for a service-held configuration: the service makes its next key pair (token/update changes the secret generate checks)',
-        );
-      }
-      const signsFrom = now + this.publishFor;
+    if (service) {
       next = {
         kid,
         keyCreated: now,
@@ -114,17 +124,11 @@ export class TokenKeyService {
         ...current,
         key: this.store.openSigningKey(config) ?? '',
         signsFrom: config.signsFrom ?? created,
-        retires: signsFrom + overlap * 1000,
+        retires,
       };
     } else {
-      ({ secret, warning } = this.newSecret(dto, config));
       next = { kid, keyCreated: now, signsFrom: null, lastModifiedDate: now, secret };
-      previous = {
-        ...current,
-        key: this.store.openSecret(config),
-        signsFrom: created,
-        retires: now + overlap * 1000,
-      };
+      previous = { ...current, key: this.store.openSecret(config), signsFrom: created, retires };
     }
     await this.audit.recordChange(
       (manager) => this.store.rotate(manager, config, next, previous, now),
@@ -146,6 +150,22 @@ export class TokenKeyService {
       previous: { kid: previous.kid, retires: seconds(previous.retires) },
       ...(warning ? { warning } : {}),
     };
+  }
+
+  /**
+   * Refuses a rotation that would leave more than MAX_LIVE_KEY_VERSIONS live: the versions live now
+   * and the new one, less the current one if an overlap of 0 retires it at once. Counted after the
+   * row was read: a version added since then fails the rotation's write on the revision, and the
+   * retry counts it.
+   */
+  private async checkRoom(
+    config: TokenConfigEntity,
+    now: number,
+    currentStaysLive: boolean,
+  ): Promise<void> {
+    const live = 1 + (await this.store.countLiveKeys(config.name, now));
+    if (live + (currentStaysLive ? 1 : 0) > MAX_LIVE_KEY_VERSIONS)
+      throw tooManyKeyVersions(config.name, live);
   }
 
   /**

@@ -44,6 +44,12 @@ export const TOKEN_REJECTIONS = [
 ] as const;
 export type TokenRejection = (typeof TOKEN_REJECTIONS)[number];
 
+/**
+ * Live key versions a configuration may have: the current one and those in their overlap. A token
+ * that names no version costs one signature check per live version, and each has metric series.
+ */
+export const MAX_LIVE_KEY_VERSIONS = 4;
+
 /** Below this many bytes an HMAC secret is guessable offline; RFC 7518 asks for the hash size. */
 export const RECOMMENDED_SECRET_BYTES = 32;
 

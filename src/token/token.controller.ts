@@ -22,7 +22,7 @@ import {
 import type { HttpRequest } from '../common/http/http-request';
 import { JsonOrFormOnlyGuard } from '../common/http/json-or-form-only.guard';
 import { EnvelopeExceptionFilter } from '../common/filters/envelope-exception.filter';
-import { ApiErrors, invalidField } from '../common/http/api-errors.decorator';
+import { ApiErrors, type ErrorAnswer, invalidField } from '../common/http/api-errors.decorator';
 import { ApiFormBody } from '../common/http/openapi';
 import { SuccessMsgResponseDto } from '../common/http/success-msg-response.dto';
 import { MetricsService } from '../metrics/metrics.service';
@@ -50,12 +50,18 @@ import { FlatFormPayloadBody } from './flat-form-payload-body.decorator';
 import { AdminOnly } from '../access/admin-only.decorator';
 import { PrincipalService } from '../access/principal.service';
 import { TokenConfigService } from './token-config.service';
-import { TokenKeyService } from './token-key.service';
+import { TokenKeyService, tooManyKeyVersions } from './token-key.service';
 import { TokenMintService } from './token-mint.service';
 import { TokenRevocationService } from './token-revocation.service';
+import { MAX_LIVE_KEY_VERSIONS } from './token.constants';
 
 const JSON_OR_FORM = ['application/json', 'application/x-www-form-urlencoded'];
 const CONFIG_NAME_INVALID = invalidField('name', 'must be 1 to 64 of A-Z, a-z, 0-9, _ and -');
+const TOO_MANY_KEY_VERSIONS: ErrorAnswer = {
+  status: 409,
+  description: `The configuration has ${MAX_LIVE_KEY_VERSIONS} live key versions, the most it may have (token/retire ends the previous ones); or concurrent rotations raced this one`,
+  msg: tooManyKeyVersions('ERP', MAX_LIVE_KEY_VERSIONS).message,
+};
 
 @ApiTags('token')
 @ApiBasicAuth('basic')
@@ -84,7 +90,8 @@ export class TokenController {
     operationId: 'generateToken',
     summary: 'Generate a token',
     description:
-      'Mints a signed JWT for payload.username with an enabled HS* configuration. The current user must be an Administrator. ' +
+      'Mints a signed JWT for payload.username with an enabled configuration whose key the service holds: HS*, or RS*/ES* with "keyholder":"service". ' +
+      'The current user must be an Administrator. ' +
       'Also accepts the older form-urlencoded shape: name, privateKey, username and the other payload fields flat.',
   })
   @ApiConsumes(...JSON_OR_FORM)
@@ -227,7 +234,8 @@ export class TokenController {
     description:
       'Issuer-held: secret is the new key; during the overlap generate accepts either secret and signs with the new one. ' +
       'Service-held: the service makes the next key pair, publishes it in /.well-known/jwks.json and signs with it from signsFrom (JWKS_MAX_AGE later). ' +
-      'The previous version keeps verifying until previous.retires, on every instance.',
+      'The previous version keeps verifying until previous.retires, on every instance. ' +
+      `A configuration has at most ${MAX_LIVE_KEY_VERSIONS} live key versions: a rotation that would make one more answers 409 and changes nothing.`,
   })
   @ApiConsumes(...JSON_OR_FORM)
   @ApiOkResponse({
@@ -235,7 +243,7 @@ export class TokenController {
       'The new key version, when it signs from, and until when the previous one verifies',
     type: RotateKeyResponseDto,
   })
-  @ApiErrors(CONFIG_NAME_INVALID, 404, 409, 413, 415)
+  @ApiErrors(CONFIG_NAME_INVALID, 404, TOO_MANY_KEY_VERSIONS, 413, 415)
   rotate(@Body() dto: RotateKeyDto, @Req() request: HttpRequest): Promise<RotateKeyResponseDto> {
     return this.keys.rotate(dto, this.principals.actor(request));
   }
