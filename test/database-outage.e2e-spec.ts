@@ -9,16 +9,12 @@
  * Always runs on PostgreSQL, in the SQLite pass too: DATABASE_URL when set, else the server at
  * postgres://postgres@127.0.0.1:5432/test. It fails (never skips) when that server does not answer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { PostgresClient } from '../src/app/database/postgres-client';
 import { TOKEN_API, USER_API } from './support/api-paths';
-import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
-import { TcpProxy } from './support/tcp-proxy';
+import { REQUIRED_POSTGRES_URL } from './support/database';
+import { type ProxiedPostgres, proxiedPostgres } from './support/proxied-postgres';
 import {
-  alive,
   type ServiceProcess,
   sleep,
   startServiceProcess,
@@ -78,38 +74,20 @@ const UNAVAILABLE = {
 };
 
 describe('database outage: a half-open PostgreSQL connection (always on PostgreSQL)', () => {
-  let dataDir: string;
-  let postgres: { url: string; drop: () => Promise<void> } | undefined;
-  let proxy: TcpProxy | undefined;
+  let db: ProxiedPostgres | undefined;
   let service: ServiceProcess | undefined;
-  let proxyUrl: string;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'datafor-outage-'));
-    postgres = await createPostgresDatabase(REQUIRED_POSTGRES_URL);
-    const direct = new URL(postgres.url);
-    proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(postgres.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(await proxy.listen());
-    proxyUrl = proxied.toString();
+    db = await proxiedPostgres('outage');
     service = await startServiceProcess({
-      dataDir,
-      databaseUrl: proxyUrl,
+      dataDir: db.dataDir,
+      databaseUrl: db.url,
       admin: ADMIN,
       env: DB_ENV,
     });
   }, 30_000);
 
-  afterAll(async () => {
-    if (service && alive(service.child)) {
-      service.child.kill('SIGKILL');
-      await service.exited;
-    }
-    await proxy?.close();
-    await postgres?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 20_000);
+  afterAll(() => db?.close(service), 20_000);
 
   it('answers from the database while the network works', async () => {
     const created = await call(service!, 'POST', `${TOKEN_API}/update`, {
@@ -140,7 +118,7 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
     // query) sent 300 ms apart: each record's write must not queue behind the one before it.
     const warm = await Promise.all(Array.from({ length: 4 }, () => mint(service!, 'before-1')));
     expect(warm.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
-    proxy!.freeze();
+    db!.proxy.freeze();
     const staggered = await Promise.all(
       Array.from({ length: 5 }, async (_, i) => {
         await sleep(300 * i);
@@ -184,13 +162,14 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
       retryAfter: expect.any(String),
     });
     expect(again.ms).toBeLessThan(1_000);
-    for (let waited = 0; proxy!.blackholed === 0 && waited < 3_000; waited += 100) await sleep(100);
-    expect(proxy!.blackholed).toBeGreaterThan(0);
+    for (let waited = 0; db!.proxy.blackholed === 0 && waited < 3_000; waited += 100)
+      await sleep(100);
+    expect(db!.proxy.blackholed).toBeGreaterThan(0);
     expect((await call(service!, 'GET', '/health/ready')).status).toBe(503);
   }, 40_000);
 
   it('works again within seconds once new connections get through', async () => {
-    await proxy!.heal();
+    await db!.proxy.heal();
     const deadline = Date.now() + RECOVERY_MS;
     const seen: number[] = [];
     let last: Answer | undefined;
@@ -214,10 +193,10 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
   for (let round = 1; round <= SHUTDOWN_ROUNDS; round++) {
     it(`exits 0 within SHUTDOWN_TIMEOUT on SIGTERM with requests stuck on frozen connections (round ${round})`, async () => {
       if (round > 1) {
-        await proxy!.heal();
+        await db!.proxy.heal();
         service = await startServiceProcess({
-          dataDir,
-          databaseUrl: proxyUrl,
+          dataDir: db!.dataDir,
+          databaseUrl: db!.url,
           admin: ADMIN,
           env: DB_ENV,
         });
@@ -228,7 +207,7 @@ describe('database outage: a half-open PostgreSQL connection (always on PostgreS
         Array.from({ length: 4 }, (_, i) => mint(service!, `warm-${round}-${i}`)),
       );
       expect(warm.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
-      proxy!.freeze();
+      db!.proxy.freeze();
       const stuck = Array.from({ length: 4 }, async (_, i) => {
         await sleep(150 * i);
         return mint(service!, `warm-${round}-0`).then(

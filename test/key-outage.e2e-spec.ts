@@ -11,16 +11,11 @@
  * postgres://postgres@127.0.0.1:5432/test. It fails (never skips) when that server does not answer.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import pg from 'pg';
 import { TOKEN_API, USER_API } from './support/api-paths';
-import { createPostgresDatabase, REQUIRED_POSTGRES_URL } from './support/database';
-import { TcpProxy } from './support/tcp-proxy';
+import { type ProxiedPostgres, proxiedPostgres } from './support/proxied-postgres';
 import {
-  alive,
   callService,
   type ServiceAnswer,
   type ServiceProcess,
@@ -75,9 +70,7 @@ async function timed(request: () => Promise<ServiceAnswer>): Promise<Timed> {
 }
 
 describe('key changes during a PostgreSQL outage, stopped then frozen (always on PostgreSQL)', () => {
-  let dataDir: string;
-  let postgres: { url: string; drop: () => Promise<void> } | undefined;
-  let proxy: TcpProxy | undefined;
+  let db: ProxiedPostgres | undefined;
   let service: ServiceProcess | undefined;
   /** What `content` showed of each configuration's keys before the outages. */
   let keysBefore: Record<'ERP' | 'BI', unknown>;
@@ -142,7 +135,7 @@ describe('key changes during a PostgreSQL outage, stopped then frozen (always on
 
   /** Once new connections get through, the service answers 200 again, with only 503s on the way. */
   const recover = async () => {
-    await proxy!.heal();
+    await db!.proxy.heal();
     const deadline = Date.now() + RECOVERY_MS;
     const seen: (number | string)[] = [];
     let last: number | string = 'none';
@@ -173,30 +166,16 @@ describe('key changes during a PostgreSQL outage, stopped then frozen (always on
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'datafor-key-outage-'));
-    postgres = await createPostgresDatabase(REQUIRED_POSTGRES_URL);
-    const direct = new URL(postgres.url);
-    proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(postgres.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(await proxy.listen());
+    db = await proxiedPostgres('key-outage');
     service = await startServiceProcess({
-      dataDir,
-      databaseUrl: proxied.toString(),
+      dataDir: db.dataDir,
+      databaseUrl: db.url,
       admin: ADMIN,
       env: DB_ENV,
     });
   }, 30_000);
 
-  afterAll(async () => {
-    if (service && alive(service.child)) {
-      service.child.kill('SIGKILL');
-      await service.exited;
-    }
-    await proxy?.close();
-    await postgres?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 20_000);
+  afterAll(() => db?.close(service), 20_000);
 
   it('holds an HS256 configuration in its overlap and a service-held RS256 one while the database answers', async () => {
     const saved = await Promise.all([
@@ -244,7 +223,7 @@ describe('key changes during a PostgreSQL outage, stopped then frozen (always on
   });
 
   it(`answers ${CONCURRENT} concurrent key changes, mints and JWKS reads 503 within the bound while the database is stopped, and changes nothing`, async () => {
-    await proxy!.stop();
+    await db!.proxy.stop();
     expectRefused(await storm());
     expect((await call('GET', '/health/ready')).status).toBe(503);
     await recover();
@@ -257,10 +236,11 @@ describe('key changes during a PostgreSQL outage, stopped then frozen (always on
       Array.from({ length: 6 }, (_, i) => mint('ERP', NEW, `warm-${i}`)),
     );
     expect(warm.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
-    proxy!.freeze();
+    db!.proxy.freeze();
     expectRefused(await storm());
-    for (let waited = 0; proxy!.blackholed === 0 && waited < 3_000; waited += 100) await sleep(100);
-    expect(proxy!.blackholed).toBeGreaterThan(0);
+    for (let waited = 0; db!.proxy.blackholed === 0 && waited < 3_000; waited += 100)
+      await sleep(100);
+    expect(db!.proxy.blackholed).toBeGreaterThan(0);
     expect((await call('GET', '/health/ready')).status).toBe(503);
     await recover();
     await expectUnchanged();
@@ -270,14 +250,11 @@ describe('key changes during a PostgreSQL outage, stopped then frozen (always on
 describe('audit pruning caught by a frozen PostgreSQL (always on PostgreSQL)', () => {
   /** Rows older than the retention, enough for a pass of many seconds at its quiet pace. */
   const OLD_ROWS = 60_000;
-  let dataDir: string;
-  let postgres: { url: string; drop: () => Promise<void> } | undefined;
-  let proxy: TcpProxy | undefined;
+  let db: ProxiedPostgres | undefined;
   let service: ServiceProcess | undefined;
-  let proxiedUrl: string;
 
   const countOld = async () => {
-    const client = new pg.Client({ connectionString: postgres!.url });
+    const client = new pg.Client({ connectionString: db!.directUrl });
     await client.connect();
     try {
       const { rows } = await client.query<{ n: string }>(
@@ -290,23 +267,16 @@ describe('audit pruning caught by a frozen PostgreSQL (always on PostgreSQL)', (
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'datafor-prune-outage-'));
-    postgres = await createPostgresDatabase(REQUIRED_POSTGRES_URL);
-    const direct = new URL(postgres.url);
-    proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(postgres.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(await proxy.listen());
-    proxiedUrl = proxied.toString();
+    db = await proxiedPostgres('prune-outage');
     // A first start runs the migrations, then the old rows go in behind its back.
     service = await startServiceProcess({
-      dataDir,
-      databaseUrl: proxiedUrl,
+      dataDir: db.dataDir,
+      databaseUrl: db.url,
       admin: ADMIN,
       env: DB_ENV,
     });
     expect(await stopServiceProcess(service)).toEqual({ code: 0, signal: null });
-    const client = new pg.Client({ connectionString: postgres.url });
+    const client = new pg.Client({ connectionString: db.directUrl });
     await client.connect();
     try {
       const twoMonthsAgo = Date.now() - 60 * 86_400_000;
@@ -321,19 +291,16 @@ describe('audit pruning caught by a frozen PostgreSQL (always on PostgreSQL)', (
     }
   }, 60_000);
 
-  afterAll(async () => {
-    if (service && alive(service.child)) {
-      service.child.kill('SIGKILL');
-      await service.exited;
-    }
-    await proxy?.close();
-    await postgres?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 20_000);
+  afterAll(() => db?.close(service), 20_000);
 
   it('exits 0 within SHUTDOWN_TIMEOUT on SIGTERM with a batch stuck on a frozen connection, and the next start prunes on', async () => {
     const env = { ...DB_ENV, AUDIT_RETENTION_DAYS: '30', AUDIT_PRUNE_INTERVAL: '1' };
-    service = await startServiceProcess({ dataDir, databaseUrl: proxiedUrl, admin: ADMIN, env });
+    service = await startServiceProcess({
+      dataDir: db!.dataDir,
+      databaseUrl: db!.url,
+      admin: ADMIN,
+      env,
+    });
     // Wait for the pass to have taken some rows, then freeze it mid-pass.
     const deadline = Date.now() + 20_000;
     let left = OLD_ROWS;
@@ -343,7 +310,7 @@ describe('audit pruning caught by a frozen PostgreSQL (always on PostgreSQL)', (
     }
     expect(left).toBeLessThan(OLD_ROWS);
     expect(left).toBeGreaterThan(0);
-    proxy!.freeze();
+    db!.proxy.freeze();
     await sleep(500);
     const sent = Date.now();
     const exit = await stopServiceProcess(service, 'SIGTERM', SHUTDOWN_S * 1000 + 5_000);
@@ -355,10 +322,15 @@ describe('audit pruning caught by a frozen PostgreSQL (always on PostgreSQL)', (
     });
 
     // Nothing was lost or half-done by the cut: the next start goes on from where it stopped.
-    await proxy!.heal();
+    await db!.proxy.heal();
     const stoppedAt = await countOld();
     expect(stoppedAt).toBeLessThanOrEqual(left);
-    service = await startServiceProcess({ dataDir, databaseUrl: proxiedUrl, admin: ADMIN, env });
+    service = await startServiceProcess({
+      dataDir: db!.dataDir,
+      databaseUrl: db!.url,
+      admin: ADMIN,
+      env,
+    });
     const again = Date.now() + 20_000;
     let now = stoppedAt;
     while (now === stoppedAt && Date.now() < again) {
