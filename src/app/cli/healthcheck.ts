@@ -1,4 +1,4 @@
-import { parseSettings } from '../../config/settings';
+import { settingsConfig } from '../../config/settings.config';
 import { readinessUrl } from '../health/readiness-url';
 
 /**
@@ -6,7 +6,7 @@ import { readinessUrl } from '../health/readiness-url';
  * settings make it listen on, answers `GET /health/ready` with a 2xx; 1 otherwise, or after 4 s
  * without an answer (within the HEALTHCHECK's own timeout).
  */
-fetch(readinessUrl(parseSettings(process.env)), { signal: AbortSignal.timeout(4000) }).then(
+fetch(readinessUrl(settingsConfig()), { signal: AbortSignal.timeout(4000) }).then(
   (response) => process.exit(response.ok ? 0 : 1),
   () => process.exit(1),
 );
